@@ -1,0 +1,1 @@
+//! PLACEHOLDER — being written (holidays, expiry calendar, lot sizes).

@@ -1,0 +1,1 @@
+//! PLACEHOLDER — being written (Indian F&O charges schedule).

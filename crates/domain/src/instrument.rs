@@ -1,0 +1,128 @@
+//! Option contracts and Kite tradingsymbols (spec §5, kite-connect.md §8.4).
+
+use crate::segment::{Exchange, Segment};
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Call or put.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OptionType {
+    /// Call (`CE`).
+    CE,
+    /// Put (`PE`).
+    PE,
+}
+
+impl OptionType {
+    /// `CE` or `PE`, as in tradingsymbols and the instruments dump's `instrument_type`.
+    pub fn code(self) -> &'static str {
+        match self {
+            OptionType::CE => "CE",
+            OptionType::PE => "PE",
+        }
+    }
+}
+
+impl fmt::Display for OptionType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One index option contract.
+///
+/// In live/paper mode it comes from the day's Kite instruments dump (token, lot and tick size
+/// from the dump, never guessed); in replay from the expiry calendar and lot-size schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OptionContract {
+    /// Underlying index.
+    pub segment: Segment,
+    /// Exchange the contract trades on (NFO/BFO).
+    pub exchange: Exchange,
+    /// Expiry date (IST trading date; already moved for holidays).
+    pub expiry: NaiveDate,
+    /// Strike in index points (₹).
+    pub strike: Decimal,
+    /// CE or PE.
+    pub option_type: OptionType,
+    /// Contract lot size in units (e.g. NIFTY 25 in mid-2024).
+    pub lot_size: u32,
+    /// Price tick in ₹ (₹0.05 for index options).
+    pub tick_size: Decimal,
+    /// Kite tradingsymbol, e.g. `NIFTY2460622500CE`.
+    pub tradingsymbol: String,
+    /// Kite `instrument_token` when known (live/paper); `None` in replay.
+    pub instrument_token: Option<u32>,
+}
+
+/// Kite tradingsymbol for an index option (kite-connect.md §8.4).
+///
+/// - weekly: `{NAME}{YY}{M}{DD}{STRIKE}{CE|PE}`, M = `1`–`9` for Jan–Sep, `O`/`N`/`D`;
+/// - monthly (the month's last expiry): `{NAME}{YY}{MON}{STRIKE}{CE|PE}`.
+///
+/// Strikes are written without decimals. Only for display and for naming replay catalog
+/// series; live mode looks contracts up in the instruments dump instead.
+pub fn kite_option_symbol(
+    name: &str,
+    expiry: NaiveDate,
+    monthly: bool,
+    strike: Decimal,
+    option_type: OptionType,
+) -> String {
+    let yy = expiry.year() % 100;
+    let strike = strike.normalize();
+    if monthly {
+        const MON: [&str; 12] = [
+            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+        ];
+        format!(
+            "{name}{yy:02}{}{strike}{}",
+            MON[expiry.month0() as usize],
+            option_type.code()
+        )
+    } else {
+        let m = match expiry.month() {
+            m @ 1..=9 => char::from(b'0' + m as u8),
+            10 => 'O',
+            11 => 'N',
+            _ => 'D',
+        };
+        format!(
+            "{name}{yy:02}{m}{:02}{strike}{}",
+            expiry.day(),
+            option_type.code()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn symbols_match_kite_examples() {
+        assert_eq!(
+            kite_option_symbol("NIFTY", d(2024, 6, 6), false, dec!(22500), OptionType::CE),
+            "NIFTY2460622500CE"
+        );
+        assert_eq!(
+            kite_option_symbol("SENSEX", d(2026, 4, 9), false, dec!(77100), OptionType::CE),
+            "SENSEX2640977100CE"
+        );
+        assert_eq!(
+            kite_option_symbol("NIFTY", d(2024, 6, 27), true, dec!(23000.00), OptionType::CE),
+            "NIFTY24JUN23000CE"
+        );
+        assert_eq!(
+            kite_option_symbol("NIFTY", d(2022, 11, 24), false, dec!(18300), OptionType::CE),
+            "NIFTY22N2418300CE"
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! The engine's edges as traits (spec §2): the engine holds `Box<dyn Clock>`,
+//! `Box<dyn MarketData>` and `Box<dyn Broker>`, so replay, paper and live differ only in which
+//! implementations are plugged in.
+
+use crate::market::Tick;
+use crate::order::{Fill, OrderRequest, OrderUpdate};
+use crate::time::IstDateTime;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// The engine's notion of "now".
+///
+/// Replay: a simulated clock moved by the data. Paper/live: the exchange timestamps of the
+/// ticks, with the wall clock only driving timers while the feed is silent (issue 5).
+pub trait Clock: Send + Sync {
+    /// Current IST time.
+    fn now(&self) -> IstDateTime;
+}
+
+/// Health of a market-data feed, reported to the engine and the risk engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FeedStatus {
+    /// Connected and subscribed.
+    Connected,
+    /// Disconnected; the feed is reconnecting.
+    Disconnected,
+    /// Reconnected and resubscribed.
+    Reconnected,
+}
+
+/// What a market-data source delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MarketEvent {
+    /// A tick of a subscribed instrument.
+    Tick(Tick),
+    /// Time passed without ticks (lets candles complete by the clock, spec §3): the new "now".
+    Timer(IstDateTime),
+    /// Connection state changed.
+    Feed(FeedStatus, IstDateTime),
+    /// The session's data ended (replay: the last tick of the day has been delivered).
+    EndOfSession(IstDateTime),
+}
+
+/// Errors from a market-data source.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MarketDataError {
+    /// Subscription refused or impossible.
+    #[error("subscription failed: {0}")]
+    Subscribe(String),
+    /// Transport failure.
+    #[error("market data transport: {0}")]
+    Transport(String),
+}
+
+/// A stream of market events: the replay feed, or the Kite ticker.
+#[async_trait]
+pub trait MarketData: Send {
+    /// Add instruments (Kite tokens) to the subscription, e.g. a traded option for MTM.
+    async fn subscribe(&mut self, tokens: &[u32]) -> Result<(), MarketDataError>;
+    /// Remove instruments from the subscription.
+    async fn unsubscribe(&mut self, tokens: &[u32]) -> Result<(), MarketDataError>;
+    /// The next event; `None` when the stream has ended for good.
+    async fn next_event(&mut self) -> Option<MarketEvent>;
+}
+
+/// Errors from a broker. A timeout or transport error on placement is *not* a rejection: the
+/// outcome is unknown and must be settled by looking the order up by tag (spec §10.2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BrokerError {
+    /// Definitively refused (Kite InputException/OrderException, or the paper broker).
+    #[error("order rejected: {0}")]
+    Rejected(String),
+    /// Outcome unknown (timeout, connection reset): settle by tag before anything is re-sent.
+    #[error("outcome unknown: {0}")]
+    Unknown(String),
+    /// Session/token invalid (Kite TokenException, HTTP 403): entries must be blocked.
+    #[error("broker session invalid: {0}")]
+    SessionInvalid(String),
+    /// Rate limited (HTTP 429): back off.
+    #[error("rate limited: {0}")]
+    RateLimited(String),
+    /// Other transport/server failure where nothing was sent.
+    #[error("broker unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// What a broker reports back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrokerEvent {
+    /// An order changed status.
+    Order(OrderUpdate),
+    /// An execution.
+    Fill(Fill),
+}
+
+/// Execution venue: the paper broker or Kite.
+#[async_trait]
+pub trait Broker: Send {
+    /// Short name for journals, e.g. `paper` or `kite`.
+    fn name(&self) -> &str;
+
+    /// Send an order. `Ok` carries the broker's order id. Status changes and fills are
+    /// delivered through [`Broker::poll_events`], never through this return value.
+    async fn place_order(&mut self, request: &OrderRequest) -> Result<String, BrokerError>;
+
+    /// Cancel an open order by broker order id.
+    async fn cancel_order(&mut self, broker_order_id: &str) -> Result<(), BrokerError>;
+
+    /// Drain order updates and fills received since the last call, in arrival order.
+    async fn poll_events(&mut self) -> Result<Vec<BrokerEvent>, BrokerError>;
+
+    /// Find an order by its tag (settles a placement whose outcome is unknown):
+    /// `Some(broker_order_id)` if the broker has it.
+    async fn find_by_tag(&mut self, tag: &str) -> Result<Option<String>, BrokerError>;
+
+    /// Let a simulated broker see market data (the paper broker prices fills from it).
+    /// Real brokers ignore it.
+    fn observe(&mut self, _tick: &Tick) {}
+}

@@ -1,0 +1,84 @@
+//! IST time. India has one timezone (UTC+05:30, no DST); every timestamp in the engine is a
+//! [`IstDateTime`] in `Asia/Kolkata`, printed as ISO-8601 with `+05:30`.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono_tz::Tz;
+
+/// The exchange timezone, `Asia/Kolkata`.
+pub const IST: Tz = chrono_tz::Asia::Kolkata;
+
+/// A timezone-aware IST timestamp.
+pub type IstDateTime = DateTime<Tz>;
+
+/// IST timestamp of a local date and time (always unambiguous: IST has no DST).
+pub fn ist(date: NaiveDate, time: NaiveTime) -> IstDateTime {
+    IST.from_local_datetime(&NaiveDateTime::new(date, time))
+        .single()
+        .expect("IST has no DST, every local time is unambiguous")
+}
+
+/// IST timestamp from date and `h:m:s`; panics on an invalid time of day (for constants/tests).
+pub fn ist_hms(date: NaiveDate, h: u32, m: u32, s: u32) -> IstDateTime {
+    ist(
+        date,
+        NaiveTime::from_hms_opt(h, m, s).expect("valid time of day"),
+    )
+}
+
+/// `HH:MM:SS` time-of-day constant; panics on invalid input (for constants/tests).
+pub fn hms(h: u32, m: u32, s: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, s).expect("valid time of day")
+}
+
+/// ISO-8601 with seconds and a `+05:30` offset, e.g. `2024-06-03T09:15:00+05:30` (the journal and
+/// catalog format, spec §9, §11).
+pub fn fmt_iso(t: &IstDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+/// Parse an ISO-8601 timestamp with an explicit offset (e.g. `+05:30`) into IST.
+pub fn parse_iso(s: &str) -> Result<IstDateTime, chrono::ParseError> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&IST))
+}
+
+/// Regular NSE/BSE continuous session open, 09:15 IST (kite-connect.md §8.1).
+pub fn session_open() -> NaiveTime {
+    hms(9, 15, 0)
+}
+
+/// Regular session close, 15:30 IST (kite-connect.md §8.1).
+pub fn session_close() -> NaiveTime {
+    hms(15, 30, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_round_trip() {
+        let d = NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
+        let t = ist_hms(d, 9, 15, 0);
+        assert_eq!(fmt_iso(&t), "2024-06-03T09:15:00+05:30");
+        assert_eq!(parse_iso("2024-06-03T09:15:00+05:30").unwrap(), t);
+        assert_eq!(parse_iso("2024-06-03T03:45:00Z").unwrap(), t);
+    }
+}
+
+/// Serde adapter for [`IstDateTime`] fields: ISO-8601 with offset out, any RFC 3339 offset in
+/// (converted to IST). Use as `#[serde(with = "domain::time::serde_ist")]`.
+pub mod serde_ist {
+    use super::{IstDateTime, fmt_iso, parse_iso};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serialize as `2024-06-03T09:15:00+05:30`.
+    pub fn serialize<S: Serializer>(t: &IstDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&fmt_iso(t))
+    }
+
+    /// Parse RFC 3339 into IST.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<IstDateTime, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_iso(&s).map_err(serde::de::Error::custom)
+    }
+}
