@@ -117,3 +117,72 @@ pub trait Broker: Send {
     /// Real brokers ignore it.
     fn observe(&mut self, _tick: &Tick) {}
 }
+
+/// Errors resolving an option contract.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContractError {
+    /// No listed contract matches (no expiry on/after the date, or no such strike).
+    #[error("no contract: {0}")]
+    NotFound(String),
+    /// The source disagrees with configuration (e.g. lot size in the dump ≠ config, spec §5):
+    /// trading must be refused.
+    #[error("contract data mismatch: {0}")]
+    Mismatch(String),
+}
+
+/// Where option contracts come from (spec §5): the expiry calendar and lot-size schedule in
+/// replay, the day's Kite instruments dump in paper/live (never a guessed symbol there).
+pub trait ContractSource: Send + Sync {
+    /// The contract of `segment` with this strike and type, of the nearest expiry on or after
+    /// `trade_date` (or after it when `skip_expiry_day` and the nearest expiry is `trade_date`).
+    fn option_contract(
+        &self,
+        segment: crate::Segment,
+        trade_date: chrono::NaiveDate,
+        strike: rust_decimal::Decimal,
+        option_type: crate::OptionType,
+        skip_expiry_day: bool,
+    ) -> Result<crate::OptionContract, ContractError>;
+}
+
+/// Errors fetching history for warm-up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HistoryError {
+    /// Not enough sessions/data before the date.
+    #[error("history unavailable: {0}")]
+    Unavailable(String),
+    /// Transport/IO failure.
+    #[error("history source failed: {0}")]
+    Source(String),
+}
+
+/// 1-minute index history for indicator warm-up (spec §3): the catalog in replay, Kite
+/// historical candles in paper/live.
+#[async_trait]
+pub trait HistoricalData: Send + Sync {
+    /// 1-minute bars (label = bar start, IST) of each of the `sessions` sessions before
+    /// `before` that have data, oldest session first; fewer if fewer exist.
+    async fn sessions_before(
+        &self,
+        segment: crate::Segment,
+        before: chrono::NaiveDate,
+        sessions: usize,
+    ) -> Result<Vec<Vec<crate::Bar>>, HistoryError>;
+}
+
+/// Option premium marks for mark-to-market, excursions, pyramiding and paper fills:
+/// real prices where available (catalog data in replay, option LTPs in paper/live), else a
+/// model (spec §8).
+pub trait PremiumMarks: Send {
+    /// Let the source see a tick (a live implementation keeps option LTPs from it).
+    fn observe(&mut self, _tick: &Tick) {}
+
+    /// Premium of `contract` at `at` with the index at `underlying` (₹ per unit) and where it
+    /// came from; `None` when no price can be given.
+    fn mark(
+        &mut self,
+        contract: &crate::OptionContract,
+        underlying: rust_decimal::Decimal,
+        at: IstDateTime,
+    ) -> Option<(rust_decimal::Decimal, crate::PremiumSource)>;
+}
