@@ -1,1 +1,60 @@
-//! being written
+//! # strategy — signals, option selection and exits
+//!
+//! - [`Strategy`]: completed candles in, [`Signal`]s out (spec §4); built by name from config
+//!   through [`registry::build`].
+//! - [`rsi_crossover::RsiCrossover`]: the primary strategy (spec §4.2, §3.1 rules 5 and 10).
+//! - [`option_selection`]: ATM/ITM strike and contract choice (spec §5).
+//! - [`exits`]: underlying-basis stop loss and trailing stop (spec §4.4, §3.1 rule 7).
+
+pub mod exits;
+pub mod option_selection;
+pub mod registry;
+pub mod rsi_crossover;
+
+use domain::{Candle, Direction, ExitReason, Signal, Timeframe};
+
+/// Why a strategy emitted an entry signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalOrigin {
+    /// A fresh crossover (or the strategy's primary rule).
+    Fresh,
+    /// Re-entry after a stop-loss exit (spec §4.2, §3.1 rule 10).
+    ReEntry,
+}
+
+/// A strategy's answer to one completed candle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// The signal (HOLD when nothing).
+    pub signal: Signal,
+    /// Fresh or re-entry (meaningful for BUY_* only).
+    pub origin: SignalOrigin,
+    /// Indicator values after this candle, `(name, value)`; `None` = not ready yet.
+    pub indicators: Vec<(&'static str, Option<f64>)>,
+}
+
+/// A trading strategy for one segment (spec §4). Strategies see completed candles only
+/// (no look-ahead, spec §3); the engine tells them about their positions' exits so rules like
+/// re-entry after a stop (spec §3.1 rule 10) can live here.
+pub trait Strategy: Send {
+    /// Registry name, e.g. `rsi_crossover`.
+    fn name(&self) -> &'static str;
+
+    /// The candle timeframe it runs on.
+    fn timeframe(&self) -> Timeframe;
+
+    /// RSI period for the trade journal (0 when the strategy has no RSI).
+    fn rsi_period(&self) -> u32 {
+        0
+    }
+
+    /// Feed one completed candle (warm-up candles included) and get the signal.
+    fn on_candle(&mut self, candle: &Candle) -> Evaluation;
+
+    /// The segment's position in `direction` closed with `reason`.
+    fn on_position_closed(&mut self, _direction: Direction, _reason: ExitReason) {}
+
+    /// Start of a trading day after warm-up: clear all per-day state (re-entry arming), keep
+    /// indicators (spec §3.1 rule 4).
+    fn start_day(&mut self) {}
+}

@@ -1,0 +1,30 @@
+//! Whole-day replay: 2024-06-03, NIFTY + BANKNIFTY, default config (warm-up, 3,000 ticks,
+//! 150 candles, paper fills with Black-76 premiums, an in-memory journal).
+
+use chrono::NaiveDate;
+use criterion::{Criterion, criterion_group, criterion_main};
+use engine::config::Config;
+use engine::replay::{ReplayContext, replay_day};
+use kestrel_support::{data_dir, repo_root};
+
+fn bench(c: &mut Criterion) {
+    let cfg = Config::load(&repo_root().join("config/default.toml")).unwrap();
+    let ctx = ReplayContext::new(cfg, catalog::Catalog::open(data_dir()).unwrap()).unwrap();
+    let date = NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    c.bench_function("replay_day_2024_06_03_nifty_banknifty", |b| {
+        b.iter(|| {
+            rt.block_on(replay_day(
+                &ctx,
+                date,
+                Box::new(journal::MemoryJournal::default()),
+            ))
+            .unwrap()
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,418 @@
+//! Configuration (spec §14): TOML, working defaults in `config/default.toml`, per-segment
+//! tables, unknown keys rejected with the key and the file named. CLI flags override it.
+
+use chrono::NaiveTime;
+use domain::{Decimal, Segment};
+use risk::RiskConfig;
+use rust_decimal_macros::dec;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use strategy::exits::UnderlyingStops;
+use strategy::option_selection::SelectionParams;
+
+/// A configuration error naming the file (and, from the TOML parser, line, column and key).
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ConfigError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Trading mode (spec §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Historical data, paper fills, simulated clock.
+    #[default]
+    Replay,
+    /// Live data, paper fills.
+    Paper,
+    /// Live data, real orders.
+    Live,
+}
+
+impl Mode {
+    /// `REPLAY`, `PAPER`, `LIVE` (journal spelling).
+    pub fn code(self) -> &'static str {
+        match self {
+            Mode::Replay => "REPLAY",
+            Mode::Paper => "PAPER",
+            Mode::Live => "LIVE",
+        }
+    }
+
+    /// Journal folder name: `replay`, `paper`, `live`.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Mode::Replay => "replay",
+            Mode::Paper => "paper",
+            Mode::Live => "live",
+        }
+    }
+}
+
+/// `[engine]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSection {
+    /// Mode the config is meant for; live mode also needs a CLI confirmation (spec §10.6).
+    pub mode: Mode,
+    /// Enabled segments, in any order (agents run in NIFTY, BANKNIFTY, SENSEX order).
+    pub segments: Vec<Segment>,
+    /// Capital, ₹ (for % limits and returns).
+    pub capital: Decimal,
+    /// Sessions of warm-up before the trading date (spec §3, default 2).
+    pub warmup_sessions: usize,
+    /// EOD square-off time, IST (default 15:15:00).
+    pub square_off_time: NaiveTime,
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Replay,
+            segments: vec![Segment::Nifty, Segment::BankNifty],
+            capital: dec!(1000000),
+            warmup_sessions: 2,
+            square_off_time: NaiveTime::from_hms_opt(15, 15, 0).expect("valid"),
+        }
+    }
+}
+
+/// Stop basis (spec §4.4). Only `underlying` is implemented so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StopBasis {
+    /// Index points from the index price at entry.
+    #[default]
+    Underlying,
+}
+
+/// `[exits]`: defaults for every segment.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExitsSection {
+    /// Stop basis.
+    pub stop_basis: StopBasis,
+    /// Initial stop, index points (default 50).
+    pub sl_points: Decimal,
+    /// Trailing stop, index points (default = `sl_points`).
+    pub trailing_stop_points: Option<Decimal>,
+}
+
+impl Default for ExitsSection {
+    fn default() -> Self {
+        Self {
+            stop_basis: StopBasis::Underlying,
+            sl_points: dec!(50),
+            trailing_stop_points: None,
+        }
+    }
+}
+
+/// `[options]`: contract choice and sizing defaults (spec §5).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptionsSection {
+    /// ITM offset from ATM, index points (default 100).
+    pub itm_offset: Decimal,
+    /// Lots per entry (default 1).
+    pub initial_lots: u32,
+    /// Skip the nearest expiry on its own expiry day.
+    pub skip_expiry_day: bool,
+    /// Kite product.
+    pub product: domain::Product,
+}
+
+impl Default for OptionsSection {
+    fn default() -> Self {
+        Self {
+            itm_offset: dec!(100),
+            initial_lots: 1,
+            skip_expiry_day: false,
+            product: domain::Product::MIS,
+        }
+    }
+}
+
+/// `[paper]`: the fill model (spec §8).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PaperSection {
+    /// Slippage in ticks against each order (default 1).
+    pub slippage_ticks: u32,
+    /// Risk-free rate for Black-76 (default 0.065).
+    pub rate: f64,
+    /// Implied volatility when a segment has none configured (annualised, default 0.15).
+    pub default_iv: f64,
+}
+
+impl Default for PaperSection {
+    fn default() -> Self {
+        Self {
+            slippage_ticks: 1,
+            rate: 0.065,
+            default_iv: 0.15,
+        }
+    }
+}
+
+/// `[segments.<CODE>]`: per-segment overrides.
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentSection {
+    /// Strike step, index points (defaults: NIFTY 50, others 100).
+    pub strike_step: Option<Decimal>,
+    /// Implied volatility for the premium model, annualised.
+    pub iv: Option<f64>,
+    /// Initial stop, index points.
+    pub sl_points: Option<Decimal>,
+    /// Trailing stop, index points.
+    pub trailing_stop_points: Option<Decimal>,
+    /// ITM offset, index points.
+    pub itm_offset: Option<Decimal>,
+    /// Lots per entry.
+    pub initial_lots: Option<u32>,
+}
+
+/// `[journal]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JournalSection {
+    /// Root of `artifacts/<mode>/<date>/` (default `artifacts`).
+    pub root: PathBuf,
+}
+
+impl Default for JournalSection {
+    fn default() -> Self {
+        Self {
+            root: PathBuf::from("artifacts"),
+        }
+    }
+}
+
+/// `[data]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataSection {
+    /// The data catalog directory (default `data`).
+    pub dir: PathBuf,
+}
+
+impl Default for DataSection {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("data"),
+        }
+    }
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[engine]`.
+    #[serde(default)]
+    pub engine: EngineSection,
+    /// `[strategy]`: `name` plus that strategy's parameters (validated by the registry).
+    #[serde(default = "default_strategy")]
+    pub strategy: toml::Table,
+    /// `[exits]`.
+    #[serde(default)]
+    pub exits: ExitsSection,
+    /// `[options]`.
+    #[serde(default)]
+    pub options: OptionsSection,
+    /// `[risk]`.
+    #[serde(default)]
+    pub risk: RiskConfig,
+    /// `[paper]`.
+    #[serde(default)]
+    pub paper: PaperSection,
+    /// `[segments.NIFTY]` etc.
+    #[serde(default)]
+    pub segments: BTreeMap<Segment, SegmentSection>,
+    /// `[journal]`.
+    #[serde(default)]
+    pub journal: JournalSection,
+    /// `[data]`.
+    #[serde(default)]
+    pub data: DataSection,
+    /// `[[lot_sizes]]`: overrides of the built-in lot-size schedule.
+    #[serde(default)]
+    pub lot_sizes: Vec<domain::calendar::LotSizeEntry>,
+}
+
+fn default_strategy() -> toml::Table {
+    let mut t = toml::Table::new();
+    t.insert("name".into(), toml::Value::String("rsi_crossover".into()));
+    t
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        toml::from_str("").expect("empty config is valid")
+    }
+}
+
+/// Resolved per-segment parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentParams {
+    /// Stop distances.
+    pub stops: UnderlyingStops,
+    /// Contract selection.
+    pub selection: SelectionParams,
+    /// Lots per entry.
+    pub initial_lots: u32,
+    /// IV for the premium model.
+    pub iv: f64,
+}
+
+impl Config {
+    /// Parse a TOML string; `path` only names the source in errors.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            message: e.to_string().trim().replace('\n', " "),
+        })?;
+        cfg.validate().map_err(|message| ConfigError {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(cfg)
+    }
+
+    /// Read and parse a file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// The strategy name.
+    pub fn strategy_name(&self) -> &str {
+        self.strategy
+            .get("name")
+            .and_then(|v| v.as_str())
+            .unwrap_or("rsi_crossover")
+    }
+
+    /// The strategy's parameter table (without `name`).
+    pub fn strategy_params(&self) -> toml::Table {
+        let mut t = self.strategy.clone();
+        t.remove("name");
+        t
+    }
+
+    /// Build one strategy instance (one per segment).
+    pub fn build_strategy(&self) -> Result<Box<dyn strategy::Strategy>, String> {
+        strategy::registry::build(self.strategy_name(), &self.strategy_params())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Semantic checks beyond types.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.engine.segments.is_empty() {
+            return Err("engine.segments: at least one segment".into());
+        }
+        if self.engine.capital <= Decimal::ZERO {
+            return Err("engine.capital must be > 0".into());
+        }
+        self.build_strategy().map(drop)?;
+        for seg in self.engine.segments.iter().copied() {
+            let p = self.segment(seg);
+            if p.stops.sl_points <= Decimal::ZERO || p.stops.trailing_stop_points <= Decimal::ZERO {
+                return Err(format!(
+                    "{seg}: sl_points and trailing_stop_points must be > 0"
+                ));
+            }
+            if p.initial_lots == 0 {
+                return Err(format!("{seg}: initial_lots must be ≥ 1"));
+            }
+            if p.selection.strike_step <= Decimal::ZERO {
+                return Err(format!("{seg}: strike_step must be > 0"));
+            }
+        }
+        if self.risk.entry_window_start > self.risk.entry_window_end {
+            return Err("risk.entry_window_start is after entry_window_end".into());
+        }
+        Ok(())
+    }
+
+    /// Resolved parameters of a segment (segment table over global defaults).
+    pub fn segment(&self, seg: Segment) -> SegmentParams {
+        let s = self.segments.get(&seg).cloned().unwrap_or_default();
+        let sl = s.sl_points.unwrap_or(self.exits.sl_points);
+        let tsl = s
+            .trailing_stop_points
+            .or(self.exits.trailing_stop_points)
+            .unwrap_or(sl);
+        SegmentParams {
+            stops: UnderlyingStops {
+                sl_points: sl,
+                trailing_stop_points: tsl,
+            },
+            selection: SelectionParams {
+                strike_step: s.strike_step.unwrap_or(seg.default_strike_step()),
+                itm_offset: s.itm_offset.unwrap_or(self.options.itm_offset),
+                skip_expiry_day: self.options.skip_expiry_day,
+            },
+            initial_lots: s.initial_lots.unwrap_or(self.options.initial_lots),
+            iv: s.iv.unwrap_or(self.paper.default_iv),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::default();
+        assert_eq!(c.strategy_name(), "rsi_crossover");
+        let p = c.segment(Segment::BankNifty);
+        assert_eq!(p.selection.strike_step, dec!(100));
+        assert_eq!(p.stops.trailing_stop_points, dec!(50));
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_file() {
+        let e = Config::from_toml("[risk]\nmax_trades = 3\n", Path::new("my.toml")).unwrap_err();
+        let s = e.to_string();
+        assert!(s.starts_with("my.toml:"), "{s}");
+        assert!(s.contains("max_trades"), "{s}");
+        let e = Config::from_toml(
+            "[strategy]\nname = \"rsi_crossover\"\nrsi_perod = 3\n",
+            Path::new("x.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("rsi_perod"), "{e}");
+        let e = Config::from_toml("[segments.FOO]\n", Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("FOO"), "{e}");
+    }
+
+    #[test]
+    fn segment_overrides() {
+        let c = Config::from_toml(
+            "[exits]\nsl_points = 40\n[segments.NIFTY]\ntrailing_stop_points = 30\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        let p = c.segment(Segment::Nifty);
+        assert_eq!(p.stops.sl_points, dec!(40));
+        assert_eq!(p.stops.trailing_stop_points, dec!(30));
+        assert_eq!(
+            c.segment(Segment::BankNifty).stops.trailing_stop_points,
+            dec!(40)
+        );
+    }
+}
