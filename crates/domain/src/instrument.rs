@@ -117,7 +117,13 @@ mod tests {
             "SENSEX2640977100CE"
         );
         assert_eq!(
-            kite_option_symbol("NIFTY", d(2024, 6, 27), true, dec!(23000.00), OptionType::CE),
+            kite_option_symbol(
+                "NIFTY",
+                d(2024, 6, 27),
+                true,
+                dec!(23000.00),
+                OptionType::CE
+            ),
             "NIFTY24JUN23000CE"
         );
         assert_eq!(

@@ -182,6 +182,9 @@ mod tests {
         );
         assert_eq!(tf.bucket_start(&ist_hms(d, 9, 20, 0)), ist_hms(d, 9, 20, 0));
         let h: Timeframe = "1h".parse().unwrap();
-        assert_eq!(h.bucket_start(&ist_hms(d, 15, 29, 0)), ist_hms(d, 15, 15, 0));
+        assert_eq!(
+            h.bucket_start(&ist_hms(d, 15, 29, 0)),
+            ist_hms(d, 15, 15, 0)
+        );
     }
 }

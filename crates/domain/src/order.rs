@@ -171,7 +171,10 @@ impl OrderStatus {
         match (self, to) {
             (PendingSubmit, PendingSubmit) => false,
             (PendingSubmit, _) => true,
-            (TriggerPending, TriggerPending | Open | PartiallyFilled | Complete | Cancelled | Rejected) => true,
+            (
+                TriggerPending,
+                TriggerPending | Open | PartiallyFilled | Complete | Cancelled | Rejected,
+            ) => true,
             (Open, Open | PartiallyFilled | Complete | Cancelled | Rejected) => true,
             (PartiallyFilled, PartiallyFilled | Complete | Cancelled) => true,
             _ => false,
@@ -219,7 +222,9 @@ pub enum TransitionError {
         to: OrderStatus,
     },
     /// Filled quantity went down or beyond the order quantity.
-    #[error("order {id}: filled quantity {reported} invalid (was {was}, order quantity {quantity})")]
+    #[error(
+        "order {id}: filled quantity {reported} invalid (was {was}, order quantity {quantity})"
+    )]
     BadFill {
         /// Order.
         id: OrderId,
