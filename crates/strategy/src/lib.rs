@@ -31,6 +31,10 @@ pub struct Evaluation {
     pub origin: SignalOrigin,
     /// Indicator values after this candle, `(name, value)`; `None` = not ready yet.
     pub indicators: Vec<(&'static str, Option<f64>)>,
+    /// For an entry taken on this signal: the strategy's own stop distance in underlying
+    /// points (initial and trailing), overriding the configured `sl_points` /
+    /// `trailing_stop_points` (e.g. `atr_breakout`: 1.5 × ATR(14)). `None` = use the config.
+    pub stop_points: Option<domain::Decimal>,
 }
 
 /// A trading strategy for one segment (spec §4). Strategies see completed candles only

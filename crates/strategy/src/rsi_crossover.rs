@@ -136,6 +136,7 @@ impl Strategy for RsiCrossover {
             signal,
             origin,
             indicators,
+            stop_points: None,
         }
     }
 
