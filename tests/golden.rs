@@ -11,7 +11,6 @@ use engine::replay::{ReplayContext, replay_day};
 use journal::MemoryJournal;
 use kestrel_support::{data_dir, golden_dir, repo_root};
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
 
 /// The shipped default config with the risk limits the golden files do not model switched off
 /// (tests/golden/README.md: index level only, no daily-loss rule).
@@ -23,39 +22,16 @@ fn golden_config() -> Config {
     cfg
 }
 
-/// A journal the test can read after the engine consumed the box.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<MemoryJournal>>);
-
-impl journal::Journal for Shared {
-    fn order(&mut self, r: &journal::OrderRow) -> Result<(), journal::JournalError> {
-        self.0.lock().unwrap().order(r)
-    }
-    fn fill(&mut self, r: &journal::FillRow) -> Result<(), journal::JournalError> {
-        self.0.lock().unwrap().fill(r)
-    }
-    fn trade(&mut self, t: &domain::Trade) -> Result<(), journal::JournalError> {
-        self.0.lock().unwrap().trade(t)
-    }
-    fn event(&mut self, e: &journal::Event) -> Result<(), journal::JournalError> {
-        self.0.lock().unwrap().event(e)
-    }
-    fn summary(&mut self, s: &journal::DaySummary) -> Result<(), journal::JournalError> {
-        self.0.lock().unwrap().summary(s)
-    }
-}
-
 fn replay(date: NaiveDate) -> MemoryJournal {
     let ctx =
         ReplayContext::new(golden_config(), catalog::Catalog::open(data_dir()).unwrap()).unwrap();
-    let j = Shared::default();
+    let j = journal::SharedJournal::default();
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     rt.block_on(replay_day(&ctx, date, Box::new(j.clone())))
         .unwrap_or_else(|e| panic!("replay {date}: {e}"));
-    let out = j.0.lock().unwrap().clone();
-    out
+    j.snapshot()
 }
 
 #[derive(Debug, PartialEq)]

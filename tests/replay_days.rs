@@ -38,7 +38,7 @@ fn real_option_premiums_on_2022_11_18() {
             t.option_symbol
         );
         let lot = if t.segment.code() == "NIFTY" { 50 } else { 25 };
-        assert_eq!(t.quantity, lot, "2022 lot size of {}", t.segment);
+        assert_eq!(t.quantity, t.lots * lot, "2022 lot size of {}", t.segment);
     }
 }
 
@@ -52,7 +52,8 @@ fn modelled_premiums_and_contracts_on_2024_06_03() {
         match t.segment.code() {
             "NIFTY" => {
                 assert_eq!(t.expiry, NaiveDate::from_ymd_opt(2024, 6, 6).unwrap());
-                assert_eq!(t.quantity, 25);
+                assert_eq!(t.quantity, t.lots * 25);
+                assert!(t.quantity <= 1500, "pyramiding cap");
                 assert!(
                     t.option_symbol.starts_with("NIFTY24606"),
                     "{}",
@@ -61,7 +62,8 @@ fn modelled_premiums_and_contracts_on_2024_06_03() {
             }
             _ => {
                 assert_eq!(t.expiry, NaiveDate::from_ymd_opt(2024, 6, 5).unwrap());
-                assert_eq!(t.quantity, 15);
+                assert_eq!(t.quantity, t.lots * 15);
+                assert!(t.quantity <= 1000, "pyramiding cap");
             }
         }
         assert!(t.charges > domain::Decimal::ZERO);

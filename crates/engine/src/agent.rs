@@ -5,7 +5,7 @@ use crate::candles::CandleAggregator;
 use crate::config::SegmentParams;
 use domain::order::OrderId;
 use domain::time::IstDateTime;
-use domain::{Decimal, Direction, ExitReason, OptionContract, Segment, Signal, Tick};
+use domain::{Decimal, Direction, ExitReason, OptionContract, Segment, Side, Signal, Tick};
 use serde::Serialize;
 use strategy::exits::StopTracker;
 use strategy::{SignalOrigin, Strategy};
@@ -22,26 +22,33 @@ pub enum AgentState {
     InPosition,
 }
 
-/// An exit order in flight.
+/// An exit in progress: why, and the index tick that triggered it (its time and price are the
+/// trade's `exit_time` and `index_exit_spot`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PendingExit {
-    /// The exit order.
-    pub order: OrderId,
     /// Why.
     pub reason: ExitReason,
-    /// The index tick that triggered it (exit time and `index_exit_spot`).
+    /// The triggering index tick.
     pub tick: Tick,
 }
 
-/// One order's contribution to the position: filled units and average price.
+/// One order of a position (entry, pyramid add or exit, possibly split at the freeze limit).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Leg {
     /// The order.
     pub order: OrderId,
-    /// Filled units.
+    /// Buy (entry/add) or sell (exit).
+    pub side: Side,
+    /// Units asked.
+    pub requested: u32,
+    /// Units filled.
     pub filled: u32,
     /// Average fill price, ₹.
     pub average: Decimal,
+    /// The order reached a terminal state.
+    pub done: bool,
+    /// It ended CANCELLED/REJECTED (any filled part stays).
+    pub failed: bool,
 }
 
 /// An open (or opening/closing) position of an agent.
@@ -61,12 +68,10 @@ pub struct Position {
     pub entry_time: IstDateTime,
     /// Sequence number of the entry tick (exits start at the next tick, spec §3.1 rule 6).
     pub entry_seq: u64,
-    /// Underlying-basis stops.
+    /// Underlying-basis stops (also kept, unused, with an option-basis stop).
     pub stops: StopTracker,
-    /// Buy legs (entry and pyramid adds).
+    /// Every order of the position.
     pub legs: Vec<Leg>,
-    /// Sell legs (the exit).
-    pub exit_legs: Vec<Leg>,
     /// Charges of all fills so far, ₹.
     pub charges: Decimal,
     /// Every fill so far had a real price.
@@ -75,53 +80,97 @@ pub struct Position {
     pub mfe: Decimal,
     /// Worst premium move per unit seen, ₹ (≤ 0).
     pub mae: Decimal,
-    /// Exit in flight.
+    /// Exit in progress.
     pub exit: Option<PendingExit>,
     /// Reason of an exit that must be (re)tried at the next tick.
     pub exit_retry: Option<ExitReason>,
-    /// Failed exit placements so far.
+    /// Failed exit attempts so far.
     pub exit_failures: u32,
     /// Last premium mark, ₹ per unit.
     pub last_mark: Option<Decimal>,
+    /// Pyramid adds done.
+    pub adds: u32,
+    /// A blocked pyramid add was journaled (once per position, not every tick).
+    pub add_block_logged: bool,
 }
 
 impl Position {
-    /// Filled quantity, units.
-    pub fn quantity(&self) -> u32 {
-        self.legs.iter().map(|l| l.filled).sum()
+    fn sum(&self, side: Side, f: impl Fn(&Leg) -> u32) -> u32 {
+        self.legs.iter().filter(|l| l.side == side).map(f).sum()
+    }
+
+    /// Units bought (entry + adds), filled.
+    pub fn bought(&self) -> u32 {
+        self.sum(Side::Buy, |l| l.filled)
+    }
+
+    /// Units sold (exits), filled.
+    pub fn sold(&self) -> u32 {
+        self.sum(Side::Sell, |l| l.filled)
+    }
+
+    /// Units held now.
+    pub fn open_quantity(&self) -> u32 {
+        self.bought().saturating_sub(self.sold())
+    }
+
+    /// Units still to be covered by new exit orders (held minus what live exit orders ask).
+    pub fn unexited(&self) -> u32 {
+        let covering = self.sum(
+            Side::Sell,
+            |l| if l.failed { l.filled } else { l.requested },
+        );
+        self.bought().saturating_sub(covering)
+    }
+
+    /// Some buy order (entry or add) is still working.
+    pub fn buy_in_flight(&self) -> bool {
+        self.legs.iter().any(|l| l.side == Side::Buy && !l.done)
+    }
+
+    /// Some sell order is still working.
+    pub fn sell_in_flight(&self) -> bool {
+        self.legs.iter().any(|l| l.side == Side::Sell && !l.done)
+    }
+
+    /// The leg of an order.
+    pub fn leg_mut(&mut self, order: OrderId) -> Option<&mut Leg> {
+        self.legs.iter_mut().find(|l| l.order == order)
+    }
+
+    fn average(&self, side: Side) -> Decimal {
+        let q = self.sum(side, |l| l.filled);
+        if q == 0 {
+            return Decimal::ZERO;
+        }
+        self.legs
+            .iter()
+            .filter(|l| l.side == side)
+            .map(|l| l.average * Decimal::from(l.filled))
+            .sum::<Decimal>()
+            / Decimal::from(q)
     }
 
     /// Volume-weighted average entry premium, ₹ (0 before any fill).
     pub fn average_entry(&self) -> Decimal {
-        average(&self.legs)
-    }
-
-    /// Open P&L at the last mark, ₹ (quantity × (mark − average entry); 0 without a mark).
-    pub fn open_pnl(&self) -> Decimal {
-        self.last_mark.map_or(Decimal::ZERO, |m| {
-            (m - self.average_entry()) * Decimal::from(self.quantity())
-        })
+        self.average(Side::Buy)
     }
 
     /// Average exit premium, ₹.
     pub fn average_exit(&self) -> Decimal {
-        average(&self.exit_legs)
+        self.average(Side::Sell)
     }
-}
 
-fn average(legs: &[Leg]) -> Decimal {
-    let q: u32 = legs.iter().map(|l| l.filled).sum();
-    if q == 0 {
-        return Decimal::ZERO;
+    /// Open P&L at the last mark, ₹ (held units × (mark − average entry); 0 without a mark).
+    pub fn open_pnl(&self) -> Decimal {
+        self.last_mark.map_or(Decimal::ZERO, |m| {
+            (m - self.average_entry()) * Decimal::from(self.open_quantity())
+        })
     }
-    legs.iter()
-        .map(|l| l.average * Decimal::from(l.filled))
-        .sum::<Decimal>()
-        / Decimal::from(q)
 }
 
 /// A signal from a candle completed by the clock, executed at the next tick (spec §3.1 rule 3).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PendingSignal {
     /// The signal.
     pub signal: Signal,
@@ -129,6 +178,8 @@ pub struct PendingSignal {
     pub origin: SignalOrigin,
     /// Start of the candle that produced it.
     pub candle_start: IstDateTime,
+    /// Strategy stop distance for an entry on it.
+    pub stop_points: Option<Decimal>,
 }
 
 /// One segment's agent.
@@ -153,6 +204,16 @@ pub struct SegmentAgent {
     pub trades_today: u32,
     /// Completed trades today.
     pub closed_trades: u32,
+    /// Realized net P&L today, ₹.
+    pub realized_pnl: Decimal,
+    /// Losing trades in a row.
+    pub consecutive_losses: u32,
+    /// Exit time of the last losing trade.
+    pub last_loss_at: Option<IstDateTime>,
+    /// Time of the last entry.
+    pub last_entry_at: Option<IstDateTime>,
+    /// The trader asked to close the position (reason `MANUAL`).
+    pub close_requested: bool,
 }
 
 impl SegmentAgent {
@@ -170,6 +231,11 @@ impl SegmentAgent {
             last_tick: None,
             trades_today: 0,
             closed_trades: 0,
+            realized_pnl: Decimal::ZERO,
+            consecutive_losses: 0,
+            last_loss_at: None,
+            last_entry_at: None,
+            close_requested: false,
         }
     }
 }

@@ -82,25 +82,38 @@ impl Default for EngineSection {
     }
 }
 
-/// Stop basis (spec §4.4). Only `underlying` is implemented so far.
+/// Stop basis (spec §4.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum StopBasis {
-    /// Index points from the index price at entry.
+    /// Index points from the index price at entry, with a trailing stop (rsi_crossover).
     #[default]
     Underlying,
+    /// % of the option premium (seed 002): exit when premium ≤ entry × (1 − stop_loss_pct/100).
+    Option,
 }
 
-/// `[exits]`: defaults for every segment.
+/// `[exits]`: exit rules for every segment (spec §4.4), evaluated on every tick in the order
+/// stop loss, trailing stop, target, strategy EXIT, max holding time, EOD.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExitsSection {
     /// Stop basis.
     pub stop_basis: StopBasis,
-    /// Initial stop, index points (default 50).
+    /// Initial stop, index points (underlying basis; default 50).
     pub sl_points: Decimal,
-    /// Trailing stop, index points (default = `sl_points`).
+    /// Trailing stop, index points (underlying basis; default = `sl_points`).
     pub trailing_stop_points: Option<Decimal>,
+    /// Premium stop, % of the average entry premium (option basis; default 30).
+    pub stop_loss_pct: Decimal,
+    /// Target in index points from the entry index price (optional).
+    pub target_points: Option<Decimal>,
+    /// Target as % gain of the premium (optional, seed 002).
+    pub profit_target_pct: Option<Decimal>,
+    /// Close after this many minutes in the position (optional, seed 002).
+    pub max_holding_minutes: Option<u32>,
+    /// An opposite entry signal closes the position (reason `SIGNAL`) and enters the other way.
+    pub exit_on_opposite_signal: bool,
 }
 
 impl Default for ExitsSection {
@@ -109,8 +122,25 @@ impl Default for ExitsSection {
             stop_basis: StopBasis::Underlying,
             sl_points: dec!(50),
             trailing_stop_points: None,
+            stop_loss_pct: dec!(30),
+            target_points: None,
+            profit_target_pct: None,
+            max_holding_minutes: None,
+            exit_on_opposite_signal: false,
         }
     }
+}
+
+/// `[pyramiding]` (spec §6): per-segment amounts come from `[segments.<CODE>]`.
+///
+/// Off by default: with seed 004's thresholds (NIFTY ₹10/unit) and 50-point stops, adds come
+/// within minutes and a reversal stops out the whole pyramid — on 2024-06-03 it turns the
+/// day's −₹1,987 into −₹21,011 and a daily-loss halt at 10:03. Turn it on deliberately.
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PyramidingSection {
+    /// Add lots to winning positions (seed 004 §4.2; default false).
+    pub enabled: bool,
 }
 
 /// `[options]`: contract choice and sizing defaults (spec §5).
@@ -176,6 +206,24 @@ pub struct SegmentSection {
     pub itm_offset: Option<Decimal>,
     /// Lots per entry.
     pub initial_lots: Option<u32>,
+    /// Pyramiding: premium ₹ per unit of open profit per add (spec §6).
+    pub pyramid_points: Option<Decimal>,
+    /// Pyramiding: lots per add.
+    pub lot_addition: Option<u32>,
+    /// Pyramiding: quantity cap, units.
+    pub max_quantity: Option<u32>,
+    /// Exchange freeze quantity (max units per order); larger orders are split (spec §7).
+    pub freeze_quantity: Option<u32>,
+}
+
+/// Exchange freeze limits per order (NSE circular of 2024 for index options: NIFTY 1800,
+/// BANKNIFTY 900; BSE SENSEX 1000). Overridable per segment.
+pub fn default_freeze_quantity(seg: Segment) -> u32 {
+    match seg {
+        Segment::Nifty => 1800,
+        Segment::BankNifty => 900,
+        Segment::Sensex => 1000,
+    }
 }
 
 /// `[journal]`.
@@ -223,6 +271,9 @@ pub struct Config {
     /// `[exits]`.
     #[serde(default)]
     pub exits: ExitsSection,
+    /// `[pyramiding]`.
+    #[serde(default)]
+    pub pyramiding: PyramidingSection,
     /// `[options]`.
     #[serde(default)]
     pub options: OptionsSection,
@@ -269,6 +320,10 @@ pub struct SegmentParams {
     pub initial_lots: u32,
     /// IV for the premium model.
     pub iv: f64,
+    /// Pyramiding, when enabled.
+    pub pyramid: Option<strategy::pyramid::PyramidParams>,
+    /// Max units per order.
+    pub freeze_quantity: u32,
 }
 
 impl Config {
@@ -338,6 +393,13 @@ impl Config {
                 return Err(format!("{seg}: strike_step must be > 0"));
             }
         }
+        if self.exits.stop_basis == StopBasis::Option
+            && (self.exits.stop_loss_pct <= Decimal::ZERO || self.exits.stop_loss_pct >= dec!(100))
+        {
+            return Err(
+                "exits.stop_loss_pct must be in (0, 100) with stop_basis = \"option\"".into(),
+            );
+        }
         if self.risk.entry_window_start > self.risk.entry_window_end {
             return Err("risk.entry_window_start is after entry_window_end".into());
         }
@@ -364,6 +426,15 @@ impl Config {
             },
             initial_lots: s.initial_lots.unwrap_or(self.options.initial_lots),
             iv: s.iv.unwrap_or(self.paper.default_iv),
+            pyramid: self.pyramiding.enabled.then(|| {
+                let d = strategy::pyramid::PyramidParams::default_for(seg);
+                strategy::pyramid::PyramidParams {
+                    pyramid_points: s.pyramid_points.unwrap_or(d.pyramid_points),
+                    lot_addition: s.lot_addition.unwrap_or(d.lot_addition),
+                    max_quantity: s.max_quantity.unwrap_or(d.max_quantity),
+                }
+            }),
+            freeze_quantity: s.freeze_quantity.unwrap_or(default_freeze_quantity(seg)),
         }
     }
 }

@@ -4,8 +4,8 @@
 use crate::agent::{AgentState, Leg, PendingExit, PendingSignal, Position, SegmentAgent};
 use crate::candles::session_candles;
 use crate::clock::EventClock;
-use crate::config::{Config, Mode};
-use chrono::NaiveDate;
+use crate::config::{Config, Mode, StopBasis};
+use chrono::{NaiveDate, TimeDelta};
 use domain::calendar::MarketCalendar;
 use domain::charges::ChargesSchedule;
 use domain::order::OrderPurpose;
@@ -19,15 +19,17 @@ use domain::{
     OrderStatus, PremiumSource, Segment, Side, Signal, Tick, Trade,
 };
 use journal::{DaySummary, Event, FillRow, Journal, JournalError, OrderRow};
-use risk::{Decision, IntentKind, OrderIntent, RiskEngine, RiskState, SegmentRiskState};
+use risk::{Decision, IntentKind, OrderIntent, RiskEngine, RiskState, Rule, SegmentRiskState};
+use rust_decimal_macros::dec;
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use strategy::SignalOrigin;
-use strategy::exits::StopTracker;
+use strategy::exits::{StopTracker, UnderlyingStops};
 use strategy::option_selection::select_contract;
+use strategy::pyramid::pyramid_add;
 
-/// Failed exit placements before the session is halted with a critical alert (spec §10.2);
+/// Failed exit attempts before the session is halted with a critical alert (spec §10.2);
 /// the engine keeps retrying the exit after that.
 pub const EXIT_FAILURES_BEFORE_HALT: u32 = 3;
 
@@ -100,10 +102,14 @@ pub struct Engine {
     clock: Arc<EventClock>,
     orders: BTreeMap<OrderId, TrackedOrder>,
     next_order: u64,
+    sent: VecDeque<IstDateTime>,
     tick_seq: u64,
+    last_tick_at: Option<IstDateTime>,
     trades: Vec<Trade>,
-    realized: Decimal,
     halted: bool,
+    paused: bool,
+    broker_unhealthy: bool,
+    announced_locks: BTreeSet<(Option<Segment>, Rule)>,
     skipped: u32,
     ended: bool,
 }
@@ -146,10 +152,14 @@ impl Engine {
             clock,
             orders: BTreeMap::new(),
             next_order: 1,
+            sent: VecDeque::new(),
             tick_seq: 0,
+            last_tick_at: None,
             trades: Vec::new(),
-            realized: Decimal::ZERO,
             halted: false,
+            paused: false,
+            broker_unhealthy: false,
+            announced_locks: BTreeSet::new(),
             skipped: 0,
             ended: false,
         })
@@ -173,6 +183,42 @@ impl Engine {
     /// Whether the session is halted (no new entries).
     pub fn is_halted(&self) -> bool {
         self.halted
+    }
+
+    /// Kill switch (spec §7): `true` blocks all entries and pyramid adds at once; exits go on.
+    pub fn set_paused(&mut self, paused: bool) -> Result<(), EngineError> {
+        if self.paused != paused {
+            self.paused = paused;
+            let now = self.clock.now();
+            let what = if paused {
+                "paused: entries blocked"
+            } else {
+                "resumed"
+            };
+            self.event(
+                now,
+                None,
+                "kill_switch",
+                what.to_string(),
+                json!({"paused": paused}),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Ask to close a segment's position (or all, with `None`) at its next tick, reason
+    /// `MANUAL` (spec §4.4).
+    pub fn request_close(&mut self, segment: Option<Segment>) {
+        for a in &mut self.agents {
+            if segment.is_none_or(|s| s == a.segment) && a.position.is_some() {
+                a.close_requested = true;
+            }
+        }
+    }
+
+    /// The broker session is (in)valid: an invalid session blocks entries (spec §7).
+    pub fn set_broker_healthy(&mut self, healthy: bool) {
+        self.broker_unhealthy = !healthy;
     }
 
     fn event(
@@ -287,10 +333,11 @@ impl Engine {
 
     /// Process one tick (spec §3.1 rule 6): (a) exits of positions opened earlier, against the
     /// levels before this tick; (b) candle completion, signals, entry at this tick; (c) the
-    /// tick joins its candle; (d) trailing stops and excursions move with it.
+    /// tick joins its candle; (d) trailing stops, excursions and pyramiding move with it.
     pub async fn on_tick(&mut self, tick: Tick) -> Result<(), EngineError> {
         self.clock.advance(tick.ts);
         self.tick_seq += 1;
+        self.last_tick_at = Some(tick.ts);
         self.broker.observe(&tick);
         self.marks.observe(&tick);
         self.settle_unknown_orders().await?;
@@ -302,28 +349,26 @@ impl Engine {
         };
         self.agents[i].last_tick = Some(tick);
 
-        // (a) exits
+        // (a) exits, then the session-level loss check
         self.check_exits(i, &tick).await?;
+        self.check_halt(&tick).await?;
 
         // (b) candles completed by this tick, and any signal left by the clock
         if let Some(p) = self.agents[i].pending.take() {
-            self.act_on_signal(i, p.signal, p.origin, p.candle_start, &tick)
-                .await?;
+            self.act_on_signal(i, &p, &tick).await?;
         }
         if let Some(c) = self.agents[i].candles.complete_until(&tick.ts) {
-            let (signal, origin) = self.on_candle(i, &c)?;
-            if signal != Signal::Hold {
-                self.act_on_signal(i, signal, origin, c.start, &tick)
-                    .await?;
+            let p = self.on_candle(i, &c)?;
+            if p.signal != Signal::Hold {
+                self.act_on_signal(i, &p, &tick).await?;
             }
         }
 
         // (c) the tick joins its candle
         self.agents[i].candles.push(&tick);
 
-        // (d) trail and excursions
-        self.track_position(i, &tick)?;
-        Ok(())
+        // (d) trail, excursions, pyramiding
+        self.track_position(i, &tick).await
     }
 
     /// Time passed without ticks: complete candles by the clock; their signals wait for the
@@ -333,25 +378,22 @@ impl Engine {
         self.settle_unknown_orders().await?;
         for i in 0..self.agents.len() {
             if let Some(c) = self.agents[i].candles.complete_until(&now) {
-                let (signal, origin) = self.on_candle(i, &c)?;
-                if signal != Signal::Hold {
-                    self.agents[i].pending = Some(PendingSignal {
-                        signal,
-                        origin,
-                        candle_start: c.start,
-                    });
+                let p = self.on_candle(i, &c)?;
+                if p.signal != Signal::Hold {
+                    self.agents[i].pending = Some(p);
                 }
             }
         }
         Ok(())
     }
 
-    fn on_candle(&mut self, i: usize, c: &Candle) -> Result<(Signal, SignalOrigin), EngineError> {
+    fn on_candle(&mut self, i: usize, c: &Candle) -> Result<PendingSignal, EngineError> {
         let ev = self.agents[i].strategy.on_candle(c);
         let seg = self.agents[i].segment;
         let mut data = json!({
             "candle_start": fmt_iso(&c.start),
             "open": c.open, "high": c.high, "low": c.low, "close": c.close,
+            "volume": c.volume,
             "signal": ev.signal.code(),
         });
         for (name, v) in &ev.indicators {
@@ -373,19 +415,23 @@ impl Engine {
             ),
             data,
         )?;
-        Ok((ev.signal, ev.origin))
+        Ok(PendingSignal {
+            signal: ev.signal,
+            origin: ev.origin,
+            candle_start: c.start,
+            stop_points: ev.stop_points,
+        })
     }
 
     async fn act_on_signal(
         &mut self,
         i: usize,
-        signal: Signal,
-        origin: SignalOrigin,
-        candle_start: IstDateTime,
+        p: &PendingSignal,
         tick: &Tick,
     ) -> Result<(), EngineError> {
         let seg = self.agents[i].segment;
-        let origin_s = match origin {
+        let signal = p.signal;
+        let origin_s = match p.origin {
             SignalOrigin::Fresh => "cross",
             SignalOrigin::ReEntry => "re-entry",
         };
@@ -393,26 +439,55 @@ impl Engine {
             tick.ts,
             Some(seg),
             "signal",
-            format!("{signal} ({origin_s}) from candle {}", fmt_iso(&candle_start)),
-            json!({"signal": signal.code(), "origin": origin_s, "candle_start": fmt_iso(&candle_start), "index": tick.price}),
+            format!("{signal} ({origin_s}) from candle {}", fmt_iso(&p.candle_start)),
+            json!({"signal": signal.code(), "origin": origin_s, "candle_start": fmt_iso(&p.candle_start), "index": tick.price}),
         )?;
-        let Some(direction) = signal.direction() else {
-            return Ok(());
-        };
-        if self.agents[i].position.is_some() {
-            self.skipped += 1;
-            return self.event(
+        let held = self.agents[i]
+            .position
+            .as_ref()
+            .map(|p| (p.direction, p.exit.is_some()));
+        let ignore = |this: &mut Self, reason: &str| {
+            this.skipped += 1;
+            this.event(
                 tick.ts,
                 Some(seg),
                 "signal_ignored",
-                format!("{signal} ignored: in position"),
-                json!({"signal": signal.code(), "reason": "in_position"}),
-            );
+                format!("{signal} ignored: {reason}"),
+                json!({"signal": signal.code(), "reason": reason}),
+            )
+        };
+        let Some(direction) = signal.direction() else {
+            return match (signal, held) {
+                (Signal::Exit, Some((_, false))) => {
+                    self.exit_position(i, *tick, ExitReason::Signal).await
+                }
+                (Signal::Exit, _) => ignore(self, "flat"),
+                _ => Ok(()),
+            };
+        };
+        match held {
+            None => self.try_enter(i, p, direction, tick).await,
+            Some((d, false)) if d != direction && self.config.exits.exit_on_opposite_signal => {
+                self.exit_position(i, *tick, ExitReason::Signal).await?;
+                if self.agents[i].position.is_none() {
+                    self.try_enter(i, p, direction, tick).await
+                } else {
+                    ignore(self, "exit_in_progress")
+                }
+            }
+            Some(_) => ignore(self, "in_position"),
         }
-        self.try_enter(i, signal, direction, origin, tick).await
     }
 
-    fn risk_state(&self) -> RiskState {
+    fn risk_state(&mut self) -> RiskState {
+        let now = self.clock.now();
+        while self
+            .sent
+            .front()
+            .is_some_and(|t| now - *t >= TimeDelta::seconds(1))
+        {
+            self.sent.pop_front();
+        }
         let segments = self
             .agents
             .iter()
@@ -422,15 +497,27 @@ impl Engine {
                     SegmentRiskState {
                         open_positions: a.position.is_some() as u32,
                         trades_today: a.trades_today,
+                        realized_pnl: a.realized_pnl,
+                        open_pnl: a
+                            .position
+                            .as_ref()
+                            .map_or(Decimal::ZERO, Position::open_pnl),
+                        consecutive_losses: a.consecutive_losses,
+                        last_loss_at: a.last_loss_at,
+                        last_entry_at: a.last_entry_at,
                     },
                 )
             })
             .collect();
         RiskState {
             segments,
-            realized_pnl: self.realized,
+            realized_pnl: self.agents.iter().map(|a| a.realized_pnl).sum(),
             open_pnl: self.open_pnl(),
             halted: self.halted,
+            paused: self.paused,
+            broker_unhealthy: self.broker_unhealthy,
+            last_tick_at: self.last_tick_at,
+            orders_last_second: self.sent.len() as u32,
         }
     }
 
@@ -443,15 +530,102 @@ impl Engine {
             .sum()
     }
 
+    /// Journal a risk decision that is not an approval; halts set the session halted (and
+    /// close everything with `close_on_halt`).
+    async fn on_decision(
+        &mut self,
+        seg: Segment,
+        d: &Decision,
+        tick: &Tick,
+    ) -> Result<(), EngineError> {
+        match d {
+            Decision::Approve => Ok(()),
+            Decision::Reduce { quantity, rule, reason } => {
+                self.event(tick.ts, Some(seg), "risk", format!("reduce to {quantity}: {rule}: {reason}"),
+                    json!({"decision": "REDUCE", "rule": rule.code(), "reason": reason, "quantity": quantity}))
+            }
+            Decision::Block { rule, reason } => {
+                self.event(tick.ts, Some(seg), "risk", format!("block: {rule}: {reason}"),
+                    json!({"decision": "BLOCK", "rule": rule.code(), "reason": reason}))
+            }
+            Decision::HaltSession { rule, reason } => self.halt(*rule, reason, tick).await,
+        }
+    }
+
+    async fn halt(&mut self, rule: Rule, reason: &str, tick: &Tick) -> Result<(), EngineError> {
+        if self.halted {
+            return Ok(());
+        }
+        self.halted = true;
+        let close = self.config.risk.close_on_halt;
+        self.event(tick.ts, None, "risk", format!("HALT session: {rule}: {reason}"),
+            json!({"decision": "HALT", "rule": rule.code(), "reason": reason, "close_on_halt": close}))?;
+        if close {
+            for j in 0..self.agents.len() {
+                let open = self.agents[j]
+                    .position
+                    .as_ref()
+                    .is_some_and(|p| p.exit.is_none() && p.open_quantity() > 0);
+                let at = if Some(self.agents[j].segment) == Segment::from_index_token(tick.token) {
+                    Some(*tick)
+                } else {
+                    self.agents[j].last_tick
+                };
+                if let (true, Some(t)) = (open, at) {
+                    self.exit_position(j, t, ExitReason::Risk).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn check_halt(&mut self, tick: &Tick) -> Result<(), EngineError> {
+        if self.halted {
+            return Ok(());
+        }
+        let state = self.risk_state();
+        if let Some(Decision::HaltSession { rule, reason }) = self.risk.check_halt(&state) {
+            self.halt(rule, &reason, tick).await?;
+        }
+        Ok(())
+    }
+
+    /// Loss per unit if the stop is hit, ₹: the premium now minus the premium at the stop
+    /// level (model or market marks); for an option-basis stop, premium × stop %.
+    fn risk_per_unit(
+        &mut self,
+        contract: &domain::OptionContract,
+        direction: Direction,
+        stops: &UnderlyingStops,
+        tick: &Tick,
+    ) -> Option<Decimal> {
+        let (now, _) = self.marks.mark(contract, tick.price, tick.ts)?;
+        if self.config.exits.stop_basis == StopBasis::Option {
+            return Some(now * self.config.exits.stop_loss_pct / dec!(100));
+        }
+        let at_stop = match direction {
+            Direction::Long => tick.price - stops.sl_points,
+            Direction::Short => tick.price + stops.sl_points,
+        };
+        let (then, _) = self.marks.mark(contract, at_stop, tick.ts)?;
+        let d = now - then;
+        // Market marks ignore the index level: fall back to |delta| ≈ 0.5.
+        Some(if d > Decimal::ZERO {
+            d
+        } else {
+            stops.sl_points * dec!(0.5)
+        })
+    }
+
     async fn try_enter(
         &mut self,
         i: usize,
-        signal: Signal,
+        p: &PendingSignal,
         direction: Direction,
-        origin: SignalOrigin,
         tick: &Tick,
     ) -> Result<(), EngineError> {
         let seg = self.agents[i].segment;
+        let signal = p.signal;
         let skip = |this: &mut Self, reason: &str, rule: &str, detail: String| {
             this.skipped += 1;
             this.event(
@@ -483,6 +657,13 @@ impl Engine {
             Ok(c) => c,
             Err(e) => return skip(self, "contract", "option_selection", e.to_string()),
         };
+        let stops = match p.stop_points {
+            Some(sp) => UnderlyingStops {
+                sl_points: sp,
+                trailing_stop_points: sp,
+            },
+            None => params.stops,
+        };
         let quantity = params.initial_lots * contract.lot_size;
         let intent = OrderIntent {
             segment: seg,
@@ -490,65 +671,29 @@ impl Engine {
             time: tick.ts,
             quantity,
             lot_size: contract.lot_size,
+            risk_per_unit: self.risk_per_unit(&contract, direction, &stops, tick),
         };
-        let decision = self.risk.evaluate(&intent, &self.risk_state());
+        let state = self.risk_state();
+        let decision = self.risk.evaluate(&intent, &state);
+        self.on_decision(seg, &decision, tick).await?;
         let quantity = match decision {
             Decision::Approve => quantity,
-            Decision::Reduce {
-                quantity: q,
-                rule,
-                reason,
-            } => {
-                self.event(tick.ts, Some(seg), "risk", format!("reduce to {q}: {rule}: {reason}"),
-                    json!({"decision": "REDUCE", "rule": rule.code(), "reason": reason, "quantity": q}))?;
-                q
-            }
-            Decision::Block { rule, reason } => {
-                self.event(
-                    tick.ts,
-                    Some(seg),
-                    "risk",
-                    format!("block: {rule}: {reason}"),
-                    json!({"decision": "BLOCK", "rule": rule.code(), "reason": reason}),
-                )?;
-                return skip(self, "risk", rule.code(), reason);
-            }
-            Decision::HaltSession { rule, reason } => {
-                self.halted = true;
-                self.event(
-                    tick.ts,
-                    Some(seg),
-                    "risk",
-                    format!("HALT session: {rule}: {reason}"),
-                    json!({"decision": "HALT", "rule": rule.code(), "reason": reason}),
-                )?;
+            Decision::Reduce { quantity, .. } => quantity,
+            Decision::Block { rule, reason } | Decision::HaltSession { rule, reason } => {
                 return skip(self, "risk", rule.code(), reason);
             }
         };
-        let stops = StopTracker::new(direction, tick.price, params.stops);
-        let order = self.new_order(
-            i,
-            &contract,
-            Side::Buy,
-            quantity,
-            OrderPurpose::Entry,
-            tick.ts,
-        )?;
+        let tracker = StopTracker::new(direction, tick.price, stops);
         self.agents[i].position = Some(Position {
             direction,
             signal,
-            origin,
-            contract,
+            origin: p.origin,
+            contract: contract.clone(),
             entry_spot: tick.price,
             entry_time: tick.ts,
             entry_seq: self.tick_seq,
-            stops,
-            legs: vec![Leg {
-                order,
-                filled: 0,
-                average: Decimal::ZERO,
-            }],
-            exit_legs: Vec::new(),
+            stops: tracker,
+            legs: Vec::new(),
             charges: Decimal::ZERO,
             all_market: true,
             mfe: Decimal::ZERO,
@@ -557,27 +702,53 @@ impl Engine {
             exit_retry: None,
             exit_failures: 0,
             last_mark: None,
+            adds: 0,
+            add_block_logged: false,
         });
         self.agents[i].state = AgentState::InPosition;
         self.agents[i].trades_today += 1;
-        let p = self.agents[i].position.as_ref().expect("just set");
-        let (sym, s, t) = (
-            p.contract.tradingsymbol.clone(),
-            p.stops.initial_stop(),
-            p.stops.trailing_stop(),
-        );
+        self.agents[i].last_entry_at = Some(tick.ts);
+        let (s, t) = (tracker.initial_stop(), tracker.trailing_stop());
         self.event(
             tick.ts,
             Some(seg),
             "entry",
-            format!(
-                "{signal} {sym} qty {quantity} at index {} (SL {s}, TSL {t})",
-                tick.price
-            ),
-            json!({"signal": signal.code(), "tradingsymbol": sym, "quantity": quantity,
-                   "index": tick.price, "sl": s, "tsl": t, "order_id": order.0}),
+            format!("{signal} {} qty {quantity} at index {} (SL {s}, TSL {t})", contract.tradingsymbol, tick.price),
+            json!({"signal": signal.code(), "tradingsymbol": contract.tradingsymbol, "quantity": quantity,
+                   "index": tick.price, "sl": s, "tsl": t, "strike": contract.strike, "expiry": contract.expiry}),
         )?;
-        self.send(order).await
+        self.send_split(
+            i,
+            &contract,
+            Side::Buy,
+            quantity,
+            OrderPurpose::Entry,
+            tick.ts,
+        )
+        .await
+    }
+
+    /// Create and send orders for `quantity`, split at the segment's freeze limit (spec §7).
+    async fn send_split(
+        &mut self,
+        i: usize,
+        contract: &domain::OptionContract,
+        side: Side,
+        quantity: u32,
+        purpose: OrderPurpose,
+        ts: IstDateTime,
+    ) -> Result<(), EngineError> {
+        let freeze = self.agents[i].params.freeze_quantity;
+        // All legs exist before the first is sent, so a fill of the first never looks like
+        // the whole exit/entry.
+        let ids = risk::split_quantity(quantity, contract.lot_size, freeze)
+            .into_iter()
+            .map(|q| self.new_order(i, contract, side, q, purpose, ts))
+            .collect::<Result<Vec<_>, _>>()?;
+        for id in ids {
+            self.send(id).await?;
+        }
+        Ok(())
     }
 
     fn new_order(
@@ -612,12 +783,24 @@ impl Engine {
                 charged_brokerage: false,
             },
         );
+        if let Some(p) = self.agents[i].position.as_mut() {
+            p.legs.push(Leg {
+                order: id,
+                side,
+                requested: quantity,
+                filled: 0,
+                average: Decimal::ZERO,
+                done: false,
+                failed: false,
+            });
+        }
         Ok(id)
     }
 
     /// Send a tracked order and process what the broker reports.
     async fn send(&mut self, id: OrderId) -> Result<(), EngineError> {
         let req = self.orders[&id].state.request.clone();
+        self.sent.push_back(req.created);
         match self.broker.place_order(&req).await {
             Ok(broker_id) => {
                 if let Some(o) = self.orders.get_mut(&id) {
@@ -638,11 +821,18 @@ impl Engine {
                 )?;
             }
             Err(e) => {
+                if let BrokerError::SessionInvalid(_) = e {
+                    self.broker_unhealthy = true;
+                    self.event(
+                        req.created,
+                        None,
+                        "critical",
+                        format!("broker session invalid: {e}; entries blocked"),
+                        json!({"error": e.to_string()}),
+                    )?;
+                }
                 self.on_order_failed(id, &e.to_string(), req.created)
                     .await?;
-                if let BrokerError::SessionInvalid(_) = e {
-                    self.halted = true;
-                }
             }
         }
         self.pump().await
@@ -658,6 +848,9 @@ impl Engine {
             })
             .map(|(id, o)| (*id, o.state.request.tag.clone()))
             .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
         for (id, tag) in pending {
             match self.broker.find_by_tag(&tag).await {
                 Ok(Some(bid)) => {
@@ -734,12 +927,23 @@ impl Engine {
                     match o.state.apply(&u) {
                         Ok(()) => {
                             let row = OrderRow::from_state(&o.state);
-                            let terminal = o.state.status.is_terminal();
-                            let (agent, filled, avg) =
-                                (o.agent, o.state.filled_quantity, o.state.average_price);
+                            let (agent, status) = (o.agent, o.state.status);
+                            let (filled, avg) = (o.state.filled_quantity, o.state.average_price);
                             self.journal.order(&row)?;
-                            self.update_legs(agent, u.id, filled, avg);
-                            if terminal {
+                            if let Some(l) = self.agents[agent]
+                                .position
+                                .as_mut()
+                                .and_then(|p| p.leg_mut(u.id))
+                            {
+                                l.filled = filled;
+                                l.average = avg.unwrap_or(l.average);
+                                l.done = status.is_terminal();
+                                l.failed = matches!(
+                                    status,
+                                    OrderStatus::Cancelled | OrderStatus::Rejected
+                                );
+                            }
+                            if status.is_terminal() {
                                 self.on_terminal(u.id).await?;
                             }
                         }
@@ -793,115 +997,151 @@ impl Engine {
         Ok(())
     }
 
-    fn update_legs(&mut self, agent: usize, id: OrderId, filled: u32, avg: Option<Decimal>) {
-        let Some(p) = self.agents[agent].position.as_mut() else {
-            return;
-        };
-        let is_exit = p.exit.map(|e| e.order) == Some(id);
-        let legs = if is_exit {
-            &mut p.exit_legs
-        } else {
-            &mut p.legs
-        };
-        match legs.iter_mut().find(|l| l.order == id) {
-            Some(l) => {
-                l.filled = filled;
-                l.average = avg.unwrap_or(l.average);
-            }
-            None if is_exit => legs.push(Leg {
-                order: id,
-                filled,
-                average: avg.unwrap_or_default(),
-            }),
-            None => {}
-        }
-    }
-
     /// An order reached COMPLETE, CANCELLED or REJECTED.
     async fn on_terminal(&mut self, id: OrderId) -> Result<(), EngineError> {
         let Some(o) = self.orders.get(&id) else {
             return Ok(());
         };
-        let (i, status, purpose, ts, msg) = (
+        let (i, status, purpose, ts) = (
             o.agent,
             o.state.status,
             o.state.request.purpose,
             o.state.updated,
-            o.state.message.clone().unwrap_or_default(),
         );
+        let msg = o.state.message.clone().unwrap_or_default();
         let seg = self.agents[i].segment;
+        if let Some(l) = self.agents[i].position.as_mut().and_then(|p| p.leg_mut(id)) {
+            l.done = true;
+            l.failed = status != OrderStatus::Complete;
+        }
+        let Some(p) = self.agents[i].position.as_mut() else {
+            return Ok(());
+        };
         match purpose {
             OrderPurpose::Exit => {
-                let Some(p) = self.agents[i].position.as_mut() else {
+                if p.sell_in_flight() {
                     return Ok(());
-                };
-                let Some(pending) = p.exit else {
-                    return Ok(());
-                };
-                let exited: u32 = p.exit_legs.iter().map(|l| l.filled).sum();
-                if status == OrderStatus::Complete && exited >= p.quantity() {
-                    self.close_trade(i)?;
-                } else {
-                    // Failed or partial exit: retry the rest at the next tick.
-                    p.exit = None;
-                    p.exit_retry = Some(pending.reason);
-                    p.exit_failures += 1;
-                    let failures = p.exit_failures;
+                }
+                if p.sold() >= p.bought() && p.exit.is_some() {
+                    return self.close_trade(i);
+                }
+                // A failed or partial exit: retry the rest at the next tick.
+                let reason = p.exit.map(|e| e.reason).unwrap_or(ExitReason::Risk);
+                p.exit = None;
+                p.exit_retry = Some(reason);
+                p.exit_failures += 1;
+                let failures = p.exit_failures;
+                self.event(
+                    ts,
+                    Some(seg),
+                    "order_error",
+                    format!("exit order {id} {status}: {msg}; retrying ({failures} failures)"),
+                    json!({"order_id": id.0, "status": status.code(), "failures": failures}),
+                )?;
+                if failures >= EXIT_FAILURES_BEFORE_HALT && !self.halted {
+                    self.halted = true;
                     self.event(
                         ts,
                         Some(seg),
-                        "order_error",
-                        format!("exit order {id} {status}: {msg}; retrying ({failures} failures)"),
-                        json!({"order_id": id.0, "status": status.code(), "failures": failures}),
+                        "critical",
+                        format!(
+                            "exit failed {failures} times: session halted, still retrying the exit"
+                        ),
+                        json!({"failures": failures}),
                     )?;
-                    if failures >= EXIT_FAILURES_BEFORE_HALT && !self.halted {
-                        self.halted = true;
-                        self.event(ts, Some(seg), "critical",
-                            format!("exit failed {failures} times: session halted, still retrying the exit"),
-                            json!({"failures": failures}))?;
-                    }
                 }
             }
             OrderPurpose::Entry | OrderPurpose::PyramidAdd => {
-                if status != OrderStatus::Complete {
-                    let Some(p) = self.agents[i].position.as_mut() else {
-                        return Ok(());
-                    };
-                    let filled_any = p.quantity() > 0;
-                    if purpose == OrderPurpose::Entry && !filled_any {
-                        self.agents[i].position = None;
-                        self.agents[i].state = AgentState::WaitingForSignal;
-                        self.event(
-                            ts,
-                            Some(seg),
-                            "entry_failed",
-                            format!("entry order {id} {status}: {msg}; back to waiting"),
-                            json!({"order_id": id.0, "status": status.code(), "message": msg}),
-                        )?;
-                    }
+                if status == OrderStatus::Complete {
+                    return Ok(());
                 }
+                let kind = if purpose == OrderPurpose::Entry {
+                    "entry_failed"
+                } else {
+                    "pyramid_failed"
+                };
+                let nothing_held = p.bought() == 0 && !p.buy_in_flight();
+                if nothing_held {
+                    self.agents[i].position = None;
+                    self.agents[i].state = AgentState::WaitingForSignal;
+                }
+                self.event(
+                    ts,
+                    Some(seg),
+                    kind,
+                    format!(
+                        "order {id} {status}: {msg}{}",
+                        if nothing_held {
+                            "; back to waiting"
+                        } else {
+                            ""
+                        }
+                    ),
+                    json!({"order_id": id.0, "status": status.code(), "message": msg}),
+                )?;
             }
         }
         Ok(())
     }
 
+    /// Exits of spec §4.4 in priority order: stop loss, trailing stop, target, (strategy EXIT
+    /// at candle completion), max holding time, EOD; plus manual close and retries.
     async fn check_exits(&mut self, i: usize, tick: &Tick) -> Result<(), EngineError> {
         let square_off = self.config.engine.square_off_time;
+        let ex = self.config.exits.clone();
         let seq = self.tick_seq;
+        let manual = std::mem::take(&mut self.agents[i].close_requested);
         let Some(p) = self.agents[i].position.as_ref() else {
             return Ok(());
         };
-        if p.exit.is_some() || p.quantity() == 0 || p.entry_seq >= seq {
+        if p.exit.is_some() || p.open_quantity() == 0 {
             return Ok(());
         }
+        if manual {
+            return self.exit_position(i, *tick, ExitReason::Manual).await;
+        }
+        if p.entry_seq >= seq && p.exit_retry.is_none() {
+            return Ok(());
+        }
+        let mark = if ex.stop_basis == StopBasis::Option || ex.profit_target_pct.is_some() {
+            let c = p.contract.clone();
+            self.marks.mark(&c, tick.price, tick.ts).map(|m| m.0)
+        } else {
+            None
+        };
+        let p = self.agents[i].position.as_ref().expect("checked above");
+        let entry_premium = p.average_entry();
+        let stop = match ex.stop_basis {
+            StopBasis::Underlying => p.stops.check(tick.price),
+            StopBasis::Option => mark
+                .filter(|m| *m <= entry_premium * (Decimal::ONE - ex.stop_loss_pct / dec!(100)))
+                .map(|_| ExitReason::StopLoss),
+        };
+        let target = || {
+            let index_hit = ex.target_points.is_some_and(|t| match p.direction {
+                Direction::Long => tick.price >= p.entry_spot + t,
+                Direction::Short => tick.price <= p.entry_spot - t,
+            });
+            let premium_hit = ex.profit_target_pct.is_some_and(|pct| {
+                mark.is_some_and(|m| m >= entry_premium * (Decimal::ONE + pct / dec!(100)))
+            });
+            (index_hit || premium_hit).then_some(ExitReason::Target)
+        };
+        let max_hold = || {
+            ex.max_holding_minutes
+                .filter(|m| tick.ts - p.entry_time >= TimeDelta::minutes(*m as i64))
+                .map(|_| ExitReason::MaxHold)
+        };
         let reason = p
             .exit_retry
-            .or_else(|| p.stops.check(tick.price))
+            .or(stop)
+            .or_else(target)
+            .or_else(max_hold)
             .or_else(|| (tick.ts.time() >= square_off).then_some(ExitReason::Eod));
-        if let Some(reason) = reason {
-            self.exit_position(i, *tick, reason).await?;
+        match reason {
+            Some(r) => self.exit_position(i, *tick, r).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Close agent `i`'s position at `tick` for `reason` (exits are never blocked).
@@ -915,8 +1155,10 @@ impl Engine {
         let Some(p) = self.agents[i].position.as_ref() else {
             return Ok(());
         };
-        let exited: u32 = p.exit_legs.iter().map(|l| l.filled).sum();
-        let qty = p.quantity().saturating_sub(exited);
+        let qty = p.unexited();
+        if qty == 0 {
+            return Ok(());
+        }
         let contract = p.contract.clone();
         let intent = OrderIntent {
             segment: seg,
@@ -924,18 +1166,12 @@ impl Engine {
             time: tick.ts,
             quantity: qty,
             lot_size: contract.lot_size,
+            risk_per_unit: None,
         };
-        debug_assert_eq!(
-            self.risk.evaluate(&intent, &self.risk_state()),
-            Decision::Approve
-        );
-        let order = self.new_order(i, &contract, Side::Sell, qty, OrderPurpose::Exit, tick.ts)?;
+        let state = self.risk_state();
+        debug_assert_eq!(self.risk.evaluate(&intent, &state), Decision::Approve);
         if let Some(p) = self.agents[i].position.as_mut() {
-            p.exit = Some(PendingExit {
-                order,
-                reason,
-                tick,
-            });
+            p.exit = Some(PendingExit { reason, tick });
             p.exit_retry = None;
         }
         self.event(
@@ -943,10 +1179,10 @@ impl Engine {
             Some(seg),
             "exit",
             format!("{reason} exit {} qty {qty} at index {}", contract.tradingsymbol, tick.price),
-            json!({"reason": reason.code(), "tradingsymbol": contract.tradingsymbol, "quantity": qty,
-                   "index": tick.price, "order_id": order.0}),
+            json!({"reason": reason.code(), "tradingsymbol": contract.tradingsymbol, "quantity": qty, "index": tick.price}),
         )?;
-        self.send(order).await
+        self.send_split(i, &contract, Side::Sell, qty, OrderPurpose::Exit, tick.ts)
+            .await
     }
 
     fn close_trade(&mut self, i: usize) -> Result<(), EngineError> {
@@ -961,7 +1197,7 @@ impl Engine {
         a.state = AgentState::WaitingForSignal;
         a.closed_trades += 1;
         let seg = a.segment;
-        let qty = p.quantity();
+        let qty = p.bought();
         let lots = qty / p.contract.lot_size.max(1);
         let entry = p.average_entry().round_dp(2);
         let exit_px = p.average_exit().round_dp(2);
@@ -974,6 +1210,7 @@ impl Engine {
         } else {
             Decimal::ZERO
         };
+        let stops = p.stops;
         let trade = Trade {
             trade_id: format!("{}-{}-{}", seg.code(), self.date, a.closed_trades),
             mode: self.mode.code().to_string(),
@@ -991,8 +1228,8 @@ impl Engine {
             quantity: qty,
             entry_time: p.entry_time,
             entry_price: entry,
-            stop_loss_points: a.params.stops.sl_points,
-            initial_sl_price: p.stops.initial_stop(),
+            stop_loss_points: (p.entry_spot - stops.initial_stop()).abs(),
+            initial_sl_price: stops.initial_stop(),
             trailing_stop_points: a.params.stops.trailing_stop_points,
             exit_time: exit.tick.ts,
             index_exit_spot: exit.tick.price,
@@ -1012,13 +1249,40 @@ impl Engine {
             },
         };
         a.strategy.on_position_closed(p.direction, exit.reason);
-        self.realized += trade.net_pnl;
+        a.realized_pnl += trade.net_pnl;
+        if trade.net_pnl <= Decimal::ZERO {
+            a.consecutive_losses += 1;
+            a.last_loss_at = Some(exit.tick.ts);
+        } else {
+            a.consecutive_losses = 0;
+        }
         self.journal.trade(&trade)?;
         self.trades.push(trade);
+        self.announce_locks(exit.tick.ts)
+    }
+
+    /// Journal every lock that has come into force (each once a day).
+    fn announce_locks(&mut self, now: IstDateTime) -> Result<(), EngineError> {
+        let state = self.risk_state();
+        for lock in self.risk.locks(&state, now) {
+            if self.announced_locks.insert((lock.segment, lock.rule)) {
+                let until = lock.until.map_or("end of day".to_string(), |u| fmt_iso(&u));
+                self.event(
+                    now,
+                    lock.segment,
+                    "lock",
+                    format!(
+                        "entries locked: {}: {} (until {until})",
+                        lock.rule, lock.reason
+                    ),
+                    serde_json::to_value(&lock).unwrap_or_default(),
+                )?;
+            }
+        }
         Ok(())
     }
 
-    fn track_position(&mut self, i: usize, tick: &Tick) -> Result<(), EngineError> {
+    async fn track_position(&mut self, i: usize, tick: &Tick) -> Result<(), EngineError> {
         let seg = self.agents[i].segment;
         let Some(p) = self.agents[i].position.as_mut() else {
             return Ok(());
@@ -1027,7 +1291,7 @@ impl Engine {
             return Ok(());
         }
         let moved = p.stops.trail_with(tick.price);
-        if p.quantity() > 0
+        if p.open_quantity() > 0
             && let Some((mark, _)) = self.marks.mark(&p.contract, tick.price, tick.ts)
         {
             let d = mark - p.average_entry();
@@ -1035,7 +1299,9 @@ impl Engine {
             p.mae = p.mae.min(d);
             p.last_mark = Some(mark);
         }
-        if let Some(level) = moved {
+        if let Some(level) = moved
+            && self.config.exits.stop_basis == StopBasis::Underlying
+        {
             let eff = p.stops.effective_stop();
             self.event(
                 tick.ts,
@@ -1045,7 +1311,74 @@ impl Engine {
                 json!({"tsl": level, "effective": eff, "index": tick.price}),
             )?;
         }
-        Ok(())
+        self.maybe_pyramid(i, tick).await
+    }
+
+    /// Spec §6: add `lot_addition` lots when open profit ≥ quantity × `pyramid_points`.
+    async fn maybe_pyramid(&mut self, i: usize, tick: &Tick) -> Result<(), EngineError> {
+        let seg = self.agents[i].segment;
+        let Some(params) = self.agents[i].params.pyramid else {
+            return Ok(());
+        };
+        let Some(p) = self.agents[i].position.as_ref() else {
+            return Ok(());
+        };
+        if p.exit.is_some() || p.buy_in_flight() || p.sell_in_flight() || p.last_mark.is_none() {
+            return Ok(());
+        }
+        let (held, lot) = (p.open_quantity(), p.contract.lot_size);
+        let profit = p.open_pnl();
+        let Some(add) = pyramid_add(held, lot, profit, &params) else {
+            return Ok(());
+        };
+        let contract = p.contract.clone();
+        let direction = p.direction;
+        let stops = self.agents[i].params.stops;
+        let intent = OrderIntent {
+            segment: seg,
+            kind: IntentKind::Add,
+            time: tick.ts,
+            quantity: add,
+            lot_size: lot,
+            risk_per_unit: self.risk_per_unit(&contract, direction, &stops, tick),
+        };
+        let state = self.risk_state();
+        let decision = self.risk.evaluate(&intent, &state);
+        let add = match &decision {
+            Decision::Approve => add,
+            Decision::Reduce { quantity, .. } => *quantity,
+            _ => {
+                // Journal a block once per position, not on every tick.
+                let p = self.agents[i].position.as_mut().expect("checked");
+                if std::mem::replace(&mut p.add_block_logged, true) {
+                    return Ok(());
+                }
+                return self.on_decision(seg, &decision, tick).await;
+            }
+        };
+        self.on_decision(seg, &decision, tick).await?;
+        let p = self.agents[i].position.as_mut().expect("checked");
+        p.adds += 1;
+        let eff = p.stops.effective_stop();
+        self.event(
+            tick.ts,
+            Some(seg),
+            "pyramid_add",
+            format!("pyramid add {add} units of {} (held {held}, open profit ₹{}, threshold ₹{}); stop {eff} covers {} units",
+                contract.tradingsymbol, profit.round_dp(2), Decimal::from(held) * params.pyramid_points, held + add),
+            json!({"add": add, "held": held, "open_profit": profit.round_dp(2),
+                   "threshold": Decimal::from(held) * params.pyramid_points, "new_quantity": held + add,
+                   "stop": eff}),
+        )?;
+        self.send_split(
+            i,
+            &contract,
+            Side::Buy,
+            add,
+            OrderPurpose::PyramidAdd,
+            tick.ts,
+        )
+        .await
     }
 
     /// End of the session (spec §3.1 rules 3 and 8): open positions close at their last tick
@@ -1060,31 +1393,30 @@ impl Engine {
                 let open = self.agents[i]
                     .position
                     .as_ref()
-                    .is_some_and(|p| p.exit.is_none() && p.quantity() > 0);
+                    .is_some_and(|p| p.exit.is_none() && p.open_quantity() > 0);
                 if let (true, Some(t)) = (open, self.agents[i].last_tick) {
                     self.exit_position(i, t, ExitReason::Eod).await?;
                 }
                 if let Some(c) = self.agents[i].candles.complete_until(&close) {
-                    let (signal, _) = self.on_candle(i, &c)?;
-                    if signal != Signal::Hold {
+                    let p = self.on_candle(i, &c)?;
+                    if p.signal != Signal::Hold {
                         self.skipped += 1;
                         let seg = self.agents[i].segment;
-                        self.event(close, Some(seg), "entry_skipped",
-                            format!("{signal} from the session's last candle: no tick left to execute it"),
-                            json!({"signal": signal.code(), "reason": "session_end"}))?;
+                        self.event(
+                            close,
+                            Some(seg),
+                            "entry_skipped",
+                            format!(
+                                "{} from the session's last candle: no tick left to execute it",
+                                p.signal
+                            ),
+                            json!({"signal": p.signal.code(), "reason": "session_end"}),
+                        )?;
                     }
                 }
                 self.agents[i].state = AgentState::Idle;
             }
-            let segs: Vec<Segment> = self.agents.iter().map(|a| a.segment).collect();
-            let summary = DaySummary::from_trades(
-                self.date,
-                self.mode.code(),
-                self.config.strategy_name(),
-                &segs,
-                &self.trades,
-                self.skipped,
-            );
+            let summary = self.summary();
             self.journal.summary(&summary)?;
             self.event(
                 close,
@@ -1097,17 +1429,21 @@ impl Engine {
                 json!({"trades": summary.total.trades, "net_pnl": summary.total.net_pnl}),
             )?;
         }
-        let segs: Vec<Segment> = self.agents.iter().map(|a| a.segment).collect();
         Ok(DayReport {
             trades: self.trades.clone(),
-            summary: DaySummary::from_trades(
-                self.date,
-                self.mode.code(),
-                self.config.strategy_name(),
-                &segs,
-                &self.trades,
-                self.skipped,
-            ),
+            summary: self.summary(),
         })
+    }
+
+    fn summary(&self) -> DaySummary {
+        let segs: Vec<Segment> = self.agents.iter().map(|a| a.segment).collect();
+        DaySummary::from_trades(
+            self.date,
+            self.mode.code(),
+            self.config.strategy_name(),
+            &segs,
+            &self.trades,
+            self.skipped,
+        )
     }
 }

@@ -418,3 +418,37 @@ impl Journal for MemoryJournal {
         Ok(())
     }
 }
+
+/// A [`MemoryJournal`] that stays readable after the engine took its box: clone it, hand one
+/// clone to the engine, read the other with [`SharedJournal::snapshot`].
+#[derive(Debug, Default, Clone)]
+pub struct SharedJournal(std::sync::Arc<std::sync::Mutex<MemoryJournal>>);
+
+impl SharedJournal {
+    /// A copy of everything journaled so far.
+    pub fn snapshot(&self) -> MemoryJournal {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, MemoryJournal> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Journal for SharedJournal {
+    fn order(&mut self, row: &OrderRow) -> Result<(), JournalError> {
+        self.lock().order(row)
+    }
+    fn fill(&mut self, row: &FillRow) -> Result<(), JournalError> {
+        self.lock().fill(row)
+    }
+    fn trade(&mut self, trade: &Trade) -> Result<(), JournalError> {
+        self.lock().trade(trade)
+    }
+    fn event(&mut self, event: &Event) -> Result<(), JournalError> {
+        self.lock().event(event)
+    }
+    fn summary(&mut self, summary: &DaySummary) -> Result<(), JournalError> {
+        self.lock().summary(summary)
+    }
+}

@@ -4,22 +4,37 @@
 //! blocked. Every non-approval names its [`Rule`] and the numbers behind it so the engine can
 //! journal it.
 //!
-//! Rules in force: trading day (holiday calendar), market hours 09:15–15:30, entry window
-//! (default 09:20:00–15:00:00 inclusive, spec §3.1 rule 9), max open positions (global and per
-//! segment), max trades per day (per segment and global), max daily loss (absolute ₹ and % of
-//! capital, on realized + open P&L → [`Decision::HaltSession`]), and a halted session.
+//! The risk engine is stateless between calls: the engine owns the day's state
+//! ([`RiskState`]) and passes it in, so decisions are reproducible and property-testable.
+//!
+//! Rules, in evaluation order (all configurable, spec §7):
+//! - session halted; kill switch ([`Rule::Paused`]); broker session invalid;
+//! - trading day (holiday calendar), market hours 09:15–15:30, stale feed;
+//! - max daily loss (absolute ₹ and % of capital, on realized + open P&L →
+//!   [`Decision::HaltSession`]; [`RiskEngine::check_halt`] is also run on every tick);
+//! - order rate (orders per second);
+//! - locks ([`RiskEngine::locks`], each with a reason and an `until`): daily profit target
+//!   (global), per-segment daily loss (segment, rest of day), consecutive losses (segment,
+//!   `cooldown_minutes` or rest of day);
+//! - entries only: entry window (default 09:20:00–15:00:00 inclusive, spec §3.1 rule 9), max
+//!   open positions (per segment and global), max trades per day (per segment and global),
+//!   entry throttle;
+//! - per-trade risk sizing: [`Decision::Reduce`] to whole lots, or block below one lot.
+//!
+//! [`split_quantity`] splits an approved quantity at the exchange freeze limit.
 
 use chrono::NaiveTime;
 use domain::calendar::MarketCalendar;
 use domain::time::IstDateTime;
 use domain::{Decimal, Segment};
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal_macros::dec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
 /// The rule behind a decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// Not a trading day (weekend/holiday).
@@ -40,6 +55,24 @@ pub enum Rule {
     MaxDailyLoss,
     /// The session is halted.
     SessionHalted,
+    /// Per-segment daily loss limit: the segment is blocked for the day.
+    SegmentDailyLoss,
+    /// Consecutive losses: the segment is locked for the cool-down.
+    ConsecutiveLosses,
+    /// Daily profit target reached: no new entries.
+    DailyProfitTarget,
+    /// Per-trade risk sizing (reduce to whole lots, or block below one lot).
+    PerTradeRisk,
+    /// Minimum time between entries of a segment.
+    EntryThrottle,
+    /// Order rate limit (orders per second, all segments).
+    OrderRate,
+    /// Kill switch: entries paused by the trader.
+    Paused,
+    /// No valid broker session/token.
+    BrokerHealth,
+    /// No tick for `feed_stale_seconds`.
+    StaleFeed,
 }
 
 impl Rule {
@@ -55,6 +88,15 @@ impl Rule {
             Rule::MaxTradesGlobal => "max_trades_global",
             Rule::MaxDailyLoss => "max_daily_loss",
             Rule::SessionHalted => "session_halted",
+            Rule::SegmentDailyLoss => "segment_daily_loss",
+            Rule::ConsecutiveLosses => "consecutive_losses",
+            Rule::DailyProfitTarget => "daily_profit_target",
+            Rule::PerTradeRisk => "per_trade_risk",
+            Rule::EntryThrottle => "entry_throttle",
+            Rule::OrderRate => "order_rate",
+            Rule::Paused => "paused",
+            Rule::BrokerHealth => "broker_health",
+            Rule::StaleFeed => "stale_feed",
         }
     }
 }
@@ -122,10 +164,13 @@ pub struct OrderIntent {
     pub kind: IntentKind,
     /// When (the tick time), IST.
     pub time: IstDateTime,
-    /// Quantity, units.
+    /// Quantity, units (a whole number of lots).
     pub quantity: u32,
     /// Contract lot size, units.
     pub lot_size: u32,
+    /// Loss per unit if the stop is hit, ₹ (premium terms; for an underlying stop
+    /// `sl_points × |delta|`). Needed by per-trade risk sizing; `None` = unknown.
+    pub risk_per_unit: Option<Decimal>,
 }
 
 /// Per-segment day state the rules need.
@@ -135,6 +180,16 @@ pub struct SegmentRiskState {
     pub open_positions: u32,
     /// Entries taken today.
     pub trades_today: u32,
+    /// Realized P&L of the segment today, net, ₹.
+    pub realized_pnl: Decimal,
+    /// Open P&L of the segment now, ₹.
+    pub open_pnl: Decimal,
+    /// Losing trades in a row (reset by a winner).
+    pub consecutive_losses: u32,
+    /// Exit time of the last losing trade.
+    pub last_loss_at: Option<IstDateTime>,
+    /// Time of the last entry.
+    pub last_entry_at: Option<IstDateTime>,
 }
 
 /// The state the engine hands the risk engine with each intent.
@@ -148,6 +203,35 @@ pub struct RiskState {
     pub open_pnl: Decimal,
     /// The session was halted earlier.
     pub halted: bool,
+    /// Kill switch engaged (spec §7).
+    pub paused: bool,
+    /// The broker session is known to be invalid (token expired, 403).
+    pub broker_unhealthy: bool,
+    /// Time of the last market-data tick, any instrument.
+    pub last_tick_at: Option<IstDateTime>,
+    /// Orders sent in the second before the intent, all segments.
+    pub orders_last_second: u32,
+}
+
+/// A lock on entries: global or per segment, with its reason and end (spec §7, issue 4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lock {
+    /// `None` = all segments.
+    pub segment: Option<Segment>,
+    /// The rule.
+    pub rule: Rule,
+    /// The numbers.
+    pub reason: String,
+    /// Until when (exclusive); `None` = the rest of the day.
+    #[serde(serialize_with = "ser_opt_ist")]
+    pub until: Option<IstDateTime>,
+}
+
+fn ser_opt_ist<S: serde::Serializer>(t: &Option<IstDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&domain::time::fmt_iso(t)),
+        None => s.serialize_none(),
+    }
 }
 
 impl RiskState {
@@ -176,6 +260,25 @@ pub struct RiskConfig {
     pub max_daily_loss: Decimal,
     /// Max daily loss, % of capital (default 2; 0 = off).
     pub max_daily_loss_pct: Decimal,
+    /// Close open positions when the session halts (reason `RISK`).
+    pub close_on_halt: bool,
+    /// Per-segment daily loss limit, ₹ (0 = off): that segment is blocked for the day.
+    pub max_segment_daily_loss: Decimal,
+    /// Losing trades in a row that lock a segment (0 = off).
+    pub max_consecutive_losses: u32,
+    /// Lock length after consecutive losses, minutes (0 = the rest of the day).
+    pub cooldown_minutes: u32,
+    /// Daily profit target, ₹ (0 = off): no new entries once realized + open P&L reaches it.
+    pub daily_profit_target: Decimal,
+    /// Per-trade risk, % of capital (0 = off; seed 000 uses 0.25): entry quantity reduced to
+    /// whole lots so that risk per unit × quantity fits.
+    pub per_trade_risk_pct: Decimal,
+    /// Minimum seconds between two entries of a segment (0 = off).
+    pub min_seconds_between_entries: u32,
+    /// Maximum orders per second, all segments (spec §7: 10).
+    pub max_orders_per_second: u32,
+    /// A feed with no tick for this many seconds blocks entries (0 = off).
+    pub feed_stale_seconds: u32,
 }
 
 impl Default for RiskConfig {
@@ -189,6 +292,15 @@ impl Default for RiskConfig {
             max_trades_global: 40,
             max_daily_loss: dec!(0),
             max_daily_loss_pct: dec!(2),
+            close_on_halt: false,
+            max_segment_daily_loss: dec!(0),
+            max_consecutive_losses: 0,
+            cooldown_minutes: 0,
+            daily_profit_target: dec!(0),
+            per_trade_risk_pct: dec!(0),
+            min_seconds_between_entries: 0,
+            max_orders_per_second: 10,
+            feed_stale_seconds: 0,
         }
     }
 }
@@ -230,16 +342,103 @@ impl RiskEngine {
         }
     }
 
+    /// Whether the day's loss calls for a halt now (checked on every tick by the engine, and
+    /// on every entry): realized + open P&L ≤ −limit.
+    pub fn check_halt(&self, state: &RiskState) -> Option<Decision> {
+        let limit = self.daily_loss_limit()?;
+        let pnl = state.realized_pnl + state.open_pnl;
+        (pnl <= -limit).then(|| Decision::HaltSession {
+            rule: Rule::MaxDailyLoss,
+            reason: format!("day P&L ₹{pnl} ≤ −₹{limit}"),
+        })
+    }
+
+    /// Entry locks in force at `now` (global and per segment), with reason and end.
+    pub fn locks(&self, state: &RiskState, now: IstDateTime) -> Vec<Lock> {
+        let c = &self.config;
+        let mut out = Vec::new();
+        if state.paused {
+            out.push(Lock {
+                segment: None,
+                rule: Rule::Paused,
+                reason: "kill switch engaged".into(),
+                until: None,
+            });
+        }
+        if state.halted {
+            out.push(Lock {
+                segment: None,
+                rule: Rule::SessionHalted,
+                reason: "session halted".into(),
+                until: None,
+            });
+        }
+        if c.daily_profit_target > Decimal::ZERO {
+            let pnl = state.realized_pnl + state.open_pnl;
+            if pnl >= c.daily_profit_target {
+                out.push(Lock {
+                    segment: None,
+                    rule: Rule::DailyProfitTarget,
+                    reason: format!("day P&L ₹{pnl} ≥ target ₹{}", c.daily_profit_target),
+                    until: None,
+                });
+            }
+        }
+        for (seg, s) in &state.segments {
+            if c.max_segment_daily_loss > Decimal::ZERO
+                && s.realized_pnl + s.open_pnl <= -c.max_segment_daily_loss
+            {
+                out.push(Lock {
+                    segment: Some(*seg),
+                    rule: Rule::SegmentDailyLoss,
+                    reason: format!(
+                        "{seg} P&L ₹{} ≤ −₹{}",
+                        s.realized_pnl + s.open_pnl,
+                        c.max_segment_daily_loss
+                    ),
+                    until: None,
+                });
+            }
+            if c.max_consecutive_losses > 0 && s.consecutive_losses >= c.max_consecutive_losses {
+                let until = (c.cooldown_minutes > 0)
+                    .then(|| {
+                        s.last_loss_at
+                            .map(|t| t + chrono::TimeDelta::minutes(c.cooldown_minutes as i64))
+                    })
+                    .flatten();
+                if until.is_none_or(|u| now < u) {
+                    out.push(Lock {
+                        segment: Some(*seg),
+                        rule: Rule::ConsecutiveLosses,
+                        reason: format!(
+                            "{} losses in a row in {seg}, max {}",
+                            s.consecutive_losses, c.max_consecutive_losses
+                        ),
+                        until,
+                    });
+                }
+            }
+        }
+        out
+    }
+
     /// Decide on one intent. Exits are always approved (spec §7).
     pub fn evaluate(&self, intent: &OrderIntent, state: &RiskState) -> Decision {
         if intent.kind == IntentKind::Exit {
             return Decision::Approve;
         }
+        let c = &self.config;
         let block = |rule, reason: String| Decision::Block { rule, reason };
         let date = intent.time.date_naive();
         let time = intent.time.time();
         if state.halted {
             return block(Rule::SessionHalted, "session halted earlier today".into());
+        }
+        if state.paused {
+            return block(Rule::Paused, "kill switch engaged: entries paused".into());
+        }
+        if state.broker_unhealthy {
+            return block(Rule::BrokerHealth, "no valid broker session".into());
         }
         if !self.calendar.is_trading_day(date) {
             return block(Rule::TradingDay, format!("{date} is not a trading day"));
@@ -252,64 +451,144 @@ impl RiskEngine {
                 format!("{time} outside market hours {open}–{close}"),
             );
         }
-        if let Some(limit) = self.daily_loss_limit() {
-            let pnl = state.realized_pnl + state.open_pnl;
-            if pnl <= -limit {
-                return Decision::HaltSession {
-                    rule: Rule::MaxDailyLoss,
-                    reason: format!("day P&L ₹{pnl} ≤ −₹{limit}"),
-                };
+        if c.feed_stale_seconds > 0 {
+            let stale = state
+                .last_tick_at
+                .is_none_or(|t| (intent.time - t).num_seconds() > c.feed_stale_seconds as i64);
+            if stale {
+                return block(
+                    Rule::StaleFeed,
+                    format!("no tick for more than {}s", c.feed_stale_seconds),
+                );
             }
         }
+        if let Some(halt) = self.check_halt(state) {
+            return halt;
+        }
+        if c.max_orders_per_second > 0 && state.orders_last_second >= c.max_orders_per_second {
+            return block(
+                Rule::OrderRate,
+                format!(
+                    "{} orders in the last second, max {}",
+                    state.orders_last_second, c.max_orders_per_second
+                ),
+            );
+        }
+        if let Some(lock) = self
+            .locks(state, intent.time)
+            .into_iter()
+            .find(|l| l.segment.is_none_or(|s| s == intent.segment))
+        {
+            let until = lock.until.map_or("the end of the day".to_string(), |u| {
+                domain::time::fmt_iso(&u)
+            });
+            return block(lock.rule, format!("{} (locked until {until})", lock.reason));
+        }
+        let seg = state.seg(intent.segment);
         if intent.kind == IntentKind::Entry {
-            let (ws, we) = (self.config.entry_window_start, self.config.entry_window_end);
+            let (ws, we) = (c.entry_window_start, c.entry_window_end);
             if time < ws || time > we {
                 return block(
                     Rule::EntryWindow,
                     format!("{time} outside entry window {ws}–{we}"),
                 );
             }
-            let seg = state.seg(intent.segment);
-            if seg.open_positions >= self.config.max_open_positions_per_segment {
+            if seg.open_positions >= c.max_open_positions_per_segment {
                 return block(
                     Rule::MaxOpenPositionsPerSegment,
                     format!(
                         "{} open in {}, max {}",
-                        seg.open_positions,
-                        intent.segment,
-                        self.config.max_open_positions_per_segment
+                        seg.open_positions, intent.segment, c.max_open_positions_per_segment
                     ),
                 );
             }
             let open_all: u32 = state.segments.values().map(|s| s.open_positions).sum();
-            if open_all >= self.config.max_open_positions {
+            if open_all >= c.max_open_positions {
                 return block(
                     Rule::MaxOpenPositions,
-                    format!("{open_all} open, max {}", self.config.max_open_positions),
+                    format!("{open_all} open, max {}", c.max_open_positions),
                 );
             }
-            if seg.trades_today >= self.config.max_trades_per_segment {
+            if seg.trades_today >= c.max_trades_per_segment {
                 return block(
                     Rule::MaxTradesPerSegment,
                     format!(
                         "{} trades today in {}, max {}",
-                        seg.trades_today, intent.segment, self.config.max_trades_per_segment
+                        seg.trades_today, intent.segment, c.max_trades_per_segment
                     ),
                 );
             }
             let trades_all: u32 = state.segments.values().map(|s| s.trades_today).sum();
-            if trades_all >= self.config.max_trades_global {
+            if trades_all >= c.max_trades_global {
                 return block(
                     Rule::MaxTradesGlobal,
+                    format!("{trades_all} trades today, max {}", c.max_trades_global),
+                );
+            }
+            if c.min_seconds_between_entries > 0
+                && let Some(last) = seg.last_entry_at
+            {
+                let gap = (intent.time - last).num_seconds();
+                if gap < c.min_seconds_between_entries as i64 {
+                    return block(
+                        Rule::EntryThrottle,
+                        format!(
+                            "{gap}s since the last {} entry, min {}s",
+                            intent.segment, c.min_seconds_between_entries
+                        ),
+                    );
+                }
+            }
+        }
+        if c.per_trade_risk_pct > Decimal::ZERO
+            && let Some(per_unit) = intent.risk_per_unit.filter(|r| *r > Decimal::ZERO)
+        {
+            let budget = self.capital * c.per_trade_risk_pct / dec!(100);
+            let lot = intent.lot_size.max(1);
+            let lots_fit = (budget / (per_unit * Decimal::from(lot))).floor();
+            let fit = lots_fit.to_u32().unwrap_or(u32::MAX).saturating_mul(lot);
+            if fit < lot {
+                return block(
+                    Rule::PerTradeRisk,
                     format!(
-                        "{trades_all} trades today, max {}",
-                        self.config.max_trades_global
+                        "one lot risks ₹{} > budget ₹{budget}",
+                        per_unit * Decimal::from(lot)
                     ),
                 );
+            }
+            if fit < intent.quantity {
+                return Decision::Reduce {
+                    quantity: fit,
+                    rule: Rule::PerTradeRisk,
+                    reason: format!(
+                        "₹{per_unit}/unit × {} = ₹{} > budget ₹{budget}",
+                        intent.quantity,
+                        per_unit * Decimal::from(intent.quantity)
+                    ),
+                };
             }
         }
         Decision::Approve
     }
+}
+
+/// Split `quantity` (whole lots) into orders of at most `freeze_quantity` units each, every
+/// one a whole number of lots (exchange freeze limit, spec §7). `freeze_quantity = 0` = no
+/// split. A freeze limit below one lot still sends one lot per order.
+pub fn split_quantity(quantity: u32, lot_size: u32, freeze_quantity: u32) -> Vec<u32> {
+    let lot = lot_size.max(1);
+    if freeze_quantity == 0 || quantity <= freeze_quantity {
+        return vec![quantity];
+    }
+    let per = ((freeze_quantity / lot).max(1)) * lot;
+    let mut left = quantity;
+    let mut out = Vec::with_capacity((quantity / per + 1) as usize);
+    while left > 0 {
+        let q = left.min(per);
+        out.push(q);
+        left -= q;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -335,6 +614,7 @@ mod tests {
             time: ist_hms(d, h, m, s),
             quantity: 25,
             lot_size: 25,
+            risk_per_unit: None,
         }
     }
 
@@ -393,14 +673,108 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn consecutive_losses_lock_with_cooldown() {
+        let cfg = RiskConfig {
+            max_consecutive_losses: 2,
+            cooldown_minutes: 30,
+            ..Default::default()
+        };
+        let e = RiskEngine::new(cfg, dec!(1000000), MarketCalendar::builtin());
+        let d = NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
+        let mut st = RiskState::default();
+        st.segments.insert(
+            Segment::Nifty,
+            SegmentRiskState {
+                consecutive_losses: 2,
+                last_loss_at: Some(ist_hms(d, 10, 0, 0)),
+                ..Default::default()
+            },
+        );
+        let at = |h, m| OrderIntent {
+            time: ist_hms(d, h, m, 0),
+            ..intent(IntentKind::Entry, 10, 0, 0)
+        };
+        assert!(matches!(
+            e.evaluate(&at(10, 29), &st),
+            Decision::Block {
+                rule: Rule::ConsecutiveLosses,
+                ..
+            }
+        ));
+        assert_eq!(e.evaluate(&at(10, 30), &st), Decision::Approve);
+        let locks = e.locks(&st, ist_hms(d, 10, 5, 0));
+        assert_eq!(locks.len(), 1);
+        assert_eq!(locks[0].until, Some(ist_hms(d, 10, 30, 0)));
+        // Other segments are not locked.
+        let mut bn = at(10, 5);
+        bn.segment = Segment::BankNifty;
+        assert_eq!(e.evaluate(&bn, &st), Decision::Approve);
+    }
+
+    #[test]
+    fn per_trade_risk_reduces_to_whole_lots_or_blocks() {
+        let cfg = RiskConfig {
+            per_trade_risk_pct: dec!(0.25),
+            ..Default::default()
+        };
+        let e = RiskEngine::new(cfg, dec!(1000000), MarketCalendar::builtin()); // budget ₹2,500
+        let mut i = intent(IntentKind::Entry, 10, 0, 0);
+        i.quantity = 250; // 10 lots of 25
+        i.risk_per_unit = Some(dec!(30)); // ₹750 per lot → 3 lots fit
+        assert!(matches!(
+            e.evaluate(&i, &RiskState::default()),
+            Decision::Reduce { quantity: 75, .. }
+        ));
+        i.risk_per_unit = Some(dec!(120)); // ₹3,000 per lot → below one lot
+        assert!(matches!(
+            e.evaluate(&i, &RiskState::default()),
+            Decision::Block {
+                rule: Rule::PerTradeRisk,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn freeze_split_examples() {
+        assert_eq!(split_quantity(1500, 75, 1800), vec![1500]);
+        assert_eq!(split_quantity(2000, 25, 1800), vec![1800, 200]);
+        assert_eq!(split_quantity(1000, 35, 900), vec![875, 125]);
+    }
+
     proptest! {
+        /// Freeze splitting: whole lots, nothing lost, no order above the limit (or one lot).
+        #[test]
+        fn split_is_whole_lots(lots in 1u32..200, lot in 1u32..100, freeze in 0u32..3000) {
+            let q = lots * lot;
+            let parts = split_quantity(q, lot, freeze);
+            prop_assert_eq!(parts.iter().sum::<u32>(), q);
+            for p in &parts {
+                prop_assert!(p % lot == 0 && *p > 0);
+                if freeze > 0 { prop_assert!(*p <= freeze.max(lot)); }
+            }
+        }
+
+        /// No entry or add is approved after a halt or while paused; exits always are.
+        #[test]
+        fn nothing_new_after_halt_or_pause(halted in any::<bool>(), paused in any::<bool>(), add in any::<bool>(),
+                                           h in 9u32..16, m in 0u32..60) {
+            prop_assume!(halted || paused);
+            let e = engine();
+            let st = RiskState { halted, paused, ..Default::default() };
+            let kind = if add { IntentKind::Add } else { IntentKind::Entry };
+            prop_assert!(!e.evaluate(&intent(kind, h, m, 0), &st).allows());
+            prop_assert_eq!(e.evaluate(&intent(IntentKind::Exit, h, m, 0), &st), Decision::Approve);
+        }
+
         /// Exits are always approved, whatever the state and time.
         #[test]
         fn exits_never_blocked(h in 0u32..24, m in 0u32..60, open in 0u32..5, trades in 0u32..50,
                                pnl in -100000i64..100000, halted in any::<bool>()) {
             let e = engine();
             let mut st = RiskState { realized_pnl: Decimal::from(pnl), halted, ..Default::default() };
-            st.segments.insert(Segment::Nifty, SegmentRiskState { open_positions: open, trades_today: trades });
+            st.segments.insert(Segment::Nifty, SegmentRiskState { open_positions: open, trades_today: trades, ..Default::default() });
             prop_assert_eq!(e.evaluate(&intent(IntentKind::Exit, h, m, 0), &st), Decision::Approve);
         }
 
@@ -409,7 +783,7 @@ mod tests {
         fn approved_entry_respects_caps(trades in 0u32..10, open in 0u32..3) {
             let e = engine();
             let mut st = RiskState::default();
-            st.segments.insert(Segment::Nifty, SegmentRiskState { open_positions: open, trades_today: trades });
+            st.segments.insert(Segment::Nifty, SegmentRiskState { open_positions: open, trades_today: trades, ..Default::default() });
             if e.evaluate(&intent(IntentKind::Entry, 10, 0, 0), &st).allows() {
                 prop_assert!(trades < 5 && open < 1);
             }
