@@ -8,6 +8,7 @@
 
 pub mod exits;
 pub mod option_selection;
+pub mod pyramid;
 pub mod registry;
 pub mod rsi_crossover;
 
