@@ -83,6 +83,13 @@ pub fn in_session(bar: &Bar) -> bool {
 /// +45 s. Equal prices still make separate ticks. The bar's volume, if any, rides on the close
 /// tick.
 pub fn synthesize_ticks(token: u32, bar: &Bar) -> [Tick; 4] {
+    synthesize_ticks_in(token, bar, 1)
+}
+
+/// [`synthesize_ticks`] for a bar of `bar_minutes` minutes: the same order, at quarters of the
+/// bar (+0, +¼, +½, +¾ of its length; 15 s apart for a 1-minute bar).
+pub fn synthesize_ticks_in(token: u32, bar: &Bar, bar_minutes: u32) -> [Tick; 4] {
+    let step = 15 * bar_minutes.max(1) as i64;
     let high_first = (bar.high - bar.open).abs() <= (bar.open - bar.low).abs();
     let (second, third) = if high_first {
         (bar.high, bar.low)
@@ -97,10 +104,20 @@ pub fn synthesize_ticks(token: u32, bar: &Bar) -> [Tick; 4] {
     };
     [
         t(0, bar.open, None),
-        t(15, second, None),
-        t(30, third, None),
-        t(45, bar.close, bar.volume),
+        t(step, second, None),
+        t(2 * step, third, None),
+        t(3 * step, bar.close, bar.volume),
     ]
+}
+
+/// The bar length of a series of bars in minutes: the smallest gap between consecutive labels
+/// (1 for a single bar). Catalog series are 1-minute unless named otherwise (`NIFTY-FUT_5m`).
+pub fn bar_minutes(bars: &[Bar]) -> u32 {
+    bars.windows(2)
+        .map(|w| (w[1].ts - w[0].ts).num_minutes())
+        .filter(|m| *m > 0)
+        .min()
+        .map_or(1, |m| m as u32)
 }
 
 /// Completed candles of one session's 1-minute bars, as the engine would build them from the
@@ -109,8 +126,9 @@ pub fn synthesize_ticks(token: u32, bar: &Bar) -> [Tick; 4] {
 pub fn session_candles(bars: &[Bar], timeframe: Timeframe, token: u32) -> Vec<Candle> {
     let mut agg = CandleAggregator::new(timeframe);
     let mut out = Vec::with_capacity(bars.len() / timeframe.minutes() as usize + 1);
+    let minutes = bar_minutes(bars);
     for bar in bars.iter().filter(|b| in_session(b)) {
-        for tick in synthesize_ticks(token, bar) {
+        for tick in synthesize_ticks_in(token, bar, minutes) {
             if let Some(c) = agg.complete_until(&tick.ts) {
                 out.push(c);
             }

@@ -214,6 +214,10 @@ pub struct SegmentSection {
     pub max_quantity: Option<u32>,
     /// Exchange freeze quantity (max units per order); larger orders are split (spec §7).
     pub freeze_quantity: Option<u32>,
+    /// Replay: the catalog series whose bars drive this segment (default the segment code,
+    /// the index). `NIFTY-FUT_5m` feeds `atr_breakout` futures candles with volume; the agent
+    /// then prices strikes and stops off the futures price.
+    pub series: Option<String>,
 }
 
 /// Exchange freeze limits per order (NSE circular of 2024 for index options: NIFTY 1800,

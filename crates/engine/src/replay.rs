@@ -2,7 +2,7 @@
 //! warm-up history, contracts from the expiry calendar, real option premiums where the catalog
 //! has them — and [`replay_day`], one day end to end.
 
-use crate::candles::{in_session, synthesize_ticks};
+use crate::candles::{bar_minutes, in_session, synthesize_ticks_in};
 use crate::config::{Config, Mode};
 use crate::engine::{DayReport, Engine, EngineError, EngineParts};
 use async_trait::async_trait;
@@ -21,7 +21,7 @@ use domain::time::{IstDateTime, ist, session_close};
 use domain::{Bar, Decimal, OptionContract, OptionType, Segment, Tick};
 use journal::Journal;
 use rust_decimal_macros::dec;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// Replay ticks of one day for several segments: each 1-minute bar becomes four ticks
 /// (spec §3.1 rule 2), merged in timestamp order with ties in segment order (spec §3), then
@@ -35,8 +35,9 @@ impl ReplayFeed {
     pub fn new(date: NaiveDate, bars: &[(Segment, Vec<Bar>)]) -> Self {
         let mut ticks: Vec<(IstDateTime, Segment, Tick)> = Vec::new();
         for (seg, bars) in bars {
+            let minutes = bar_minutes(bars);
             for bar in bars.iter().filter(|b| in_session(b)) {
-                for t in synthesize_ticks(seg.index_token(), bar) {
+                for t in synthesize_ticks_in(seg.index_token(), bar, minutes) {
                     ticks.push((t.ts, *seg, t));
                 }
             }
@@ -83,12 +84,17 @@ impl MarketData for ReplayFeed {
 /// Warm-up history from the catalog: sessions are the dates present in the segment's series.
 pub struct CatalogHistory {
     catalog: Catalog,
+    series: BTreeMap<Segment, String>,
 }
 
 impl CatalogHistory {
-    /// History over `catalog`.
-    pub fn new(catalog: Catalog) -> Self {
-        Self { catalog }
+    /// History over `catalog`; a segment reads the series named in `series` (default: its code).
+    pub fn new(catalog: Catalog, series: BTreeMap<Segment, String>) -> Self {
+        Self { catalog, series }
+    }
+
+    fn series(&self, seg: Segment) -> &str {
+        self.series.get(&seg).map_or(seg.code(), String::as_str)
     }
 }
 
@@ -100,9 +106,10 @@ impl HistoricalData for CatalogHistory {
         before: NaiveDate,
         sessions: usize,
     ) -> Result<Vec<Vec<Bar>>, HistoryError> {
+        let series = self.series(segment);
         let dates = self
             .catalog
-            .bar_dates(segment.code())
+            .bar_dates(series)
             .map_err(|e| HistoryError::Source(e.to_string()))?;
         let prior: Vec<NaiveDate> = dates.into_iter().filter(|d| *d < before).collect();
         let from = prior.len().saturating_sub(sessions);
@@ -110,7 +117,7 @@ impl HistoricalData for CatalogHistory {
             .iter()
             .map(|d| {
                 self.catalog
-                    .bars(segment.code(), *d)
+                    .bars(series, *d)
                     .map_err(|e| HistoryError::Source(e.to_string()))
             })
             .collect()
@@ -199,16 +206,18 @@ impl CatalogPremiums {
             let ticks = self.catalog.ticks(symbol, self.date).ok()?;
             return Some(ticks.into_iter().map(|t| (t.ts, t.last_price)).collect());
         }
-        if self.catalog.has_bars(symbol, self.date) {
-            let bars = self.catalog.bars(symbol, self.date).ok()?;
-            return Some(
-                bars.iter()
-                    .flat_map(|b| synthesize_ticks(0, b))
-                    .map(|t| (t.ts, t.price))
-                    .collect(),
-            );
-        }
-        None
+        // Bars: 1-minute under the symbol itself, or another timeframe as `<symbol>_<n>m`.
+        let series = std::iter::once(symbol.to_string())
+            .chain(["3m", "5m", "15m"].map(|tf| format!("{symbol}_{tf}")))
+            .find(|s| self.catalog.has_bars(s, self.date))?;
+        let bars = self.catalog.bars(&series, self.date).ok()?;
+        let minutes = bar_minutes(&bars);
+        Some(
+            bars.iter()
+                .flat_map(|b| synthesize_ticks_in(0, b, minutes))
+                .map(|t| (t.ts, t.price))
+                .collect(),
+        )
     }
 }
 
@@ -281,6 +290,15 @@ impl ReplayContext {
         })
     }
 
+    /// The catalog series driving `seg` (config `[segments.<CODE>] series`, default the code).
+    pub fn series(&self, seg: Segment) -> String {
+        self.config
+            .segments
+            .get(&seg)
+            .and_then(|s| s.series.clone())
+            .unwrap_or_else(|| seg.code().to_string())
+    }
+
     /// Check that `date` can be replayed: a trading day with data for every enabled segment.
     pub fn check_date(&self, date: NaiveDate) -> Result<(), ReplayError> {
         if !self.calendar.is_trading_day(date) {
@@ -292,11 +310,11 @@ impl ReplayContext {
             return Err(ReplayError::NotTradingDay { date, why });
         }
         for seg in &self.config.engine.segments {
-            if !self.catalog.has_bars(seg.code(), date) {
+            let series = self.series(*seg);
+            if !self.catalog.has_bars(&series, date) {
                 return Err(ReplayError::NoData(format!(
-                    "no data for {seg} on {date} (looked for {}/{}/{date}.csv[.gz])",
+                    "no data for {series} on {date} (looked for {}/{series}/{date}.csv[.gz])",
                     self.catalog.root().display(),
-                    seg.code()
                 )));
             }
         }
@@ -318,7 +336,7 @@ pub async fn replay_day(
     segments.sort();
     segments.dedup();
     for seg in &segments {
-        bars.push((*seg, ctx.catalog.bars(seg.code(), date)?));
+        bars.push((*seg, ctx.catalog.bars(&ctx.series(*seg), date)?));
     }
     let model = ModelParams {
         iv: segments.iter().map(|s| (*s, cfg.segment(*s).iv)).collect(),
@@ -351,7 +369,10 @@ pub async fn replay_day(
         calendar: ctx.calendar.clone(),
         charges: ctx.charges.clone(),
     })?;
-    let history = CatalogHistory::new(ctx.catalog.clone());
+    let history = CatalogHistory::new(
+        ctx.catalog.clone(),
+        segments.iter().map(|s| (*s, ctx.series(*s))).collect(),
+    );
     engine.warm_up(&history).await?;
     let mut feed = ReplayFeed::new(date, &bars);
     Ok(engine.run(&mut feed).await?)

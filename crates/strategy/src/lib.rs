@@ -6,6 +6,8 @@
 //! - [`option_selection`]: ATM/ITM strike and contract choice (spec §5).
 //! - [`exits`]: underlying-basis stop loss and trailing stop (spec §4.4, §3.1 rule 7).
 
+pub mod atr_breakout;
+pub mod donchian_breakout;
 pub mod exits;
 pub mod option_selection;
 pub mod pyramid;

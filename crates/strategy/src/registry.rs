@@ -5,7 +5,7 @@ use crate::Strategy;
 use crate::rsi_crossover::{RsiCrossover, RsiCrossoverParams};
 
 /// Names the registry knows.
-pub const STRATEGIES: &[&str] = &["rsi_crossover"];
+pub const STRATEGIES: &[&str] = &["rsi_crossover", "donchian_breakout", "atr_breakout"];
 
 /// Errors building a strategy from config.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +38,15 @@ pub fn build(name: &str, params: &toml::Table) -> Result<Box<dyn Strategy>, Regi
                 return Err(bad("periods must be ≥ 1 (rsi_period ≥ 2)".into()));
             }
             Ok(Box::new(RsiCrossover::new(p)))
+        }
+        "donchian_breakout" => {
+            let p = crate::donchian_breakout::DonchianBreakoutParams::from_table(params)
+                .map_err(bad)?;
+            Ok(Box::new(crate::donchian_breakout::DonchianBreakout::new(p)))
+        }
+        "atr_breakout" => {
+            let p = crate::atr_breakout::AtrBreakoutParams::from_table(params).map_err(bad)?;
+            Ok(Box::new(crate::atr_breakout::AtrBreakout::new(p)))
         }
         other => Err(RegistryError::Unknown(other.to_string())),
     }
