@@ -1,0 +1,330 @@
+//! The engine against scripted brokers and random markets: order-flow guarantees of spec
+//! §10.2 and the invariants of issue 4 (pyramiding, stop coverage, caps, halts).
+
+use async_trait::async_trait;
+use chrono::{NaiveDate, TimeDelta};
+use domain::calendar::{ExpiryCalendar, LotSizes, MarketCalendar};
+use domain::charges::ChargesSchedule;
+use domain::ports::{Broker, BrokerError, BrokerEvent, HistoricalData, HistoryError};
+use domain::time::ist_hms;
+use domain::{Bar, Decimal, Fill, OrderRequest, OrderStatus, OrderUpdate, PremiumSource, Segment};
+use engine::config::{Config, Mode};
+use engine::replay::{CalendarContracts, ReplayFeed};
+use engine::{Engine, EngineParts};
+use journal::{MemoryJournal, SharedJournal};
+use proptest::prelude::*;
+use rust_decimal_macros::dec;
+use std::sync::{Arc, Mutex};
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 6, 3).unwrap()
+}
+
+/// A day of 1-minute NIFTY bars from a path of minute-to-minute moves (index points).
+fn bars(date: NaiveDate, start: i64, moves: &[i64]) -> Vec<Bar> {
+    let mut p = start;
+    moves
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let open = p;
+            let close = p + m;
+            p = close;
+            Bar {
+                ts: ist_hms(date, 9, 15, 0) + TimeDelta::minutes(i as i64),
+                open: Decimal::from(open),
+                high: Decimal::from(open.max(close) + 3),
+                low: Decimal::from(open.min(close) - 3),
+                close: Decimal::from(close),
+                volume: None,
+            }
+        })
+        .collect()
+}
+
+/// A zig-zag day that produces several crossovers.
+fn zigzag() -> Vec<i64> {
+    (0..375)
+        .map(|i| if (i / 20) % 2 == 0 { 4 } else { -4 })
+        .collect()
+}
+
+struct NoHistory;
+
+#[async_trait]
+impl HistoricalData for NoHistory {
+    async fn sessions_before(
+        &self,
+        _: Segment,
+        _: NaiveDate,
+        _: usize,
+    ) -> Result<Vec<Vec<Bar>>, HistoryError> {
+        Ok(vec![])
+    }
+}
+
+/// What the scripted broker does with each placement.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Script {
+    /// Accept and fill at ₹100.
+    Fill,
+    /// Time out (outcome unknown) but the order exists at the broker and fills.
+    TimeoutButPlaced,
+    /// Reject entries (sells still fill).
+    RejectBuys,
+}
+
+#[derive(Default)]
+struct Book {
+    placed: Vec<OrderRequest>,
+    events: Vec<BrokerEvent>,
+}
+
+#[derive(Clone)]
+struct ScriptedBroker {
+    script: Script,
+    book: Arc<Mutex<Book>>,
+}
+
+impl ScriptedBroker {
+    fn fill(book: &mut Book, req: &OrderRequest) {
+        let id = format!("B{}", book.placed.len());
+        let upd = |status, filled, avg| OrderUpdate {
+            id: req.id,
+            broker_order_id: Some(id.clone()),
+            status,
+            filled_quantity: filled,
+            average_price: avg,
+            message: None,
+            ts: req.created,
+        };
+        book.events
+            .push(BrokerEvent::Order(upd(OrderStatus::Open, 0, None)));
+        book.events.push(BrokerEvent::Fill(Fill {
+            order_id: req.id,
+            fill_id: format!("{id}-1"),
+            ts: req.created,
+            tradingsymbol: req.contract.tradingsymbol.clone(),
+            side: req.side,
+            quantity: req.quantity,
+            price: dec!(100),
+            reference_price: dec!(100),
+            premium_source: PremiumSource::Market,
+        }));
+        book.events.push(BrokerEvent::Order(upd(
+            OrderStatus::Complete,
+            req.quantity,
+            Some(dec!(100)),
+        )));
+    }
+}
+
+#[async_trait]
+impl Broker for ScriptedBroker {
+    fn name(&self) -> &str {
+        "scripted"
+    }
+    async fn place_order(&mut self, req: &OrderRequest) -> Result<String, BrokerError> {
+        let mut book = self.book.lock().unwrap();
+        if self.script == Script::RejectBuys && req.side == domain::Side::Buy {
+            return Err(BrokerError::Rejected("RMS: margin exceeds".into()));
+        }
+        book.placed.push(req.clone());
+        Self::fill(&mut book, req);
+        match self.script {
+            Script::TimeoutButPlaced => Err(BrokerError::Unknown("timed out after 7s".into())),
+            _ => Ok(format!("B{}", book.placed.len() - 1)),
+        }
+    }
+    async fn cancel_order(&mut self, _: &str) -> Result<(), BrokerError> {
+        Ok(())
+    }
+    async fn poll_events(&mut self) -> Result<Vec<BrokerEvent>, BrokerError> {
+        Ok(std::mem::take(&mut self.book.lock().unwrap().events))
+    }
+    async fn find_by_tag(&mut self, tag: &str) -> Result<Option<String>, BrokerError> {
+        let book = self.book.lock().unwrap();
+        Ok(book
+            .placed
+            .iter()
+            .position(|r| r.tag == tag)
+            .map(|i| format!("B{i}")))
+    }
+}
+
+/// Marks that follow the index one for one (delta 1): ₹100 + index − 23,000.
+struct LinearMarks;
+
+impl domain::ports::PremiumMarks for LinearMarks {
+    fn mark(
+        &mut self,
+        _: &domain::OptionContract,
+        underlying: Decimal,
+        _: domain::IstDateTime,
+    ) -> Option<(Decimal, PremiumSource)> {
+        Some((
+            (underlying - dec!(23000) + dec!(100)).max(dec!(0.05)),
+            PremiumSource::Model,
+        ))
+    }
+}
+
+fn run(config: Config, broker: Box<dyn Broker>, moves: &[i64]) -> MemoryJournal {
+    let j = SharedJournal::default();
+    let cal = MarketCalendar::builtin();
+    let mut engine = Engine::new(EngineParts {
+        config,
+        mode: Mode::Replay,
+        date: day(),
+        broker,
+        marks: Box::new(LinearMarks),
+        contracts: Box::new(CalendarContracts::new(
+            ExpiryCalendar::new(cal.clone()),
+            LotSizes::builtin(),
+        )),
+        journal: Box::new(j.clone()),
+        calendar: cal,
+        charges: ChargesSchedule::builtin(),
+    })
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        engine.warm_up(&NoHistory).await.unwrap();
+        let mut feed = ReplayFeed::new(day(), &[(Segment::Nifty, bars(day(), 23000, moves))]);
+        engine.run(&mut feed).await.unwrap();
+    });
+    j.snapshot()
+}
+
+fn nifty_config() -> Config {
+    let mut c = Config::default();
+    c.engine.segments = vec![Segment::Nifty];
+    c.risk.max_daily_loss_pct = Decimal::ZERO;
+    c
+}
+
+/// Spec §10.2: a placement that times out is not a rejection and is never re-sent; the tag
+/// lookup finds it and the position proceeds.
+#[test]
+fn timeout_is_settled_by_tag_without_a_second_order() {
+    let book = Arc::new(Mutex::new(Book::default()));
+    let broker = ScriptedBroker {
+        script: Script::TimeoutButPlaced,
+        book: book.clone(),
+    };
+    let j = run(nifty_config(), Box::new(broker), &zigzag());
+    let placed = &book.lock().unwrap().placed;
+    assert!(!placed.is_empty());
+    let mut tags: Vec<&str> = placed.iter().map(|r| r.tag.as_str()).collect();
+    let n = tags.len();
+    tags.sort();
+    tags.dedup();
+    assert_eq!(tags.len(), n, "an order was sent twice");
+    assert!(
+        j.events
+            .iter()
+            .any(|e| e.kind == "order_error" && e.message.contains("outcome unknown"))
+    );
+    // Every trade still opened and closed through orders the broker has.
+    assert!(!j.trades.is_empty());
+    assert_eq!(placed.len(), 2 * j.trades.len());
+}
+
+/// A rejected entry is journaled and the agent goes back to waiting for the next signal.
+#[test]
+fn rejected_entry_returns_to_waiting() {
+    let book = Arc::new(Mutex::new(Book::default()));
+    let broker = ScriptedBroker {
+        script: Script::RejectBuys,
+        book: book.clone(),
+    };
+    let j = run(nifty_config(), Box::new(broker), &zigzag());
+    assert!(j.trades.is_empty());
+    let failed: Vec<_> = j
+        .events
+        .iter()
+        .filter(|e| e.kind == "entry_failed")
+        .collect();
+    assert!(
+        failed.len() >= 2,
+        "each signal tried again: {}",
+        failed.len()
+    );
+    assert!(
+        j.orders
+            .iter()
+            .any(|o| o.status == "REJECTED" && o.message.contains("RMS"))
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// On any market path, with pyramiding on: the exit always sells exactly what was bought
+    /// (the stop covers the whole quantity), quantities stay whole lots ≤ max_quantity,
+    /// entries ≤ the trade cap, and nothing is entered after a halt.
+    #[test]
+    fn invariants_on_random_days(moves in proptest::collection::vec(-12i64..=12, 375), loss in 0u32..3000) {
+        let mut c = nifty_config();
+        c.pyramiding.enabled = true;
+        c.risk.max_daily_loss = Decimal::from(loss);
+        c.risk.close_on_halt = true;
+        let book = Arc::new(Mutex::new(Book::default()));
+        let j = run(c, Box::new(ScriptedBroker { script: Script::Fill, book }), &moves);
+        prop_assert!(j.trades.len() <= 5);
+        for t in &j.trades {
+            prop_assert_eq!(t.quantity % 25, 0);
+            prop_assert!(t.quantity <= 1500);
+            let bought: u32 = j.orders.iter().filter(|o| o.status == "COMPLETE" && o.side == "BUY"
+                && o.tradingsymbol == t.option_symbol && o.timestamp >= t.entry_time && o.timestamp <= t.exit_time)
+                .map(|o| o.filled_quantity).sum();
+            let sold: u32 = j.orders.iter().filter(|o| o.status == "COMPLETE" && o.side == "SELL"
+                && o.tradingsymbol == t.option_symbol && o.timestamp == t.exit_time)
+                .map(|o| o.filled_quantity).sum();
+            prop_assert_eq!(bought, t.quantity);
+            prop_assert_eq!(sold, t.quantity);
+        }
+        if let Some(h) = j.events.iter().find(|e| e.kind == "risk" && e.data["decision"] == "HALT") {
+            prop_assert!(j.trades.iter().all(|t| t.entry_time <= h.timestamp));
+            prop_assert!(j.orders.iter().filter(|o| o.side == "BUY").all(|o| o.timestamp <= h.timestamp));
+        }
+    }
+}
+
+/// A dip then a steady rally: the CE position pyramids (spec §6) — each add its own order —
+/// and the trade row carries the final lots and the average entry premium.
+#[test]
+fn pyramids_on_a_rally() {
+    let mut c = nifty_config();
+    c.pyramiding.enabled = true;
+    let mut moves: Vec<i64> = (0..150).map(|i| if i % 3 == 0 { 2 } else { -3 }).collect();
+    moves.extend((0..225).map(|i| if i % 4 == 0 { -1 } else { 6 }));
+    let book = Arc::new(Mutex::new(Book::default()));
+    let j = run(
+        c,
+        Box::new(ScriptedBroker {
+            script: Script::Fill,
+            book,
+        }),
+        &moves,
+    );
+    let adds: Vec<_> = j
+        .orders
+        .iter()
+        .filter(|o| o.purpose == "PYRAMID_ADD" && o.status == "COMPLETE")
+        .collect();
+    assert!(
+        !adds.is_empty(),
+        "no add; events: {:?}",
+        j.events.iter().map(|e| &e.message).collect::<Vec<_>>()
+    );
+    let t = j
+        .trades
+        .iter()
+        .find(|t| t.lots > 1)
+        .expect("a pyramided trade");
+    assert!(t.quantity > 25 && t.quantity <= 1500);
+    assert!(j.events.iter().any(|e| e.kind == "pyramid_add"));
+}
