@@ -33,6 +33,11 @@ use strategy::pyramid::pyramid_add;
 /// the engine keeps retrying the exit after that.
 pub const EXIT_FAILURES_BEFORE_HALT: u32 = 3;
 
+/// How long an order whose placement outcome is unknown may stay absent from the broker's
+/// order book (looked up by tag) before the engine treats it as never placed, seconds of
+/// exchange time. Until then it stays `PENDING_SUBMIT` and nothing is re-sent (spec §10.2).
+pub const UNKNOWN_ORDER_GRACE_SECS: i64 = 60;
+
 /// Errors that stop the engine.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
