@@ -328,3 +328,152 @@ fn pyramids_on_a_rally() {
     assert!(t.quantity > 25 && t.quantity <= 1500);
     assert!(j.events.iter().any(|e| e.kind == "pyramid_add"));
 }
+
+/// Drive the engine event by event, calling `at(engine, tick_time)` before each tick.
+fn run_with(
+    config: Config,
+    moves: &[i64],
+    mut at: impl FnMut(&mut Engine, domain::IstDateTime),
+) -> MemoryJournal {
+    use domain::ports::{MarketData, MarketEvent};
+    let j = SharedJournal::default();
+    let cal = MarketCalendar::builtin();
+    let book = Arc::new(Mutex::new(Book::default()));
+    let mut engine = Engine::new(EngineParts {
+        config,
+        mode: Mode::Replay,
+        date: day(),
+        broker: Box::new(ScriptedBroker {
+            script: Script::Fill,
+            book,
+        }),
+        marks: Box::new(LinearMarks),
+        contracts: Box::new(CalendarContracts::new(
+            ExpiryCalendar::new(cal.clone()),
+            LotSizes::builtin(),
+        )),
+        journal: Box::new(j.clone()),
+        calendar: cal,
+        charges: ChargesSchedule::builtin(),
+    })
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        engine.warm_up(&NoHistory).await.unwrap();
+        let mut feed = ReplayFeed::new(day(), &[(Segment::Nifty, bars(day(), 23000, moves))]);
+        while let Some(ev) = feed.next_event().await {
+            match ev {
+                MarketEvent::Tick(t) => {
+                    at(&mut engine, t.ts);
+                    engine.on_tick(t).await.unwrap();
+                }
+                MarketEvent::EndOfSession(ts) => {
+                    engine.end_session(ts).await.unwrap();
+                }
+                _ => {}
+            }
+        }
+    });
+    j.snapshot()
+}
+
+/// Kill switch (spec §7): while paused no entry is taken and each refusal names the rule;
+/// after resuming, entries come back.
+#[test]
+fn kill_switch_blocks_entries_until_resumed() {
+    let noon = ist_hms(day(), 12, 0, 0);
+    let j = run_with(nifty_config(), &zigzag(), |e, t| {
+        e.set_paused(t < noon).unwrap();
+    });
+    assert!(
+        j.trades.iter().all(|t| t.entry_time >= noon),
+        "entry while paused"
+    );
+    assert!(
+        j.trades.iter().any(|t| t.entry_time >= noon),
+        "no entry after resume"
+    );
+    assert!(
+        j.events
+            .iter()
+            .any(|e| e.kind == "entry_skipped" && e.data["rule"] == "paused")
+    );
+    assert!(
+        j.events
+            .iter()
+            .any(|e| e.kind == "kill_switch" && e.data["paused"] == false)
+    );
+}
+
+/// Manual close (spec §4.4): the position closes at the next tick with reason MANUAL.
+#[test]
+fn manual_close_at_next_tick() {
+    let mut asked = None;
+    let j = run_with(nifty_config(), &zigzag(), |e, t| {
+        if asked.is_none()
+            && e.agent_states()
+                .iter()
+                .any(|(_, s)| *s == engine::agent::AgentState::InPosition)
+        {
+            e.request_close(Some(Segment::Nifty));
+            asked = Some(t);
+        }
+    });
+    let asked = asked.expect("a position opened");
+    let manual: Vec<_> = j
+        .trades
+        .iter()
+        .filter(|t| t.exit_reason == domain::ExitReason::Manual)
+        .collect();
+    assert_eq!(manual.len(), 1);
+    assert_eq!(manual[0].exit_time, asked);
+}
+
+/// `exit_on_opposite_signal` (spec §4.2): an opposite signal closes the position (reason
+/// SIGNAL) and enters the other way on the same tick.
+#[test]
+fn opposite_signal_reverses_when_enabled() {
+    let mut c = nifty_config();
+    c.exits.exit_on_opposite_signal = true;
+    c.exits.sl_points = dec!(500);
+    c.exits.trailing_stop_points = Some(dec!(500));
+    let j = run(
+        c,
+        Box::new(ScriptedBroker {
+            script: Script::Fill,
+            book: Default::default(),
+        }),
+        &zigzag(),
+    );
+    let reversed: Vec<_> = j
+        .trades
+        .iter()
+        .filter(|t| t.exit_reason == domain::ExitReason::Signal)
+        .collect();
+    assert!(!reversed.is_empty(), "no SIGNAL exit");
+    let mut reentries = 0;
+    for t in &reversed {
+        match j.trades.iter().find(|n| n.entry_time == t.exit_time) {
+            Some(next) => {
+                assert_ne!(next.signal_type, t.signal_type);
+                reentries += 1;
+            }
+            // Otherwise the opposite entry was refused by a rule, and journaled.
+            None => assert!(
+                j.events
+                    .iter()
+                    .any(|e| e.kind == "entry_skipped" && e.timestamp == t.exit_time),
+                "{}: neither re-entered nor refused: {:?}",
+                t.trade_id,
+                j.events
+                    .iter()
+                    .filter(|e| e.timestamp == t.exit_time)
+                    .map(|e| &e.message)
+                    .collect::<Vec<_>>()
+            ),
+        }
+    }
+    assert!(reentries > 0, "never reversed");
+}
