@@ -7,15 +7,14 @@ use chrono::NaiveDate;
 use domain::Decimal;
 use domain::time::{fmt_iso, parse_iso};
 use engine::config::Config;
-use engine::replay::{ReplayContext, replay_day};
 use journal::MemoryJournal;
-use kestrel_support::{data_dir, golden_dir, repo_root};
+use kestrel_support::golden_dir;
 use std::str::FromStr;
 
 /// The shipped default config with the risk limits the golden files do not model switched off
 /// (tests/golden/README.md: index level only, no daily-loss rule).
 fn golden_config() -> Config {
-    let mut cfg = Config::load(&repo_root().join("config/default.toml")).expect("default config");
+    let mut cfg = kestrel_support::config("config/default.toml");
     cfg.risk.max_daily_loss = Decimal::ZERO;
     cfg.risk.max_daily_loss_pct = Decimal::ZERO;
     cfg.risk.max_trades_global = 1000;
@@ -23,15 +22,7 @@ fn golden_config() -> Config {
 }
 
 fn replay(date: NaiveDate) -> MemoryJournal {
-    let ctx =
-        ReplayContext::new(golden_config(), catalog::Catalog::open(data_dir()).unwrap()).unwrap();
-    let j = journal::SharedJournal::default();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    rt.block_on(replay_day(&ctx, date, Box::new(j.clone())))
-        .unwrap_or_else(|e| panic!("replay {date}: {e}"));
-    j.snapshot()
+    kestrel_support::replay(golden_config(), date)
 }
 
 #[derive(Debug, PartialEq)]

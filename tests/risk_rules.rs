@@ -1,27 +1,16 @@
 //! Issue 4 on the shipped real data: each risk and exit rule shows up in the journal of a
 //! replayed day (spec §4.4, §6, §7).
 
-use chrono::NaiveDate;
 use domain::{ExitReason, Segment};
 use engine::config::Config;
-use engine::replay::{ReplayContext, replay_day};
 use journal::MemoryJournal;
-use kestrel_support::{data_dir, repo_root};
+use kestrel_support::{config, date};
 
-/// Replay `date` with the default config changed by `tweak`, returning the journal.
-fn replay(date: (i32, u32, u32), tweak: impl FnOnce(&mut Config)) -> MemoryJournal {
-    let mut cfg = Config::load(&repo_root().join("config/default.toml")).unwrap();
+/// Replay a shipped day with the default config changed by `tweak`, returning the journal.
+fn replay(d: (i32, u32, u32), tweak: impl FnOnce(&mut Config)) -> MemoryJournal {
+    let mut cfg = config("config/default.toml");
     tweak(&mut cfg);
-    cfg.validate().unwrap();
-    let ctx = ReplayContext::new(cfg, catalog::Catalog::open(data_dir()).unwrap()).unwrap();
-    let j = journal::SharedJournal::default();
-    let d = NaiveDate::from_ymd_opt(date.0, date.1, date.2).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    rt.block_on(replay_day(&ctx, d, Box::new(j.clone())))
-        .unwrap();
-    j.snapshot()
+    kestrel_support::replay(cfg, date(d.0, d.1, d.2))
 }
 
 fn events<'a>(j: &'a MemoryJournal, kind: &str) -> Vec<&'a journal::Event> {

@@ -1,27 +1,15 @@
 //! The strategies of spec §4.3 replayed on shipped days with their example configs
 //! (`config/donchian_breakout.toml`, `config/atr_breakout.toml`); assertions on the journal.
 
-use chrono::NaiveDate;
 use domain::{ExitReason, Signal};
-use engine::config::Config;
-use engine::replay::{ReplayContext, replay_day};
-use journal::{MemoryJournal, SharedJournal};
-use kestrel_support::{data_dir, repo_root};
+use journal::MemoryJournal;
+use kestrel_support::{config, date};
+
+fn replay(path: &str, d: (i32, u32, u32)) -> MemoryJournal {
+    kestrel_support::replay(config(path), date(d.0, d.1, d.2))
+}
 use rust_decimal::Decimal;
 use std::str::FromStr;
-
-fn replay(config: &str, date: (i32, u32, u32)) -> MemoryJournal {
-    let cfg = Config::load(&repo_root().join(config)).unwrap();
-    let ctx = ReplayContext::new(cfg, catalog::Catalog::open(data_dir()).unwrap()).unwrap();
-    let j = SharedJournal::default();
-    let d = NaiveDate::from_ymd_opt(date.0, date.1, date.2).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    rt.block_on(replay_day(&ctx, d, Box::new(j.clone())))
-        .unwrap();
-    j.snapshot()
-}
 
 fn num(v: &serde_json::Value) -> f64 {
     v.as_f64()

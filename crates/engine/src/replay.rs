@@ -147,18 +147,13 @@ impl ContractSource for CalendarContracts {
         option_type: OptionType,
         skip_expiry_day: bool,
     ) -> Result<OptionContract, ContractError> {
-        let mut e = self
-            .expiries
-            .next_expiry(segment, trade_date)
-            .ok_or_else(|| {
-                ContractError::NotFound(format!("no {segment} expiry on or after {trade_date}"))
-            })?;
-        if skip_expiry_day && e.date == trade_date {
-            let next = trade_date.succ_opt().unwrap_or(trade_date);
-            e = self.expiries.next_expiry(segment, next).ok_or_else(|| {
-                ContractError::NotFound(format!("no {segment} expiry after {trade_date}"))
-            })?;
+        let e = match self.expiries.next_expiry(segment, trade_date) {
+            Some(e) if skip_expiry_day && e.date == trade_date => {
+                self.expiries.next_expiry_after(segment, trade_date)
+            }
+            e => e,
         }
+        .ok_or_else(|| ContractError::NotFound(format!("no {segment} expiry from {trade_date}")))?;
         Ok(OptionContract {
             segment,
             exchange: segment.exchange(),

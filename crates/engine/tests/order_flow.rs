@@ -169,10 +169,11 @@ impl domain::ports::PremiumMarks for LinearMarks {
     }
 }
 
-fn run(config: Config, broker: Box<dyn Broker>, moves: &[i64]) -> MemoryJournal {
+/// An engine for `day()` over the scripted `broker`, with marks that follow the index.
+fn build(config: Config, broker: Box<dyn Broker>) -> (Engine, SharedJournal) {
     let j = SharedJournal::default();
     let cal = MarketCalendar::builtin();
-    let mut engine = Engine::new(EngineParts {
+    let engine = Engine::new(EngineParts {
         config,
         mode: Mode::Replay,
         date: day(),
@@ -187,6 +188,11 @@ fn run(config: Config, broker: Box<dyn Broker>, moves: &[i64]) -> MemoryJournal 
         charges: ChargesSchedule::builtin(),
     })
     .unwrap();
+    (engine, j)
+}
+
+fn run(config: Config, broker: Box<dyn Broker>, moves: &[i64]) -> MemoryJournal {
+    let (mut engine, j) = build(config, broker);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
