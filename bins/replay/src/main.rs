@@ -14,6 +14,8 @@ use domain::{Decimal, Segment, Trade};
 use engine::config::Config;
 use engine::replay::{ReplayContext, ReplayError, replay_day};
 use journal::{CsvJournal, SegmentSummary};
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -99,6 +101,10 @@ fn run(cli: Cli) -> Result<()> {
         b
     };
 
+    // The report is built in memory and written at the end: a reader that stops early
+    // (`| head`) ends the output, not the program with a panic.
+    let mut out_text = String::new();
+    let o = &mut out_text;
     let mut all: Vec<Trade> = Vec::new();
     let mut days = Vec::new();
     let mut skipped_no_data = Vec::new();
@@ -122,8 +128,8 @@ fn run(cli: Cli) -> Result<()> {
         let dir = journal.dir().to_path_buf();
         let report = rt.block_on(replay_day(&ctx, date, Box::new(journal)))?;
         if single {
-            print_trades(&report.trades);
-            println!("journal: {}", dir.display());
+            print_trades(o, &report.trades);
+            let _ = writeln!(o, "journal: {}", dir.display());
         }
         all.extend(report.trades.iter().cloned());
         days.push((date, report.summary.total.clone()));
@@ -131,51 +137,58 @@ fn run(cli: Cli) -> Result<()> {
     }
     bar.finish_and_clear();
 
-    println!();
-    println!(
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
         "{:<12} {:>6} {:>5} {:>8} {:>13} {:>11} {:>13} {:>11}",
         "date", "trades", "wins", "win%", "gross ₹", "charges ₹", "net ₹", "max DD ₹"
     );
     for (d, s) in &days {
-        print_row(&d.to_string(), s);
+        print_row(o, &d.to_string(), s);
     }
     let total = SegmentSummary::from_trades(&all);
-    println!("{}", "-".repeat(86));
-    print_row(&format!("TOTAL {}d", days.len()), &total);
+    let _ = writeln!(o, "{}", "-".repeat(86));
+    print_row(o, &format!("TOTAL {}d", days.len()), &total);
     if !single {
         for seg in &ctx.config.engine.segments {
             let s = SegmentSummary::from_trades(all.iter().filter(|t| t.segment == *seg));
-            print_row(&format!("  {seg}"), &s);
+            print_row(o, &format!("  {seg}"), &s);
         }
         if non_trading > 0 {
-            println!("{non_trading} non-trading days in the range skipped");
+            let _ = writeln!(o, "{non_trading} non-trading days in the range skipped");
         }
         if !skipped_no_data.is_empty() {
             let list: Vec<String> = skipped_no_data.iter().map(|d| d.to_string()).collect();
-            println!(
+            let _ = writeln!(
+                o,
                 "{} trading days without data skipped: {}",
                 list.len(),
                 list.join(", ")
             );
         }
-        println!("journals: {}/replay/<date>/", out.display());
+        let _ = writeln!(o, "journals: {}/replay/<date>/", out.display());
     }
-    Ok(())
+    match std::io::stdout().lock().write_all(out_text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
-fn print_row(label: &str, s: &SegmentSummary) {
-    println!(
+fn print_row(o: &mut String, label: &str, s: &SegmentSummary) {
+    let _ = writeln!(
+        o,
         "{:<12} {:>6} {:>5} {:>8} {:>13} {:>11} {:>13} {:>11}",
         label, s.trades, s.wins, s.win_rate_pct, s.gross_pnl, s.charges, s.net_pnl, s.max_drawdown
     );
 }
 
-fn print_trades(trades: &[Trade]) {
+fn print_trades(o: &mut String, trades: &[Trade]) {
     if trades.is_empty() {
-        println!("no trades");
+        let _ = writeln!(o, "no trades");
         return;
     }
-    println!(
+    let _ = writeln!(
+        o,
         "{:<10} {:<7} {:<20} {:>5} {:<8} {:>10} {:<8} {:>10} {:<4} {:>8} {:>8} {:>10}",
         "segment",
         "signal",
@@ -191,7 +204,8 @@ fn print_trades(trades: &[Trade]) {
         "net ₹"
     );
     for t in trades {
-        println!(
+        let _ = writeln!(
+            o,
             "{:<10} {:<7} {:<20} {:>5} {:<8} {:>10} {:<8} {:>10} {:<4} {:>8} {:>8} {:>10}",
             t.segment.code(),
             t.signal_type.code().trim_start_matches("BUY_"),
@@ -208,5 +222,5 @@ fn print_trades(trades: &[Trade]) {
         );
     }
     let net: Decimal = trades.iter().map(|t| t.net_pnl).sum();
-    println!("{} trades, net ₹{net}", trades.len());
+    let _ = writeln!(o, "{} trades, net ₹{net}", trades.len());
 }
