@@ -630,6 +630,25 @@ impl Raw {
         parse_decimal(&self.rec[i], &self.at(field))
     }
 
+    /// A bar at `ts` from the open, high, low and close columns `cols` (named `names` in
+    /// errors), with `volume`.
+    fn bar(
+        &self,
+        ts: IstDateTime,
+        cols: [usize; 4],
+        names: [&str; 4],
+        volume: Option<u64>,
+    ) -> Result<Bar, CatalogError> {
+        Ok(Bar {
+            ts,
+            open: self.decimal(cols[0], names[0])?,
+            high: self.decimal(cols[1], names[1])?,
+            low: self.decimal(cols[2], names[2])?,
+            close: self.decimal(cols[3], names[3])?,
+            volume,
+        })
+    }
+
     fn opt_u64(&self, i: usize, field: &str) -> Result<Option<u64>, CatalogError> {
         parse_opt_u64(&self.rec[i], &self.at(field))
     }
@@ -750,19 +769,15 @@ fn index_1min_2024(
                 rep.drop_row(format!("{series}: outside 09:15..15:29 on {date}"));
                 continue;
             }
-            let bar = Bar {
-                ts,
-                open: raw.decimal(3, "Open")?,
-                high: raw.decimal(4, "High")?,
-                low: raw.decimal(5, "Low")?,
-                close: raw.decimal(6, "Close")?,
-                volume: None,
-            };
+            let bar = raw.bar(ts, [3, 4, 5, 6], ["Open", "High", "Low", "Close"], None)?;
             days.push_bar(series, bar, &raw.path, raw.line(), "Time")?;
         }
     }
     Ok(())
 }
+
+/// Lower-case OHLC column names of the CSV sources that have headers.
+const OHLC: [&str; 4] = ["open", "high", "low", "close"];
 
 fn index_1min_2022_11(
     dir: &Path,
@@ -802,14 +817,7 @@ fn index_1min_2022_11(
                 ));
                 continue;
             }
-            let bar = Bar {
-                ts,
-                open: raw.decimal(3, "Open")?,
-                high: raw.decimal(4, "High")?,
-                low: raw.decimal(5, "Low")?,
-                close: raw.decimal(6, "Close")?,
-                volume: None,
-            };
+            let bar = raw.bar(ts, [3, 4, 5, 6], ["Open", "High", "Low", "Close"], None)?;
             days.push_bar(series, bar, &raw.path, raw.line(), "Time")?;
         }
     }
@@ -902,14 +910,8 @@ fn futures_5min(dir: &Path, days: &mut Days, rep: &mut SourceReport) -> Result<(
             rep.rows_read += 1;
             let ts = raw.datetime_offset(idx[0], "date")?;
             check_grid(&raw, &ts, tf, "date")?;
-            let bar = Bar {
-                ts,
-                open: raw.decimal(idx[1], "open")?,
-                high: raw.decimal(idx[2], "high")?,
-                low: raw.decimal(idx[3], "low")?,
-                close: raw.decimal(idx[4], "close")?,
-                volume: raw.opt_u64(idx[5], "volume")?,
-            };
+            let volume = raw.opt_u64(idx[5], "volume")?;
+            let bar = raw.bar(ts, [idx[1], idx[2], idx[3], idx[4]], OHLC, volume)?;
             days.push_bar(&series, bar, &raw.path, raw.line(), "date")?;
         }
         rep.notes.push(format!("{} → {series}", file_name(&path)));
@@ -1067,14 +1069,7 @@ fn sensex_3min(dir: &Path, days: &mut Days, rep: &mut SourceReport) -> Result<()
             } else {
                 raw.opt_u64(idx[5], "volume")?
             };
-            let bar = Bar {
-                ts,
-                open: raw.decimal(idx[1], "open")?,
-                high: raw.decimal(idx[2], "high")?,
-                low: raw.decimal(idx[3], "low")?,
-                close: raw.decimal(idx[4], "close")?,
-                volume,
-            };
+            let bar = raw.bar(ts, [idx[1], idx[2], idx[3], idx[4]], OHLC, volume)?;
             days.push_bar(&series, bar, &raw.path, raw.line(), "timestamp")?;
         }
     }

@@ -95,7 +95,7 @@ pub enum StopBasis {
 
 /// `[exits]`: exit rules for every segment (spec §4.4), evaluated on every tick in the order
 /// stop loss, trailing stop, target, strategy EXIT, max holding time, EOD.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExitsSection {
     /// Stop basis.

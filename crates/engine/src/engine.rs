@@ -588,7 +588,12 @@ impl Engine {
         if self.halted {
             return Ok(());
         }
-        let state = self.risk_state();
+        // Only the day's P&L matters here: no need for the full state on every tick.
+        let state = RiskState {
+            realized_pnl: self.agents.iter().map(|a| a.realized_pnl).sum(),
+            open_pnl: self.open_pnl(),
+            ..RiskState::default()
+        };
         if let Some(Decision::HaltSession { rule, reason }) = self.risk.check_halt(&state) {
             self.halt(rule, &reason, tick).await?;
         }
@@ -1093,7 +1098,7 @@ impl Engine {
     /// at candle completion), max holding time, EOD; plus manual close and retries.
     async fn check_exits(&mut self, i: usize, tick: &Tick) -> Result<(), EngineError> {
         let square_off = self.config.engine.square_off_time;
-        let ex = self.config.exits.clone();
+        let ex = self.config.exits;
         let seq = self.tick_seq;
         let manual = std::mem::take(&mut self.agents[i].close_requested);
         let Some(p) = self.agents[i].position.as_ref() else {
