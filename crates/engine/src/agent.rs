@@ -80,10 +80,10 @@ pub struct Position {
     pub mfe: Decimal,
     /// Worst premium move per unit seen, ₹ (≤ 0).
     pub mae: Decimal,
-    /// Exit in progress.
+    /// The exit decision (set when the position moves to [`SegmentAgent::closing`]).
     pub exit: Option<PendingExit>,
-    /// Reason of an exit that must be (re)tried at the next tick.
-    pub exit_retry: Option<ExitReason>,
+    /// The exit orders failed or filled partly: send the rest again at the next tick.
+    pub exit_retry: bool,
     /// Failed exit attempts so far.
     pub exit_failures: u32,
     /// Last premium mark, ₹ per unit.
@@ -126,6 +126,11 @@ impl Position {
     /// Some buy order (entry or add) is still working.
     pub fn buy_in_flight(&self) -> bool {
         self.legs.iter().any(|l| l.side == Side::Buy && !l.done)
+    }
+
+    /// The position holds units or is buying them (an entry or add still working).
+    pub fn is_live(&self) -> bool {
+        self.open_quantity() > 0 || self.buy_in_flight()
     }
 
     /// Some sell order is still working.
@@ -194,8 +199,13 @@ pub struct SegmentAgent {
     pub candles: CandleAggregator,
     /// State.
     pub state: AgentState,
-    /// Open position.
+    /// Open position (no exit decided yet).
     pub position: Option<Position>,
+    /// Positions whose exit is decided (the trade's exit time, index price and reason are
+    /// fixed) while their orders finish: the entry still filling, the exit working or being
+    /// retried. The agent is flat for signals meanwhile, exactly as in replay where fills are
+    /// immediate (spec §3.1 rule 6: an exit and a new entry may share a tick).
+    pub closing: Vec<Position>,
     /// Signal waiting for the next tick.
     pub pending: Option<PendingSignal>,
     /// Last index tick seen.
@@ -227,6 +237,7 @@ impl SegmentAgent {
             candles,
             state: AgentState::Idle,
             position: None,
+            closing: Vec::new(),
             pending: None,
             last_tick: None,
             trades_today: 0,
@@ -237,5 +248,31 @@ impl SegmentAgent {
             last_entry_at: None,
             close_requested: false,
         }
+    }
+
+    /// The position (open or closing) that has a leg for `order`.
+    pub fn position_with_order_mut(&mut self, order: OrderId) -> Option<&mut Position> {
+        let has = |p: &Position| p.legs.iter().any(|l| l.order == order);
+        if self.position.as_ref().is_some_and(has) {
+            return self.position.as_mut();
+        }
+        self.closing.iter_mut().find(|p| has(p))
+    }
+
+    /// The position (open or closing) entered at tick number `entry_seq`.
+    pub fn position_by_seq_mut(&mut self, entry_seq: u64) -> Option<&mut Position> {
+        if self
+            .position
+            .as_ref()
+            .is_some_and(|p| p.entry_seq == entry_seq)
+        {
+            return self.position.as_mut();
+        }
+        self.closing.iter_mut().find(|p| p.entry_seq == entry_seq)
+    }
+
+    /// Every position, open first, then closing ones.
+    pub fn positions(&self) -> impl Iterator<Item = &Position> {
+        self.position.iter().chain(self.closing.iter())
     }
 }

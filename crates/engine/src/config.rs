@@ -299,6 +299,30 @@ pub struct Config {
     /// `[[lot_sizes]]`: overrides of the built-in lot-size schedule.
     #[serde(default)]
     pub lot_sizes: Vec<domain::calendar::LotSizeEntry>,
+    /// `[kite]`: the Kite adapter's settings (`paper`/`live-bin`), validated by the adapter
+    /// (`broker_kite::KiteSettings`, unknown keys rejected there); ignored by `replay`.
+    #[serde(default)]
+    pub kite: Option<toml::Table>,
+}
+
+/// The top-level key of a config file that layers it over another file (path relative to the
+/// including file), e.g. `include = "default.toml"`: tables merge key by key, the including
+/// file wins. Chains are followed up to [`MAX_INCLUDE_DEPTH`] files.
+pub const INCLUDE_KEY: &str = "include";
+
+/// Longest `include` chain.
+pub const MAX_INCLUDE_DEPTH: usize = 4;
+
+/// Merge `over` into `base`: tables recursively, any other value (arrays too) replaced.
+fn merge_tables(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge_tables(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
 }
 
 fn default_strategy() -> toml::Table {
@@ -330,6 +354,20 @@ pub struct SegmentParams {
     pub freeze_quantity: u32,
 }
 
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+fn parse_table(text: &str, path: &Path) -> Result<toml::Table, ConfigError> {
+    text.parse::<toml::Table>().map_err(|e| ConfigError {
+        path: path.to_path_buf(),
+        message: e.to_string().trim().replace('\n', " "),
+    })
+}
+
 impl Config {
     /// Parse a TOML string; `path` only names the source in errors.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
@@ -344,13 +382,54 @@ impl Config {
         Ok(cfg)
     }
 
-    /// Read and parse a file.
+    /// Read and parse a file. A file with a top-level `include = "other.toml"` is layered over
+    /// that file ([`INCLUDE_KEY`]); errors name the file they come from (a key unknown after
+    /// merging names every file of the chain).
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let text = read(path)?;
+        if !text
+            .lines()
+            .any(|l| l.trim_start().starts_with(INCLUDE_KEY))
+        {
+            return Self::from_toml(&text, path);
+        }
+        let mut chain = vec![path.to_path_buf()];
+        let mut layers = Vec::new();
+        let mut current = path.to_path_buf();
+        let mut table = parse_table(&text, &current)?;
+        loop {
+            let include = table.remove(INCLUDE_KEY);
+            layers.push(table);
+            let Some(inc) = include else { break };
+            let Some(inc) = inc.as_str() else {
+                return Err(ConfigError {
+                    path: current,
+                    message: format!("{INCLUDE_KEY}: expected a file path string"),
+                });
+            };
+            let next = current.parent().unwrap_or_else(|| Path::new(".")).join(inc);
+            if chain.len() >= MAX_INCLUDE_DEPTH || chain.contains(&next) {
+                return Err(ConfigError {
+                    path: current,
+                    message: format!(
+                        "{INCLUDE_KEY} = {inc:?}: chain too long or circular (at most {MAX_INCLUDE_DEPTH} files)"
+                    ),
+                });
+            }
+            table = parse_table(&read(&next)?, &next)?;
+            chain.push(next.clone());
+            current = next;
+        }
+        let mut merged = toml::Table::new();
+        for layer in layers.into_iter().rev() {
+            merge_tables(&mut merged, layer);
+        }
+        let names: Vec<String> = chain.iter().map(|p| p.display().to_string()).collect();
+        let text = toml::to_string(&merged).map_err(|e| ConfigError {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        Self::from_toml(&text, path)
+        Self::from_toml(&text, Path::new(&names.join(" over ")))
     }
 
     /// The strategy name.
@@ -489,5 +568,46 @@ mod tests {
             c.segment(Segment::BankNifty).stops.trailing_stop_points,
             dec!(40)
         );
+    }
+
+    #[test]
+    fn include_layers_a_file_over_another() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("base.toml"),
+            "[engine]\nsegments = [\"NIFTY\"]\ncapital = 500000\n[exits]\nsl_points = 40\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("over.toml"),
+            "include = \"base.toml\"\n[engine]\nmode = \"paper\"\n[kite]\napi_base_url = \"http://127.0.0.1:1\"\n",
+        )
+        .unwrap();
+        let c = Config::load(&dir.path().join("over.toml")).unwrap();
+        assert_eq!(c.engine.mode, Mode::Paper);
+        assert_eq!(c.engine.capital, dec!(500000));
+        assert_eq!(c.exits.sl_points, dec!(40));
+        assert_eq!(c.engine.segments, vec![Segment::Nifty]);
+        assert!(c.kite.unwrap().contains_key("api_base_url"));
+        // An unknown key names the whole chain.
+        std::fs::write(
+            dir.path().join("bad.toml"),
+            "include = \"over.toml\"\n[risk]\nmax_tradez = 1\n",
+        )
+        .unwrap();
+        let e = Config::load(&dir.path().join("bad.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("bad.toml over") && e.contains("base.toml") && e.contains("max_tradez"),
+            "{e}"
+        );
+        // A cycle is refused.
+        std::fs::write(dir.path().join("a.toml"), "include = \"b.toml\"\n").unwrap();
+        std::fs::write(dir.path().join("b.toml"), "include = \"a.toml\"\n").unwrap();
+        let e = Config::load(&dir.path().join("a.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("circular"), "{e}");
     }
 }

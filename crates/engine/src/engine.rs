@@ -38,6 +38,110 @@ pub const EXIT_FAILURES_BEFORE_HALT: u32 = 3;
 /// exchange time. Until then it stays `PENDING_SUBMIT` and nothing is re-sent (spec §10.2).
 pub const UNKNOWN_ORDER_GRACE_SECS: i64 = 60;
 
+/// Longest wall-clock wait at session end for working orders to finish, seconds.
+pub const SETTLE_TIMEOUT_SECS: u64 = 30;
+
+/// The checkpoint (spec §11): what the engine holds, written atomically by the session
+/// runner to `<journal root>/checkpoints/<mode>_state_latest.json`. Money in ₹, times IST.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Checkpoint {
+    /// `PAPER`, `LIVE`, `REPLAY`.
+    pub mode: String,
+    /// Trading date.
+    pub date: NaiveDate,
+    /// Engine clock when taken (exchange time).
+    #[serde(with = "domain::time::serde_ist")]
+    pub as_of: IstDateTime,
+    /// Entries stopped (risk halt, exit failures or shutdown).
+    pub halted: bool,
+    /// Kill switch on.
+    pub paused: bool,
+    /// The next engine order id (tags continue from it after a restart).
+    pub next_order_id: u64,
+    /// Per segment.
+    pub agents: Vec<CheckpointAgent>,
+    /// Every order of the day with its last known state.
+    pub orders: Vec<CheckpointOrder>,
+    /// Trades completed.
+    pub trades: usize,
+    /// [`Engine::version`] when taken.
+    pub version: u64,
+}
+
+/// One agent in a [`Checkpoint`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckpointAgent {
+    /// Index.
+    pub segment: Segment,
+    /// Agent state.
+    pub state: AgentState,
+    /// Entries today.
+    pub trades_today: u32,
+    /// Completed trades today.
+    pub closed_trades: u32,
+    /// Realized net P&L, ₹.
+    pub realized_pnl: Decimal,
+    /// Losing trades in a row.
+    pub consecutive_losses: u32,
+    /// Open and closing positions.
+    pub positions: Vec<CheckpointPosition>,
+}
+
+/// One position in a [`Checkpoint`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckpointPosition {
+    /// Option held.
+    pub tradingsymbol: String,
+    /// Its Kite token when known.
+    pub instrument_token: Option<u32>,
+    /// Long (CE) or short (PE) on the index.
+    pub direction: Direction,
+    /// Entry signal.
+    pub signal: Signal,
+    /// Entry tick time.
+    #[serde(with = "domain::time::serde_ist")]
+    pub entry_time: IstDateTime,
+    /// Index price at entry.
+    pub entry_spot: Decimal,
+    /// Units held now.
+    pub held: u32,
+    /// Average entry premium, ₹.
+    pub average_entry: Decimal,
+    /// Initial stop, index points level.
+    pub initial_stop: Decimal,
+    /// Trailing stop level.
+    pub trailing_stop: Decimal,
+    /// Exit decided (closing), with its reason.
+    pub exit_reason: Option<ExitReason>,
+}
+
+/// One order in a [`Checkpoint`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckpointOrder {
+    /// Engine order id.
+    pub order_id: u64,
+    /// Kite tag.
+    pub tag: String,
+    /// Broker's id once known.
+    pub broker_order_id: Option<String>,
+    /// Index.
+    pub segment: Segment,
+    /// Contract.
+    pub tradingsymbol: String,
+    /// Buy or sell.
+    pub side: Side,
+    /// Entry, add or exit.
+    pub purpose: OrderPurpose,
+    /// Units asked.
+    pub quantity: u32,
+    /// Units filled.
+    pub filled_quantity: u32,
+    /// Average fill, ₹.
+    pub average_price: Option<Decimal>,
+    /// Last status.
+    pub status: OrderStatus,
+}
+
 /// Errors that stop the engine.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -117,6 +221,10 @@ pub struct Engine {
     announced_locks: BTreeSet<(Option<Segment>, Rule)>,
     skipped: u32,
     ended: bool,
+    subscriptions: Vec<u32>,
+    subscribed: BTreeSet<u32>,
+    foreign_days: BTreeSet<NaiveDate>,
+    version: u64,
 }
 
 impl Engine {
@@ -167,6 +275,10 @@ impl Engine {
             announced_locks: BTreeSet::new(),
             skipped: 0,
             ended: false,
+            subscriptions: Vec::new(),
+            subscribed: BTreeSet::new(),
+            foreign_days: BTreeSet::new(),
+            version: 0,
         })
     }
 
@@ -234,6 +346,7 @@ impl Engine {
         message: String,
         data: serde_json::Value,
     ) -> Result<(), EngineError> {
+        self.version += 1;
         tracing::debug!(target: "engine::event", ts = %fmt_iso(&ts), segment = ?segment, kind, %message);
         self.journal.event(&Event {
             timestamp: ts,
@@ -308,28 +421,188 @@ impl Engine {
         )
     }
 
-    /// Run until the feed ends or reports the end of the session; then close the day.
+    /// Run until the feed ends or reports the end of the session (or a tick or timer reaches
+    /// the session close, 15:30 IST); then close the day. Subscribes the feed to the option
+    /// contracts the engine trades ([`Self::take_subscriptions`]).
     pub async fn run(&mut self, feed: &mut dyn MarketData) -> Result<DayReport, EngineError> {
         while let Some(ev) = feed.next_event().await {
-            match ev {
-                MarketEvent::Tick(t) => self.on_tick(t).await?,
-                MarketEvent::Timer(now) => self.on_timer(now).await?,
-                MarketEvent::Feed(status, ts) => {
-                    self.event(
-                        ts,
-                        None,
-                        "feed",
-                        format!("feed {status:?}"),
-                        json!({"status": format!("{status:?}")}),
-                    )?;
-                }
-                MarketEvent::EndOfSession(ts) => {
-                    return self.end_session(ts).await;
-                }
+            if let Some(report) = self.handle(ev).await? {
+                return Ok(report);
+            }
+            let tokens = self.take_subscriptions();
+            if !tokens.is_empty()
+                && let Err(e) = feed.subscribe(&tokens).await
+            {
+                let now = self.clock.now();
+                self.event(
+                    now,
+                    None,
+                    "feed",
+                    format!("subscribe {tokens:?} failed: {e}"),
+                    json!({"tokens": tokens, "error": e.to_string()}),
+                )?;
             }
         }
         let now = self.clock.now();
         self.end_session(now).await
+    }
+
+    /// Process one market event; `Some(report)` when it ended the session (end of session,
+    /// or a tick/timer at or after the 15:30 IST close, spec §3.1 rule 3).
+    pub async fn handle(&mut self, ev: MarketEvent) -> Result<Option<DayReport>, EngineError> {
+        let close = ist(self.date, session_close());
+        match ev {
+            MarketEvent::Tick(t) if t.ts >= close && t.ts.date_naive() == self.date => {
+                self.end_session(t.ts).await.map(Some)
+            }
+            MarketEvent::Tick(t) => self.on_tick(t).await.map(|()| None),
+            MarketEvent::Timer(now) if now >= close => self.end_session(now).await.map(Some),
+            MarketEvent::Timer(now) => self.on_timer(now).await.map(|()| None),
+            MarketEvent::Feed(status, ts) => {
+                self.event(
+                    ts,
+                    None,
+                    "feed",
+                    format!("feed {status:?}"),
+                    json!({"status": format!("{status:?}")}),
+                )?;
+                Ok(None)
+            }
+            MarketEvent::EndOfSession(ts) => self.end_session(ts).await.map(Some),
+        }
+    }
+
+    /// Option tokens the engine has started trading since the last call (their ticks give
+    /// marks and the touch); the caller subscribes them on the live feed.
+    pub fn take_subscriptions(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.subscriptions)
+    }
+
+    /// Orders not yet in a terminal state, or positions still closing.
+    pub fn has_outstanding(&self) -> bool {
+        self.agents.iter().any(|a| !a.closing.is_empty())
+            || self.orders.values().any(|o| !o.state.status.is_terminal())
+    }
+
+    /// Wait (wall clock, at most [`SETTLE_TIMEOUT_SECS`]) for working orders to finish and
+    /// closing positions to become trades; a position still open after that is reported as a
+    /// critical event and left as it is. With immediate fills (replay, paper) there is nothing
+    /// to wait for.
+    pub async fn settle_outstanding(&mut self, now: IstDateTime) -> Result<(), EngineError> {
+        let deadline =
+            std::time::Instant::now() + std::time::Duration::from_secs(SETTLE_TIMEOUT_SECS);
+        while self.has_outstanding() && std::time::Instant::now() < deadline {
+            for i in 0..self.agents.len() {
+                self.retry_exits(i, now).await?;
+            }
+            self.settle_unknown_orders().await?;
+            self.pump().await?;
+            if self.has_outstanding() {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+        for i in 0..self.agents.len() {
+            let seg = self.agents[i].segment;
+            let stuck: Vec<String> = self.agents[i]
+                .closing
+                .iter()
+                .map(|p| format!("{} held {}", p.contract.tradingsymbol, p.open_quantity()))
+                .collect();
+            if !stuck.is_empty() {
+                self.event(
+                    now,
+                    Some(seg),
+                    "critical",
+                    format!("orders still working at session end: {}", stuck.join(", ")),
+                    json!({"positions": stuck}),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stop new entries and pyramid adds for the rest of the session (graceful shutdown,
+    /// spec §10.6); exits and stops go on.
+    pub fn stop_entries(&mut self, why: &str) -> Result<(), EngineError> {
+        if !self.halted {
+            self.halted = true;
+            let now = self.clock.now();
+            self.event(
+                now,
+                None,
+                "session",
+                format!("entries stopped: {why}"),
+                json!({"reason": why}),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A snapshot of the engine's state for the checkpoint file (spec §11).
+    pub fn checkpoint(&self) -> Checkpoint {
+        let orders = self
+            .orders
+            .values()
+            .map(|o| CheckpointOrder {
+                order_id: o.state.request.id.0,
+                tag: o.state.request.tag.clone(),
+                broker_order_id: o.state.broker_order_id.clone(),
+                segment: self.agents[o.agent].segment,
+                tradingsymbol: o.state.request.contract.tradingsymbol.clone(),
+                side: o.state.request.side,
+                purpose: o.state.request.purpose,
+                quantity: o.state.request.quantity,
+                filled_quantity: o.state.filled_quantity,
+                average_price: o.state.average_price,
+                status: o.state.status,
+            })
+            .collect();
+        let agents = self
+            .agents
+            .iter()
+            .map(|a| CheckpointAgent {
+                segment: a.segment,
+                state: a.state,
+                trades_today: a.trades_today,
+                closed_trades: a.closed_trades,
+                realized_pnl: a.realized_pnl,
+                consecutive_losses: a.consecutive_losses,
+                positions: a
+                    .positions()
+                    .map(|p| CheckpointPosition {
+                        tradingsymbol: p.contract.tradingsymbol.clone(),
+                        instrument_token: p.contract.instrument_token,
+                        direction: p.direction,
+                        signal: p.signal,
+                        entry_time: p.entry_time,
+                        entry_spot: p.entry_spot,
+                        held: p.open_quantity(),
+                        average_entry: p.average_entry(),
+                        initial_stop: p.stops.initial_stop(),
+                        trailing_stop: p.stops.trailing_stop(),
+                        exit_reason: p.exit.map(|e| e.reason),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Checkpoint {
+            mode: self.mode.code().to_string(),
+            date: self.date,
+            as_of: self.clock.now(),
+            halted: self.halted,
+            paused: self.paused,
+            next_order_id: self.next_order,
+            agents,
+            orders,
+            trades: self.trades.len(),
+            version: self.version,
+        }
+    }
+
+    /// A counter that moves whenever journal-worthy state changes (write a checkpoint when it
+    /// differs from the last one written).
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     fn agent_index(&self, seg: Segment) -> Option<usize> {
@@ -340,11 +613,30 @@ impl Engine {
     /// levels before this tick; (b) candle completion, signals, entry at this tick; (c) the
     /// tick joins its candle; (d) trailing stops, excursions and pyramiding move with it.
     pub async fn on_tick(&mut self, tick: Tick) -> Result<(), EngineError> {
+        let day = tick.ts.date_naive();
+        if day != self.date {
+            // Not this session's data (a stale pre-open packet, or a simulator on another day).
+            if self.foreign_days.insert(day) {
+                let now = self.clock.now();
+                self.event(
+                    now,
+                    None,
+                    "warning",
+                    format!(
+                        "ticks dated {day} ignored: the session is {}; against the simulator pass its date",
+                        self.date
+                    ),
+                    json!({"tick_date": day, "session_date": self.date}),
+                )?;
+            }
+            return Ok(());
+        }
         self.clock.advance(tick.ts);
         self.tick_seq += 1;
         self.last_tick_at = Some(tick.ts);
         self.broker.observe(&tick);
         self.marks.observe(&tick);
+        self.pump().await?;
         self.settle_unknown_orders().await?;
         let Some(seg) = Segment::from_index_token(tick.token) else {
             return Ok(());
@@ -353,6 +645,9 @@ impl Engine {
             return Ok(());
         };
         self.agents[i].last_tick = Some(tick);
+        for j in 0..self.agents.len() {
+            self.retry_exits(j, tick.ts).await?;
+        }
 
         // (a) exits, then the session-level loss check
         self.check_exits(i, &tick).await?;
@@ -379,7 +674,11 @@ impl Engine {
     /// Time passed without ticks: complete candles by the clock; their signals wait for the
     /// next tick (spec §3, §3.1 rule 3).
     pub async fn on_timer(&mut self, now: IstDateTime) -> Result<(), EngineError> {
+        if now.date_naive() != self.date {
+            return Ok(());
+        }
         self.clock.advance(now);
+        self.pump().await?;
         self.settle_unknown_orders().await?;
         for i in 0..self.agents.len() {
             if let Some(c) = self.agents[i].candles.complete_until(&now) {
@@ -530,7 +829,7 @@ impl Engine {
     fn open_pnl(&self) -> Decimal {
         self.agents
             .iter()
-            .filter_map(|a| a.position.as_ref())
+            .flat_map(SegmentAgent::positions)
             .map(Position::open_pnl)
             .sum()
     }
@@ -570,7 +869,7 @@ impl Engine {
                 let open = self.agents[j]
                     .position
                     .as_ref()
-                    .is_some_and(|p| p.exit.is_none() && p.open_quantity() > 0);
+                    .is_some_and(Position::is_live);
                 let at = if Some(self.agents[j].segment) == Segment::from_index_token(tick.token) {
                     Some(*tick)
                 } else {
@@ -709,7 +1008,7 @@ impl Engine {
             mfe: Decimal::ZERO,
             mae: Decimal::ZERO,
             exit: None,
-            exit_retry: None,
+            exit_retry: false,
             exit_failures: 0,
             last_mark: None,
             adds: 0,
@@ -717,6 +1016,11 @@ impl Engine {
         });
         self.agents[i].state = AgentState::InPosition;
         self.agents[i].trades_today += 1;
+        if let Some(token) = contract.instrument_token
+            && self.subscribed.insert(token)
+        {
+            self.subscriptions.push(token);
+        }
         self.agents[i].last_entry_at = Some(tick.ts);
         let (s, t) = (tracker.initial_stop(), tracker.trailing_stop());
         self.event(
@@ -727,8 +1031,10 @@ impl Engine {
             json!({"signal": signal.code(), "tradingsymbol": contract.tradingsymbol, "quantity": quantity,
                    "index": tick.price, "sl": s, "tsl": t, "strike": contract.strike, "expiry": contract.expiry}),
         )?;
+        let seq = self.tick_seq;
         self.send_split(
             i,
+            seq,
             &contract,
             Side::Buy,
             quantity,
@@ -738,10 +1044,13 @@ impl Engine {
         .await
     }
 
-    /// Create and send orders for `quantity`, split at the segment's freeze limit (spec §7).
+    /// Create and send orders for `quantity` of agent `i`'s position entered at tick `pos`,
+    /// split at the segment's freeze limit (spec §7).
+    #[allow(clippy::too_many_arguments)]
     async fn send_split(
         &mut self,
         i: usize,
+        pos: u64,
         contract: &domain::OptionContract,
         side: Side,
         quantity: u32,
@@ -753,7 +1062,7 @@ impl Engine {
         // the whole exit/entry.
         let ids = risk::split_quantity(quantity, contract.lot_size, freeze)
             .into_iter()
-            .map(|q| self.new_order(i, contract, side, q, purpose, ts))
+            .map(|q| self.new_order(i, pos, contract, side, q, purpose, ts))
             .collect::<Result<Vec<_>, _>>()?;
         for id in ids {
             self.send(id).await?;
@@ -761,9 +1070,11 @@ impl Engine {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn new_order(
         &mut self,
         i: usize,
+        pos: u64,
         contract: &domain::OptionContract,
         side: Side,
         quantity: u32,
@@ -793,7 +1104,7 @@ impl Engine {
                 charged_brokerage: false,
             },
         );
-        if let Some(p) = self.agents[i].position.as_mut() {
+        if let Some(p) = self.agents[i].position_by_seq_mut(pos) {
             p.legs.push(Leg {
                 order: id,
                 side,
@@ -941,8 +1252,7 @@ impl Engine {
                             let (filled, avg) = (o.state.filled_quantity, o.state.average_price);
                             self.journal.order(&row)?;
                             if let Some(l) = self.agents[agent]
-                                .position
-                                .as_mut()
+                                .position_with_order_mut(u.id)
                                 .and_then(|p| p.leg_mut(u.id))
                             {
                                 l.filled = filled;
@@ -995,7 +1305,7 @@ impl Engine {
                         )
                     };
                     self.journal.fill(&FillRow::new(&f, contract.segment, &c))?;
-                    if let Some(p) = self.agents[agent].position.as_mut() {
+                    if let Some(p) = self.agents[agent].position_with_order_mut(f.order_id) {
                         p.charges += c.total;
                         if f.premium_source != PremiumSource::Market {
                             p.all_market = false;
@@ -1020,25 +1330,30 @@ impl Engine {
         );
         let msg = o.state.message.clone().unwrap_or_default();
         let seg = self.agents[i].segment;
-        if let Some(l) = self.agents[i].position.as_mut().and_then(|p| p.leg_mut(id)) {
+        let Some(p) = self.agents[i].position_with_order_mut(id) else {
+            return Ok(());
+        };
+        if let Some(l) = p.leg_mut(id) {
             l.done = true;
             l.failed = status != OrderStatus::Complete;
         }
-        let Some(p) = self.agents[i].position.as_mut() else {
-            return Ok(());
-        };
+        let seq = p.entry_seq;
+        let closing = p.exit.is_some();
         match purpose {
             OrderPurpose::Exit => {
                 if p.sell_in_flight() {
                     return Ok(());
                 }
-                if p.sold() >= p.bought() && p.exit.is_some() {
-                    return self.close_trade(i);
+                if p.sold() >= p.bought() && !p.buy_in_flight() {
+                    return self.close_trade(i, seq);
                 }
-                // A failed or partial exit: retry the rest at the next tick.
-                let reason = p.exit.map(|e| e.reason).unwrap_or(ExitReason::Risk);
-                p.exit = None;
-                p.exit_retry = Some(reason);
+                if status == OrderStatus::Complete {
+                    // The exit covered what was held when it was sent; the rest follows when
+                    // the working entry/add completes.
+                    return Ok(());
+                }
+                // A failed or partial exit: send the rest again at the next tick.
+                p.exit_retry = true;
                 p.exit_failures += 1;
                 let failures = p.exit_failures;
                 self.event(
@@ -1062,6 +1377,27 @@ impl Engine {
                 }
             }
             OrderPurpose::Entry | OrderPurpose::PyramidAdd => {
+                if closing && !p.buy_in_flight() {
+                    // The exit was decided while this order worked: cover what it bought (sent
+                    // by `retry_exits` as soon as this update has been processed).
+                    if p.unexited() > 0 {
+                        p.exit_retry = true;
+                        return Ok(());
+                    }
+                    if !p.sell_in_flight() && p.bought() == 0 {
+                        self.agents[i].closing.retain(|p| p.entry_seq != seq);
+                        return self.event(
+                            ts,
+                            Some(seg),
+                            "entry_failed",
+                            format!("order {id} {status}: {msg}; nothing was bought, no trade"),
+                            json!({"order_id": id.0, "status": status.code(), "message": msg}),
+                        );
+                    }
+                    if !p.sell_in_flight() && p.sold() >= p.bought() {
+                        return self.close_trade(i, seq);
+                    }
+                }
                 if status == OrderStatus::Complete {
                     return Ok(());
                 }
@@ -1071,7 +1407,7 @@ impl Engine {
                     "pyramid_failed"
                 };
                 let nothing_held = p.bought() == 0 && !p.buy_in_flight();
-                if nothing_held {
+                if nothing_held && !closing {
                     self.agents[i].position = None;
                     self.agents[i].state = AgentState::WaitingForSignal;
                 }
@@ -1081,7 +1417,7 @@ impl Engine {
                     kind,
                     format!(
                         "order {id} {status}: {msg}{}",
-                        if nothing_held {
+                        if nothing_held && !closing {
                             "; back to waiting"
                         } else {
                             ""
@@ -1089,6 +1425,26 @@ impl Engine {
                     ),
                     json!({"order_id": id.0, "status": status.code(), "message": msg}),
                 )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Send again the exits that failed or filled partly (spec §10.2: keep retrying).
+    async fn retry_exits(&mut self, i: usize, ts: IstDateTime) -> Result<(), EngineError> {
+        let due: Vec<(u64, u32, domain::OptionContract)> = self.agents[i]
+            .closing
+            .iter_mut()
+            .filter(|p| p.exit_retry && !p.sell_in_flight())
+            .map(|p| {
+                p.exit_retry = false;
+                (p.entry_seq, p.unexited(), p.contract.clone())
+            })
+            .collect();
+        for (seq, qty, contract) in due {
+            if qty > 0 {
+                self.send_split(i, seq, &contract, Side::Sell, qty, OrderPurpose::Exit, ts)
+                    .await?;
             }
         }
         Ok(())
@@ -1104,21 +1460,25 @@ impl Engine {
         let Some(p) = self.agents[i].position.as_ref() else {
             return Ok(());
         };
-        if p.exit.is_some() || p.open_quantity() == 0 {
+        // Index-level exits do not wait for the entry's fill: a live fill that arrives a few
+        // ticks late must not move the trade (replay/live parity, spec §10.4).
+        if !p.is_live() {
             return Ok(());
         }
         if manual {
             return self.exit_position(i, *tick, ExitReason::Manual).await;
         }
-        if p.entry_seq >= seq && p.exit_retry.is_none() {
+        if p.entry_seq >= seq {
             return Ok(());
         }
-        let mark = if ex.stop_basis == StopBasis::Option || ex.profit_target_pct.is_some() {
-            let c = p.contract.clone();
-            self.marks.mark(&c, tick.price, tick.ts).map(|m| m.0)
-        } else {
-            None
-        };
+        let filled = p.bought() > 0;
+        let mark =
+            if filled && (ex.stop_basis == StopBasis::Option || ex.profit_target_pct.is_some()) {
+                let c = p.contract.clone();
+                self.marks.mark(&c, tick.price, tick.ts).map(|m| m.0)
+            } else {
+                None
+            };
         let p = self.agents[i].position.as_ref().expect("checked above");
         let entry_premium = p.average_entry();
         let stop = match ex.stop_basis {
@@ -1142,9 +1502,7 @@ impl Engine {
                 .filter(|m| tick.ts - p.entry_time >= TimeDelta::minutes(*m as i64))
                 .map(|_| ExitReason::MaxHold)
         };
-        let reason = p
-            .exit_retry
-            .or(stop)
+        let reason = stop
             .or_else(target)
             .or_else(max_hold)
             .or_else(|| (tick.ts.time() >= square_off).then_some(ExitReason::Eod));
@@ -1154,7 +1512,11 @@ impl Engine {
         }
     }
 
-    /// Close agent `i`'s position at `tick` for `reason` (exits are never blocked).
+    /// Close agent `i`'s open position at `tick` for `reason` (exits are never blocked): the
+    /// decision fixes the trade's exit time, index price and reason, the strategy learns of it
+    /// at once (re-entry, spec §3.1 rule 10) and the agent is flat for signals; the position
+    /// waits in [`SegmentAgent::closing`] until its orders finish (an entry still working is
+    /// covered when it fills).
     async fn exit_position(
         &mut self,
         i: usize,
@@ -1162,49 +1524,66 @@ impl Engine {
         reason: ExitReason,
     ) -> Result<(), EngineError> {
         let seg = self.agents[i].segment;
-        let Some(p) = self.agents[i].position.as_ref() else {
+        let Some(mut p) = self.agents[i].position.take() else {
             return Ok(());
         };
         let qty = p.unexited();
-        if qty == 0 {
-            return Ok(());
-        }
         let contract = p.contract.clone();
         let intent = OrderIntent {
             segment: seg,
             kind: IntentKind::Exit,
             time: tick.ts,
-            quantity: qty,
+            quantity: qty.max(contract.lot_size),
             lot_size: contract.lot_size,
             risk_per_unit: None,
         };
         let state = self.risk_state();
         debug_assert_eq!(self.risk.evaluate(&intent, &state), Decision::Approve);
-        if let Some(p) = self.agents[i].position.as_mut() {
-            p.exit = Some(PendingExit { reason, tick });
-            p.exit_retry = None;
-        }
+        p.exit = Some(PendingExit { reason, tick });
+        p.exit_retry = false;
+        let (seq, direction, waiting) = (p.entry_seq, p.direction, p.buy_in_flight());
+        let a = &mut self.agents[i];
+        a.strategy.on_position_closed(direction, reason);
+        a.state = AgentState::WaitingForSignal;
+        a.closing.push(p);
+        let when = if waiting {
+            " (the working entry is covered when it fills)"
+        } else {
+            ""
+        };
         self.event(
             tick.ts,
             Some(seg),
             "exit",
-            format!("{reason} exit {} qty {qty} at index {}", contract.tradingsymbol, tick.price),
-            json!({"reason": reason.code(), "tradingsymbol": contract.tradingsymbol, "quantity": qty, "index": tick.price}),
+            format!("{reason} exit {} qty {qty} at index {}{when}", contract.tradingsymbol, tick.price),
+            json!({"reason": reason.code(), "tradingsymbol": contract.tradingsymbol, "quantity": qty,
+                   "index": tick.price, "awaiting_entry_fill": waiting}),
         )?;
-        self.send_split(i, &contract, Side::Sell, qty, OrderPurpose::Exit, tick.ts)
-            .await
+        if qty == 0 {
+            return Ok(());
+        }
+        self.send_split(
+            i,
+            seq,
+            &contract,
+            Side::Sell,
+            qty,
+            OrderPurpose::Exit,
+            tick.ts,
+        )
+        .await
     }
 
-    fn close_trade(&mut self, i: usize) -> Result<(), EngineError> {
+    /// The closing position entered at tick `seq` is flat: journal its trade.
+    fn close_trade(&mut self, i: usize, seq: u64) -> Result<(), EngineError> {
         let a = &mut self.agents[i];
-        let Some(p) = a.position.take() else {
+        let Some(k) = a.closing.iter().position(|p| p.entry_seq == seq) else {
             return Ok(());
         };
+        let p = a.closing.remove(k);
         let Some(exit) = p.exit else {
-            a.position = Some(p);
             return Ok(());
         };
-        a.state = AgentState::WaitingForSignal;
         a.closed_trades += 1;
         let seg = a.segment;
         let qty = p.bought();
@@ -1258,7 +1637,6 @@ impl Engine {
                 PremiumSource::Model
             },
         };
-        a.strategy.on_position_closed(p.direction, exit.reason);
         a.realized_pnl += trade.net_pnl;
         if trade.net_pnl <= Decimal::ZERO {
             a.consecutive_losses += 1;
@@ -1370,6 +1748,7 @@ impl Engine {
         let p = self.agents[i].position.as_mut().expect("checked");
         p.adds += 1;
         let eff = p.stops.effective_stop();
+        let seq = p.entry_seq;
         self.event(
             tick.ts,
             Some(seg),
@@ -1382,6 +1761,7 @@ impl Engine {
         )?;
         self.send_split(
             i,
+            seq,
             &contract,
             Side::Buy,
             add,
@@ -1403,10 +1783,13 @@ impl Engine {
                 let open = self.agents[i]
                     .position
                     .as_ref()
-                    .is_some_and(|p| p.exit.is_none() && p.open_quantity() > 0);
+                    .is_some_and(Position::is_live);
                 if let (true, Some(t)) = (open, self.agents[i].last_tick) {
                     self.exit_position(i, t, ExitReason::Eod).await?;
                 }
+            }
+            self.settle_outstanding(close).await?;
+            for i in 0..self.agents.len() {
                 if let Some(c) = self.agents[i].candles.complete_until(&close) {
                     let p = self.on_candle(i, &c)?;
                     if p.signal != Signal::Hold {

@@ -72,12 +72,17 @@ enum Script {
     TimeoutButPlaced,
     /// Reject entries (sells still fill).
     RejectBuys,
+    /// Accept at once; updates and fills reach the engine only after this many further
+    /// polls (a live broker whose socket lags the market feed by that many ticks).
+    Late(u32),
 }
 
 #[derive(Default)]
 struct Book {
     placed: Vec<OrderRequest>,
     events: Vec<BrokerEvent>,
+    /// Events held back: (polls left, event).
+    late: Vec<(u32, BrokerEvent)>,
 }
 
 #[derive(Clone)]
@@ -131,6 +136,10 @@ impl Broker for ScriptedBroker {
         }
         book.placed.push(req.clone());
         Self::fill(&mut book, req);
+        if let Script::Late(n) = self.script {
+            let evs = std::mem::take(&mut book.events);
+            book.late.extend(evs.into_iter().map(|e| (n, e)));
+        }
         match self.script {
             Script::TimeoutButPlaced => Err(BrokerError::Unknown("timed out after 7s".into())),
             _ => Ok(format!("B{}", book.placed.len() - 1)),
@@ -140,7 +149,17 @@ impl Broker for ScriptedBroker {
         Ok(())
     }
     async fn poll_events(&mut self) -> Result<Vec<BrokerEvent>, BrokerError> {
-        Ok(std::mem::take(&mut self.book.lock().unwrap().events))
+        let mut book = self.book.lock().unwrap();
+        let mut out = std::mem::take(&mut book.events);
+        let late = std::mem::take(&mut book.late);
+        for (n, e) in late {
+            if n == 0 {
+                out.push(e);
+            } else {
+                book.late.push((n - 1, e));
+            }
+        }
+        Ok(out)
     }
     async fn find_by_tag(&mut self, tag: &str) -> Result<Option<String>, BrokerError> {
         let book = self.book.lock().unwrap();
@@ -265,8 +284,77 @@ fn rejected_entry_returns_to_waiting() {
     );
 }
 
+/// What parity compares (issue 5): everything a trade takes from the index ticks.
+fn tick_fields(j: &MemoryJournal) -> Vec<String> {
+    j.trades
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {} {} {} {} {} {} {} {} {}",
+                t.segment.code(),
+                t.signal_type.code(),
+                domain::time::fmt_iso(&t.entry_time),
+                t.index_entry_spot,
+                domain::time::fmt_iso(&t.exit_time),
+                t.index_exit_spot,
+                t.exit_reason.code(),
+                t.option_symbol,
+                t.strike_price,
+                t.lots
+            )
+        })
+        .collect()
+}
+
+/// The zig-zag day with fills 6 polls late: same trades as immediate fills, and there are some.
+#[test]
+fn late_fills_on_a_zigzag_day() {
+    let c = nifty_config();
+    let now = run(
+        c.clone(),
+        Box::new(ScriptedBroker {
+            script: Script::Fill,
+            book: Arc::default(),
+        }),
+        &zigzag(),
+    );
+    let late = run(
+        c,
+        Box::new(ScriptedBroker {
+            script: Script::Late(6),
+            book: Arc::default(),
+        }),
+        &zigzag(),
+    );
+    assert!(!now.trades.is_empty());
+    assert_eq!(tick_fields(&now), tick_fields(&late));
+    assert!(late.events.iter().any(|e| e.kind == "exit"));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Replay/live parity (spec §10.4): fills that reach the engine several ticks late (a live
+    /// broker) give the same trades — entry and exit times, index prices, reasons, contracts,
+    /// lots — as immediate fills; the exit still sells exactly what was bought.
+    #[test]
+    fn late_fills_give_the_same_trades(moves in proptest::collection::vec(-12i64..=12, 375), lag in 1u32..12) {
+        let c = nifty_config();
+        let now = run(c.clone(), Box::new(ScriptedBroker { script: Script::Fill, book: Arc::default() }), &moves);
+        let book = Arc::new(Mutex::new(Book::default()));
+        let late = run(c, Box::new(ScriptedBroker { script: Script::Late(lag), book: book.clone() }), &moves);
+        prop_assert_eq!(tick_fields(&now), tick_fields(&late));
+        for t in &late.trades {
+            let sold: u32 = late.orders.iter().filter(|o| o.status == "COMPLETE" && o.side == "SELL"
+                && o.tradingsymbol == t.option_symbol).map(|o| o.filled_quantity).sum();
+            prop_assert!(sold >= t.quantity);
+        }
+        let mut tags: Vec<String> = book.lock().unwrap().placed.iter().map(|r| r.tag.clone()).collect();
+        let n = tags.len();
+        tags.sort();
+        tags.dedup();
+        prop_assert_eq!(tags.len(), n);
+    }
 
     /// On any market path, with pyramiding on: the exit always sells exactly what was bought
     /// (the stop covers the whole quantity), quantities stay whole lots ≤ max_quantity,
