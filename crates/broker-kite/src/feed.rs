@@ -142,6 +142,18 @@ impl FeedHealth {
         }
     }
 
+    /// "Now" on the exchange clock: the last tick's exchange time plus the wall time since it
+    /// arrived (the wall clock before the first tick).
+    pub fn exchange_now(&self) -> IstDateTime {
+        let g = self.lock();
+        match (g.last_tick_at, g.last_tick_instant) {
+            (Some(at), Some(i)) => {
+                at + chrono::TimeDelta::from_std(i.elapsed()).unwrap_or(chrono::TimeDelta::zero())
+            }
+            _ => ist_now(),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HealthState> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -250,13 +262,7 @@ impl KiteFeed {
     /// arrived (the wall clock before the first tick). Live, this is the wall clock; against a
     /// simulator streaming a past day it stays on that day (spec §10.4 parity).
     pub fn exchange_now(&self) -> IstDateTime {
-        let g = self.health.lock();
-        match (g.last_tick_at, g.last_tick_instant) {
-            (Some(at), Some(i)) => {
-                at + chrono::TimeDelta::from_std(i.elapsed()).unwrap_or(chrono::TimeDelta::zero())
-            }
-            _ => ist_now(),
-        }
+        self.health.exchange_now()
     }
 
     /// Stop the ticker; `next_event` then drains and returns `None`.
@@ -381,7 +387,7 @@ async fn pump(mut events: kiteconnect::TickerEvents, tx: mpsc::Sender<MarketEven
                 tracing::info!(target: "kite", ?status, "ticker connected; subscriptions (re)sent");
                 ever_connected = true;
                 connected = true;
-                vec![MarketEvent::Feed(status, ist_now())]
+                vec![MarketEvent::Feed(status, p.health.exchange_now())]
             }
             TickerEvent::Ticks(ticks) => {
                 let mut out = Vec::with_capacity(ticks.len());
@@ -428,7 +434,10 @@ async fn pump(mut events: kiteconnect::TickerEvents, tx: mpsc::Sender<MarketEven
                 }
                 if connected {
                     connected = false;
-                    vec![MarketEvent::Feed(FeedStatus::Disconnected, ist_now())]
+                    vec![MarketEvent::Feed(
+                        FeedStatus::Disconnected,
+                        p.health.exchange_now(),
+                    )]
                 } else {
                     Vec::new()
                 }
@@ -454,7 +463,10 @@ async fn pump(mut events: kiteconnect::TickerEvents, tx: mpsc::Sender<MarketEven
                     g.closed = Some(text);
                 }
                 let _ = tx
-                    .send(MarketEvent::Feed(FeedStatus::Disconnected, ist_now()))
+                    .send(MarketEvent::Feed(
+                        FeedStatus::Disconnected,
+                        p.health.exchange_now(),
+                    ))
                     .await;
                 break;
             }

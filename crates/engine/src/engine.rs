@@ -599,6 +599,48 @@ impl Engine {
         }
     }
 
+    /// Journal an event from outside the engine (the session runner: feed, session and
+    /// shutdown notices), stamped with the engine clock.
+    pub fn note(
+        &mut self,
+        segment: Option<Segment>,
+        kind: &'static str,
+        message: String,
+        data: serde_json::Value,
+    ) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        self.event(now, segment, kind, message, data)
+    }
+
+    /// Option tokens subscribed for traded contracts so far (to resubscribe a new feed).
+    pub fn subscribed_tokens(&self) -> Vec<u32> {
+        self.subscribed.iter().copied().collect()
+    }
+
+    /// Close every open position now, at its segment's last tick (reason `MANUAL`), and wait
+    /// for the orders to finish (`--square-off-on-exit`, spec §10.6).
+    pub async fn square_off_now(&mut self) -> Result<(), EngineError> {
+        for i in 0..self.agents.len() {
+            let open = self.agents[i]
+                .position
+                .as_ref()
+                .is_some_and(Position::is_live);
+            if let (true, Some(t)) = (open, self.agents[i].last_tick) {
+                self.exit_position(i, t, ExitReason::Manual).await?;
+            }
+        }
+        let now = self.clock.now();
+        self.settle_outstanding(now).await
+    }
+
+    /// The day so far (trades and statistics) without ending the session.
+    pub fn report(&self) -> DayReport {
+        DayReport {
+            trades: self.trades.clone(),
+            summary: self.summary(),
+        }
+    }
+
     /// A counter that moves whenever journal-worthy state changes (write a checkpoint when it
     /// differs from the last one written).
     pub fn version(&self) -> u64 {
@@ -1181,8 +1223,13 @@ impl Engine {
                 }
                 Ok(None) => {
                     let now = self.clock.now();
-                    self.on_order_failed(id, "not found at the broker by tag", now)
-                        .await?;
+                    let created = self.orders[&id].state.request.created;
+                    if now - created >= TimeDelta::seconds(UNKNOWN_ORDER_GRACE_SECS) {
+                        let msg = format!(
+                            "not found at the broker by tag {tag} {UNKNOWN_ORDER_GRACE_SECS}s after placement"
+                        );
+                        self.on_order_failed(id, &msg, now).await?;
+                    }
                 }
                 Err(_) => {} // try again at the next event
             }

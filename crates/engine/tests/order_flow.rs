@@ -72,6 +72,8 @@ enum Script {
     TimeoutButPlaced,
     /// Reject entries (sells still fill).
     RejectBuys,
+    /// Every placement fails with an invalid session (HTTP 403 TokenException).
+    SessionExpired,
     /// Accept at once; updates and fills reach the engine only after this many further
     /// polls (a live broker whose socket lags the market feed by that many ticks).
     Late(u32),
@@ -133,6 +135,10 @@ impl Broker for ScriptedBroker {
         let mut book = self.book.lock().unwrap();
         if self.script == Script::RejectBuys && req.side == domain::Side::Buy {
             return Err(BrokerError::Rejected("RMS: margin exceeds".into()));
+        }
+        if self.script == Script::SessionExpired {
+            book.placed.push(req.clone());
+            return Err(BrokerError::SessionInvalid("TokenException: 403".into()));
         }
         book.placed.push(req.clone());
         Self::fill(&mut book, req);
@@ -304,6 +310,43 @@ fn tick_fields(j: &MemoryJournal) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// An expired session (403) on an entry: a critical event, and no further entry is tried —
+/// the broker-health rule blocks them (spec §7), nothing crashes.
+#[test]
+fn expired_session_blocks_entries_with_an_alert() {
+    let book = Arc::new(Mutex::new(Book::default()));
+    let j = run(
+        nifty_config(),
+        Box::new(ScriptedBroker {
+            script: Script::SessionExpired,
+            book: book.clone(),
+        }),
+        &zigzag(),
+    );
+    assert!(j.trades.is_empty());
+    assert_eq!(
+        book.lock().unwrap().placed.len(),
+        1,
+        "entries went on after the 403"
+    );
+    assert!(
+        j.events
+            .iter()
+            .any(|e| e.kind == "critical" && e.message.contains("session invalid"))
+    );
+    assert!(
+        j.events
+            .iter()
+            .any(|e| e.kind == "entry_skipped" && e.data["rule"] == "broker_health"),
+        "{:?}",
+        j.events
+            .iter()
+            .filter(|e| e.kind == "entry_skipped")
+            .map(|e| e.data.to_string())
+            .collect::<Vec<_>>()
+    );
 }
 
 /// The zig-zag day with fills 6 polls late: same trades as immediate fills, and there are some.
