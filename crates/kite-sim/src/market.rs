@@ -1,0 +1,415 @@
+//! The simulated market of one day: the index ticks (exactly replay's, spec §3.1 rule 2), the
+//! option universe of the instruments dump, and option premiums (Black-76 as the paper broker
+//! models them, spec §8; real catalog prices where the catalog has the contract).
+
+use crate::SimError;
+use catalog::Catalog;
+use chrono::{NaiveDate, TimeDelta};
+use domain::calendar::{ExpiryCalendar, LotSizes, MarketCalendar};
+use domain::instrument::kite_option_symbol;
+use domain::ports::{MarketData, MarketEvent};
+use domain::time::{IstDateTime, ist, session_close};
+use domain::{Decimal, Exchange, OptionContract, OptionType, Segment};
+use engine::config::Config;
+use engine::replay::ReplayFeed;
+use rust_decimal::prelude::ToPrimitive;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+/// Option tick size, ₹.
+pub fn tick_size() -> Decimal {
+    Decimal::new(5, 2)
+}
+
+/// One timestamp of the stream: the index ticks sharing it, in segment order (one binary
+/// frame on the wire).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// Exchange time, IST.
+    pub ts: IstDateTime,
+    /// `(segment, index price ₹)`, segment order (spec §3 tie-break).
+    pub ticks: Vec<(Segment, Decimal)>,
+    /// The closing publication at 15:30 (sent once after the last tick of the day).
+    pub closing: bool,
+}
+
+/// The streamed day.
+#[derive(Debug, Clone)]
+pub struct Day {
+    /// The trading date.
+    pub date: NaiveDate,
+    /// Streamed segments, tie-break order.
+    pub segments: Vec<Segment>,
+    /// The catalog series of each segment (config `[segments.X] series`, default the code).
+    pub series: BTreeMap<Segment, String>,
+    /// Frames in time order, the closing publication last.
+    pub groups: Vec<Group>,
+    /// The first price of each segment (the day's open).
+    pub open: BTreeMap<Segment, Decimal>,
+    /// The previous session's close (catalog), else the day's open.
+    pub prev_close: BTreeMap<Segment, Decimal>,
+    /// Minutes per bar of each segment's series (1 for index series).
+    pub bar_minutes: BTreeMap<Segment, u32>,
+}
+
+impl Day {
+    /// Load `segments` of `date` from the catalog and build the replay ticks.
+    ///
+    /// # Errors
+    /// [`SimError::Data`] naming the directory, series and date when a day file is missing
+    /// or unreadable, or when it has no bar inside the session.
+    pub async fn load(
+        catalog: &Catalog,
+        config: &Config,
+        date: NaiveDate,
+        segments: &[Segment],
+    ) -> Result<Day, SimError> {
+        let mut segments = segments.to_vec();
+        segments.sort();
+        segments.dedup();
+        if segments.is_empty() {
+            return Err(SimError::Config("no segment to stream".into()));
+        }
+        let mut bars = Vec::new();
+        let mut series = BTreeMap::new();
+        let mut prev_close = BTreeMap::new();
+        let mut minutes = BTreeMap::new();
+        for seg in &segments {
+            let name = config
+                .segments
+                .get(seg)
+                .and_then(|s| s.series.clone())
+                .unwrap_or_else(|| seg.code().to_string());
+            let b = catalog.bars(&name, date).map_err(|e| match e {
+                catalog::CatalogError::NoData { .. } => SimError::Data(format!(
+                    "no data for {name} on {date} in {} (looked for {}/{name}/{date}.csv[.gz])",
+                    catalog.root().display(),
+                    catalog.root().display(),
+                )),
+                other => SimError::Data(format!("{name} on {date}: {other}")),
+            })?;
+            if let Some(c) = previous_close(catalog, &name, date) {
+                prev_close.insert(*seg, c);
+            }
+            minutes.insert(*seg, engine::candles::bar_minutes(&b));
+            series.insert(*seg, name);
+            bars.push((*seg, b));
+        }
+        let mut feed = ReplayFeed::new(date, &bars);
+        let mut groups: Vec<Group> = Vec::new();
+        let mut end = ist(date, session_close());
+        while let Some(ev) = feed.next_event().await {
+            match ev {
+                MarketEvent::Tick(t) => {
+                    let Some(seg) = Segment::from_index_token(t.token) else {
+                        continue;
+                    };
+                    match groups.last_mut() {
+                        Some(g) if g.ts == t.ts => g.ticks.push((seg, t.price)),
+                        _ => groups.push(Group {
+                            ts: t.ts,
+                            ticks: vec![(seg, t.price)],
+                            closing: false,
+                        }),
+                    }
+                }
+                MarketEvent::EndOfSession(t) => {
+                    end = t;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let mut open = BTreeMap::new();
+        let mut last = BTreeMap::new();
+        for g in &groups {
+            for (s, p) in &g.ticks {
+                open.entry(*s).or_insert(*p);
+                last.insert(*s, *p);
+            }
+        }
+        for seg in &segments {
+            if !open.contains_key(seg) {
+                return Err(SimError::Data(format!(
+                    "{} on {date} in {} has no bar inside the session 09:15–15:29",
+                    series[seg],
+                    catalog.root().display()
+                )));
+            }
+            prev_close.entry(*seg).or_insert(open[seg]);
+        }
+        let closing_ts = if groups.last().is_some_and(|g| g.ts >= end) {
+            groups.last().map_or(end, |g| g.ts) + TimeDelta::seconds(1)
+        } else {
+            end
+        };
+        groups.push(Group {
+            ts: closing_ts,
+            ticks: segments.iter().map(|s| (*s, last[s])).collect(),
+            closing: true,
+        });
+        Ok(Day {
+            date,
+            segments,
+            series,
+            groups,
+            open,
+            prev_close,
+            bar_minutes: minutes,
+        })
+    }
+
+    /// The time of the first frame.
+    pub fn first_ts(&self) -> IstDateTime {
+        self.groups[0].ts
+    }
+}
+
+/// The close of the last session before `date` with a bars file of `series`.
+fn previous_close(catalog: &Catalog, series: &str, date: NaiveDate) -> Option<Decimal> {
+    let dates = catalog.bar_dates(series).ok()?;
+    let prev = dates.into_iter().rfind(|d| *d < date)?;
+    catalog.bars(series, prev).ok()?.last().map(|b| b.close)
+}
+
+/// One option of the simulated instruments dump.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instrument {
+    /// The contract (with its synthetic `instrument_token`).
+    pub contract: OptionContract,
+    /// `instrument_token >> 8`.
+    pub exchange_token: u32,
+}
+
+impl Instrument {
+    /// The token.
+    pub fn token(&self) -> u32 {
+        self.contract.instrument_token.unwrap_or(0)
+    }
+}
+
+/// The options listed for the day (kite-connect.md §3.7): per streamed segment the next 4
+/// expiries on/after the date, strikes at the configured step within ±10 % of the day's
+/// open, CE and PE.
+#[derive(Debug, Clone, Default)]
+pub struct Universe {
+    /// All options, in dump order.
+    pub options: Vec<Instrument>,
+    by_token: HashMap<u32, usize>,
+    by_symbol: HashMap<(Exchange, String), usize>,
+}
+
+/// Kite exchange segment codes (low byte of a token, kite-connect.md §7.4).
+fn segment_code(ex: Exchange) -> u32 {
+    match ex {
+        Exchange::NFO => 2,
+        Exchange::BFO => 5,
+    }
+}
+
+/// First synthetic exchange token of a segment's options: tokens are
+/// `exchange_token × 256 + segment code` (NFO 2, BFO 5), so they never collide with the
+/// index tokens (segment 9).
+fn exchange_token_base(seg: Segment) -> u32 {
+    match seg {
+        Segment::Nifty => 100_000,
+        Segment::BankNifty => 140_000,
+        Segment::Sensex => 180_000,
+    }
+}
+
+impl Universe {
+    /// Build the dump of `day` with the configured strike steps and the lot-size schedule.
+    pub fn build(day: &Day, config: &Config, calendar: &MarketCalendar, lots: &LotSizes) -> Self {
+        let expiries = ExpiryCalendar::new(calendar.clone());
+        let mut u = Universe::default();
+        for seg in &day.segments {
+            let step = config.segment(*seg).selection.strike_step;
+            let open = day.open[seg];
+            let lo = open * Decimal::new(9, 1);
+            let hi = open * Decimal::new(11, 1);
+            let first = (lo / step).ceil() * step;
+            let last = (hi / step).floor() * step;
+            let lot = lots.lot_size(*seg, day.date);
+            let mut list = Vec::new();
+            let mut e = expiries.next_expiry(*seg, day.date);
+            while let Some(x) = e {
+                list.push(x);
+                if list.len() == 4 {
+                    break;
+                }
+                e = expiries.next_expiry_after(*seg, x.date);
+            }
+            let mut n = exchange_token_base(*seg);
+            for x in list {
+                let mut k = first;
+                while k <= last {
+                    for ot in [OptionType::CE, OptionType::PE] {
+                        let token = n * 256 + segment_code(seg.exchange());
+                        let contract = OptionContract {
+                            segment: *seg,
+                            exchange: seg.exchange(),
+                            expiry: x.date,
+                            strike: k.normalize(),
+                            option_type: ot,
+                            lot_size: lot,
+                            tick_size: tick_size(),
+                            tradingsymbol: kite_option_symbol(
+                                seg.option_name(),
+                                x.date,
+                                x.monthly,
+                                k,
+                                ot,
+                            ),
+                            instrument_token: Some(token),
+                        };
+                        let i = u.options.len();
+                        u.by_token.insert(token, i);
+                        u.by_symbol
+                            .insert((contract.exchange, contract.tradingsymbol.clone()), i);
+                        u.options.push(Instrument {
+                            contract,
+                            exchange_token: n,
+                        });
+                        n += 1;
+                    }
+                    k += step;
+                }
+            }
+        }
+        u
+    }
+
+    /// The option with this token.
+    pub fn by_token(&self, token: u32) -> Option<&Instrument> {
+        self.by_token.get(&token).map(|i| &self.options[*i])
+    }
+
+    /// The option `exchange:tradingsymbol`.
+    pub fn by_symbol(&self, exchange: Exchange, symbol: &str) -> Option<&Instrument> {
+        self.by_symbol
+            .get(&(exchange, symbol.to_string()))
+            .map(|i| &self.options[*i])
+    }
+
+    /// The instruments CSV (Kite's columns, kite-connect.md §3.7) for `exchange`: `None` =
+    /// all exchanges (index rows plus every option), `NSE`/`BSE` = their index rows, `NFO`/`BFO`
+    /// = their options, anything else = the header only.
+    pub fn csv(&self, exchange: Option<&str>) -> String {
+        let mut out = String::from(
+            "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange\n",
+        );
+        let want = |ex: &str| exchange.is_none_or(|e| e.eq_ignore_ascii_case(ex));
+        for seg in Segment::ALL {
+            let ex = index_exchange(seg);
+            if want(ex) {
+                let _ = writeln!(
+                    out,
+                    "{},{},{},{},0.0,,0.0,0.0,0,EQ,INDICES,{ex}",
+                    seg.index_token(),
+                    seg.index_token() >> 8,
+                    seg.index_symbol(),
+                    seg.index_symbol(),
+                );
+            }
+        }
+        for o in &self.options {
+            let c = &o.contract;
+            let ex = c.exchange.to_string();
+            if !want(&ex) {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "{},{},{},{},0.0,{},{:.1},{},{},{},{}-OPT,{}",
+                o.token(),
+                o.exchange_token,
+                c.tradingsymbol,
+                c.segment.option_name(),
+                c.expiry.format("%Y-%m-%d"),
+                c.strike.to_f64().unwrap_or(0.0),
+                c.tick_size,
+                c.lot_size,
+                c.option_type.code(),
+                ex,
+                ex,
+            );
+        }
+        out
+    }
+}
+
+/// `NSE` or `BSE`: where a segment's index is quoted.
+pub fn index_exchange(seg: Segment) -> &'static str {
+    match seg.exchange() {
+        Exchange::NFO => "NSE",
+        Exchange::BFO => "BSE",
+    }
+}
+
+/// The quote key of an index: `NSE:NIFTY 50`, `NSE:NIFTY BANK`, `BSE:SENSEX`.
+pub fn index_key(seg: Segment) -> String {
+    format!("{}:{}", index_exchange(seg), seg.index_symbol())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_kite_shaped_and_symbols_follow_kite() {
+        let day = Day {
+            date: NaiveDate::from_ymd_opt(2024, 6, 3).unwrap(),
+            segments: vec![Segment::Nifty, Segment::Sensex],
+            series: BTreeMap::new(),
+            groups: Vec::new(),
+            open: [
+                (Segment::Nifty, Decimal::new(2333790, 2)),
+                (Segment::Sensex, Decimal::new(7600000, 2)),
+            ]
+            .into_iter()
+            .collect(),
+            prev_close: BTreeMap::new(),
+            bar_minutes: BTreeMap::new(),
+        };
+        let cfg = Config::default();
+        let u = Universe::build(&day, &cfg, &MarketCalendar::builtin(), &LotSizes::builtin());
+        assert!(!u.options.is_empty());
+        for o in &u.options {
+            let t = o.token();
+            assert_eq!(t >> 8, o.exchange_token);
+            assert_ne!(t & 0xFF, 9, "no index-segment tokens");
+            assert!(Segment::from_index_token(t).is_none());
+            assert_eq!(u.by_token(t).unwrap(), o);
+        }
+        // NIFTY on 2024-06-03: the weekly of Thursday 6 June, strikes ±10 % of 23337.90.
+        let c = u
+            .by_symbol(Exchange::NFO, "NIFTY2460623300CE")
+            .expect("weekly ATM call");
+        assert_eq!(c.contract.lot_size, 25);
+        assert_eq!(
+            c.contract.expiry,
+            NaiveDate::from_ymd_opt(2024, 6, 6).unwrap()
+        );
+        assert!(u.by_symbol(Exchange::NFO, "NIFTY24JUN23300PE").is_some());
+        // 0.9 × 23337.90 = 21004.11 → 21050; 1.1 × = 25671.69 → 25650.
+        assert!(u.by_symbol(Exchange::NFO, "NIFTY2460621050CE").is_some());
+        assert!(u.by_symbol(Exchange::NFO, "NIFTY2460621000CE").is_none());
+        assert!(u.by_symbol(Exchange::NFO, "NIFTY2460625650PE").is_some());
+        assert!(u.by_symbol(Exchange::NFO, "NIFTY2460625700PE").is_none());
+        let csv = u.csv(Some("NFO"));
+        assert!(
+            csv.contains(
+                ",NIFTY2460623300CE,NIFTY,0.0,2024-06-06,23300.0,0.05,25,CE,NFO-OPT,NFO\n"
+            ),
+            "{}",
+            &csv[..400]
+        );
+        assert!(!csv.contains("BFO"));
+        assert!(u.csv(Some("BFO")).contains(",BFO-OPT,BFO\n"));
+        let all = u.csv(None);
+        assert!(all.contains("256265,1001,NIFTY 50,NIFTY 50,0.0,,0.0,0.0,0,EQ,INDICES,NSE\n"));
+        assert!(all.contains("265,1,SENSEX,SENSEX,0.0,,0.0,0.0,0,EQ,INDICES,BSE\n"));
+        assert_eq!(u.csv(Some("MCX")).lines().count(), 1);
+    }
+}

@@ -1,0 +1,794 @@
+//! The simulated order book (kite-connect.md §3.3–§3.5, §6): placement validation, the status
+//! history Kite shows (`PUT ORDER REQ RECEIVED → VALIDATION PENDING → OPEN PENDING → OPEN →
+//! COMPLETE`, or `REJECTED` / `CANCELLED`), fills against the simulated touch, and the JSON
+//! rows of `GET /orders`, `/orders/{id}`, `/trades` and `/portfolio/positions`.
+//!
+//! The touch of an option is its premium (LTP) ± one tick (₹0.05): a `MARKET` BUY fills at
+//! LTP + 0.05, a SELL at LTP − 0.05 (at least ₹0.05); a `LIMIT` BUY fills at the ask when its
+//! price is at or above it, a SELL at the bid when at or below it, else it rests `OPEN` and is
+//! checked on every later tick of its index. `SL`/`SL-M` rest `TRIGGER PENDING` until the LTP
+//! reaches the trigger (BUY: LTP ≥ trigger, SELL: LTP ≤ trigger), then act as `LIMIT`/`MARKET`.
+
+use crate::market::{Instrument, Universe, tick_size};
+use domain::time::IstDateTime;
+use domain::{Decimal, Exchange, Segment, Side};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+
+/// Kite order types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderType {
+    /// `MARKET`.
+    Market,
+    /// `LIMIT`.
+    Limit,
+    /// `SL` (stop-loss limit).
+    Sl,
+    /// `SL-M` (stop-loss market).
+    SlM,
+}
+
+impl OrderType {
+    /// Kite's code.
+    pub fn code(self) -> &'static str {
+        match self {
+            OrderType::Market => "MARKET",
+            OrderType::Limit => "LIMIT",
+            OrderType::Sl => "SL",
+            OrderType::SlM => "SL-M",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "MARKET" => OrderType::Market,
+            "LIMIT" => OrderType::Limit,
+            "SL" => OrderType::Sl,
+            "SL-M" => OrderType::SlM,
+            _ => return None,
+        })
+    }
+
+    fn is_stop(self) -> bool {
+        matches!(self, OrderType::Sl | OrderType::SlM)
+    }
+
+    fn needs_price(self) -> bool {
+        matches!(self, OrderType::Limit | OrderType::Sl)
+    }
+}
+
+/// One execution of a simulated order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SimFill {
+    /// Kite `trade_id`.
+    pub trade_id: String,
+    /// Units.
+    pub quantity: u32,
+    /// Fill price, ₹.
+    pub price: Decimal,
+    /// Fill time on the simulated clock, IST.
+    #[serde(with = "domain::time::serde_ist")]
+    pub at: IstDateTime,
+}
+
+/// One order of the simulator's book (also served as JSON by `GET /sim/orders`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SimOrder {
+    /// Kite `order_id` (19 digits).
+    pub order_id: String,
+    /// Kite `exchange_order_id` (16 digits), once the order reached the "exchange".
+    pub exchange_order_id: Option<String>,
+    /// The client's `tag`.
+    pub tag: Option<String>,
+    /// `NFO` or `BFO`.
+    pub exchange: String,
+    /// Tradingsymbol.
+    pub tradingsymbol: String,
+    /// Token.
+    pub instrument_token: u32,
+    /// BUY or SELL.
+    pub side: Side,
+    /// `MARKET`, `LIMIT`, `SL`, `SL-M`.
+    pub order_type: String,
+    /// `MIS` or `NRML`.
+    pub product: String,
+    /// `DAY` or `IOC`.
+    pub validity: String,
+    /// Units.
+    pub quantity: u32,
+    /// Limit price, ₹ (0 for MARKET/SL-M).
+    pub price: Decimal,
+    /// Trigger price, ₹ (SL/SL-M).
+    pub trigger_price: Decimal,
+    /// Kite status (`OPEN`, `TRIGGER PENDING`, `COMPLETE`, `CANCELLED`, `REJECTED`).
+    pub status: String,
+    /// Rejection reason.
+    pub status_message: Option<String>,
+    /// Units filled.
+    pub filled_quantity: u32,
+    /// Average fill price, ₹.
+    pub average_price: Option<Decimal>,
+    /// Placement time on the simulated clock, IST.
+    #[serde(with = "domain::time::serde_ist")]
+    pub placed_at: IstDateTime,
+    /// Last change on the simulated clock, IST.
+    #[serde(with = "domain::time::serde_ist")]
+    pub updated_at: IstDateTime,
+    /// Whether it was modified.
+    pub modified: bool,
+    /// Every status it went through, oldest first (as `GET /orders/{id}`).
+    pub history: Vec<String>,
+    /// Executions.
+    pub fills: Vec<SimFill>,
+}
+
+/// A validated placement.
+#[derive(Debug, Clone)]
+pub struct PlaceRequest {
+    /// The option.
+    pub token: u32,
+    /// BUY/SELL.
+    pub side: Side,
+    /// Type.
+    pub order_type: OrderType,
+    /// Units.
+    pub quantity: u32,
+    /// `MIS`/`NRML`.
+    pub product: String,
+    /// Limit price, ₹.
+    pub price: Decimal,
+    /// Trigger, ₹.
+    pub trigger: Decimal,
+    /// `DAY`/`IOC`.
+    pub validity: String,
+    /// Tag.
+    pub tag: Option<String>,
+    /// `market_protection`.
+    pub market_protection: Option<f64>,
+}
+
+/// A book entry: the public view plus what the JSON rows need.
+#[derive(Debug, Clone)]
+pub struct OrderRec {
+    /// Public view.
+    pub o: SimOrder,
+    /// Underlying segment.
+    pub segment: Segment,
+    /// `market_protection` as sent.
+    pub market_protection: Option<f64>,
+    /// Units cancelled.
+    pub cancelled_quantity: u32,
+    /// When it reached the exchange.
+    pub exchange_ts: Option<IstDateTime>,
+    /// History rows, oldest first.
+    pub rows: Vec<Value>,
+}
+
+/// `YYYY-MM-DD HH:MM:SS`, IST (kite-connect.md §1).
+pub fn kite_time(t: &IstDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// ₹ as a JSON number (exact decimal text → nearest `f64`).
+pub fn num(d: Decimal) -> f64 {
+    d.to_string().parse::<f64>().unwrap_or(0.0)
+}
+
+fn form_decimal(f: &HashMap<String, String>, key: &str) -> Result<Decimal, String> {
+    match f.get(key).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => Ok(Decimal::ZERO),
+        Some(v) => Decimal::from_str(v)
+            .or_else(|_| Decimal::from_scientific(v))
+            .map_err(|_| format!("Invalid `{key}`: `{v}` is not a number.")),
+    }
+}
+
+/// Validate a `POST /orders/{variety}` form (kite-connect.md §3.3). `Err` is the message of a
+/// 400 `InputException`.
+pub fn parse_place(
+    variety: &str,
+    f: &HashMap<String, String>,
+    universe: &Universe,
+    freeze_quantity: impl Fn(Segment) -> u32,
+) -> Result<PlaceRequest, String> {
+    if variety != "regular" {
+        return Err(format!(
+            "Invalid variety `{variety}`: the simulator supports `regular` orders only."
+        ));
+    }
+    let get = |k: &str| f.get(k).map(|v| v.trim()).unwrap_or("");
+    for k in [
+        "tradingsymbol",
+        "exchange",
+        "transaction_type",
+        "order_type",
+        "quantity",
+        "product",
+    ] {
+        if get(k).is_empty() {
+            return Err(format!("Missing `{k}`."));
+        }
+    }
+    let exchange = match get("exchange") {
+        "NFO" => Exchange::NFO,
+        "BFO" => Exchange::BFO,
+        other => {
+            return Err(format!(
+                "Invalid `exchange` `{other}`: the simulator trades NFO and BFO index options."
+            ));
+        }
+    };
+    let symbol = get("tradingsymbol");
+    let inst: &Instrument = universe.by_symbol(exchange, symbol).ok_or_else(|| {
+        format!("Invalid `tradingsymbol`: {exchange}:{symbol} is not in the instruments list.")
+    })?;
+    let side = match get("transaction_type") {
+        "BUY" => Side::Buy,
+        "SELL" => Side::Sell,
+        other => return Err(format!("Invalid `transaction_type` `{other}`.")),
+    };
+    let order_type = OrderType::parse(get("order_type"))
+        .ok_or_else(|| format!("Invalid `order_type` `{}`.", get("order_type")))?;
+    let product = match get("product") {
+        p @ ("MIS" | "NRML") => p.to_string(),
+        other => {
+            return Err(format!(
+                "Invalid `product` `{other}` for F&O: use MIS or NRML."
+            ));
+        }
+    };
+    let quantity: u32 = get("quantity")
+        .parse()
+        .ok()
+        .filter(|q| *q > 0)
+        .ok_or_else(|| format!("Invalid `quantity` `{}`.", get("quantity")))?;
+    let c = &inst.contract;
+    if !quantity.is_multiple_of(c.lot_size) {
+        return Err(format!(
+            "Quantity should be a multiple of the lot size {} of {}.",
+            c.lot_size, c.tradingsymbol
+        ));
+    }
+    let freeze = freeze_quantity(c.segment);
+    if quantity > freeze {
+        return Err(format!(
+            "Quantity {quantity} exceeds the freeze limit {freeze} of {}: split the order.",
+            c.tradingsymbol
+        ));
+    }
+    let price = form_decimal(f, "price")?;
+    let trigger = form_decimal(f, "trigger_price")?;
+    if order_type.needs_price() && price <= Decimal::ZERO {
+        return Err(format!(
+            "Invalid `price`: a {} order needs a price above 0.",
+            order_type.code()
+        ));
+    }
+    if order_type.is_stop() && trigger <= Decimal::ZERO {
+        return Err(format!(
+            "Invalid `trigger_price`: a {} order needs a trigger price above 0.",
+            order_type.code()
+        ));
+    }
+    for (k, v) in [("price", price), ("trigger_price", trigger)] {
+        if v < Decimal::ZERO || !(v % tick_size()).is_zero() {
+            return Err(format!(
+                "Invalid `{k}` {v}: it must be a multiple of the tick size {}.",
+                tick_size()
+            ));
+        }
+    }
+    let validity = match get("validity") {
+        "" | "DAY" | "TTL" => "DAY".to_string(),
+        "IOC" => "IOC".to_string(),
+        other => return Err(format!("Invalid `validity` `{other}`.")),
+    };
+    let tag = match get("tag") {
+        "" => None,
+        t if t.len() > 20 || !t.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            return Err(format!(
+                "Invalid `tag` `{t}`: at most 20 alphanumeric characters."
+            ));
+        }
+        t => Some(t.to_string()),
+    };
+    let market_protection = match get("market_protection") {
+        "" => None,
+        v => Some(
+            v.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && (*x == -1.0 || (0.0..=100.0).contains(x)))
+                .ok_or_else(|| format!("Invalid `market_protection` `{v}`."))?,
+        ),
+    };
+    Ok(PlaceRequest {
+        token: inst.token(),
+        side,
+        order_type,
+        quantity,
+        product,
+        price: if order_type.needs_price() {
+            price
+        } else {
+            Decimal::ZERO
+        },
+        trigger: if order_type.is_stop() {
+            trigger
+        } else {
+            Decimal::ZERO
+        },
+        validity,
+        tag,
+        market_protection,
+    })
+}
+
+/// The ask and bid around an LTP: one tick each side, the bid at least one tick.
+pub fn touch(ltp: Decimal) -> (Decimal, Decimal) {
+    let t = tick_size();
+    (ltp + t, (ltp - t).max(t))
+}
+
+impl OrderRec {
+    /// A new order, not yet in any status.
+    pub fn new(
+        order_id: String,
+        req: &PlaceRequest,
+        inst: &Instrument,
+        at: IstDateTime,
+    ) -> OrderRec {
+        let c = &inst.contract;
+        OrderRec {
+            o: SimOrder {
+                order_id,
+                exchange_order_id: None,
+                tag: req.tag.clone(),
+                exchange: c.exchange.to_string(),
+                tradingsymbol: c.tradingsymbol.clone(),
+                instrument_token: inst.token(),
+                side: req.side,
+                order_type: req.order_type.code().to_string(),
+                product: req.product.clone(),
+                validity: req.validity.clone(),
+                quantity: req.quantity,
+                price: req.price,
+                trigger_price: req.trigger,
+                status: String::new(),
+                status_message: None,
+                filled_quantity: 0,
+                average_price: None,
+                placed_at: at,
+                updated_at: at,
+                modified: false,
+                history: Vec::new(),
+                fills: Vec::new(),
+            },
+            segment: c.segment,
+            market_protection: req.market_protection,
+            cancelled_quantity: 0,
+            exchange_ts: None,
+            rows: Vec::new(),
+        }
+    }
+
+    /// The order type.
+    pub fn order_type(&self) -> OrderType {
+        OrderType::parse(&self.o.order_type).unwrap_or(OrderType::Limit)
+    }
+
+    /// `OPEN` or `TRIGGER PENDING`: can still execute, be modified or cancelled.
+    pub fn is_open(&self) -> bool {
+        matches!(self.o.status.as_str(), "OPEN" | "TRIGGER PENDING")
+    }
+
+    /// Units not yet filled nor cancelled.
+    pub fn pending(&self) -> u32 {
+        if self.is_open() {
+            self.o.quantity.saturating_sub(self.o.filled_quantity)
+        } else {
+            0
+        }
+    }
+
+    /// Move to `status` at `at`, recording a history row.
+    pub fn transition(&mut self, status: &str, at: IstDateTime, user_id: &str) {
+        self.o.status = status.to_string();
+        self.o.updated_at = at;
+        self.o.history.push(status.to_string());
+        let row = self.row(user_id);
+        self.rows.push(row);
+    }
+
+    /// The order as a Kite order row (`GET /orders`, kite-connect.md §3.4).
+    pub fn row(&self, user_id: &str) -> Value {
+        let o = &self.o;
+        json!({
+            "account_id": user_id,
+            "placed_by": user_id,
+            "order_id": o.order_id,
+            "exchange_order_id": o.exchange_order_id,
+            "parent_order_id": null,
+            "status": o.status,
+            "status_message": o.status_message,
+            "status_message_raw": o.status_message,
+            "order_timestamp": kite_time(&o.placed_at),
+            "exchange_update_timestamp": kite_time(&o.updated_at),
+            "exchange_timestamp": self.exchange_ts.as_ref().map(kite_time),
+            "variety": "regular",
+            "modified": o.modified,
+            "exchange": o.exchange,
+            "tradingsymbol": o.tradingsymbol,
+            "instrument_token": o.instrument_token,
+            "order_type": o.order_type,
+            "transaction_type": o.side.code(),
+            "validity": o.validity,
+            "validity_ttl": null,
+            "product": o.product,
+            "quantity": o.quantity,
+            "disclosed_quantity": 0,
+            "price": num(o.price),
+            "trigger_price": num(o.trigger_price),
+            "average_price": o.average_price.map_or(0.0, num),
+            "filled_quantity": o.filled_quantity,
+            "pending_quantity": self.pending(),
+            "cancelled_quantity": self.cancelled_quantity,
+            "auction_number": null,
+            "market_protection": self.market_protection.unwrap_or(0.0),
+            "meta": {},
+            "tag": o.tag,
+            "tags": o.tag.iter().collect::<Vec<_>>(),
+            "guid": format!("sim-{}", o.order_id),
+        })
+    }
+
+    /// The `{"type":"order","data":…}` socket message of the current state (postback shape,
+    /// kite-connect.md §6.2, §7.5).
+    pub fn update_message(&self, user_id: &str) -> String {
+        let mut row = self.row(user_id);
+        if let Some(m) = row.as_object_mut() {
+            m.insert("user_id".into(), json!(user_id));
+            m.insert("app_id".into(), json!(0));
+            m.insert("unfilled_quantity".into(), json!(self.pending()));
+            m.insert("checksum".into(), json!(""));
+        }
+        json!({"type": "order", "data": row}).to_string()
+    }
+
+    /// Trade rows (`GET /orders/{id}/trades`, `GET /trades`).
+    pub fn trade_rows(&self) -> Vec<Value> {
+        let o = &self.o;
+        o.fills
+            .iter()
+            .map(|f| {
+                json!({
+                    "trade_id": f.trade_id,
+                    "order_id": o.order_id,
+                    "exchange_order_id": o.exchange_order_id.clone().unwrap_or_default(),
+                    "exchange": o.exchange,
+                    "tradingsymbol": o.tradingsymbol,
+                    "instrument_token": o.instrument_token,
+                    "product": o.product,
+                    "average_price": num(f.price),
+                    "quantity": f.quantity,
+                    "transaction_type": o.side.code(),
+                    "fill_timestamp": kite_time(&f.at),
+                    "order_timestamp": f.at.format("%H:%M:%S").to_string(),
+                    "exchange_timestamp": kite_time(&f.at),
+                })
+            })
+            .collect()
+    }
+
+    /// Fill the whole pending quantity at `price`.
+    fn fill_all(&mut self, price: Decimal, at: IstDateTime, trade_id: String) {
+        let q = self.pending();
+        if q == 0 {
+            return;
+        }
+        let prev = Decimal::from(self.o.filled_quantity) * self.o.average_price.unwrap_or_default();
+        self.o.filled_quantity += q;
+        let avg = (prev + Decimal::from(q) * price) / Decimal::from(self.o.filled_quantity);
+        self.o.average_price = Some(avg.round_dp(4).normalize());
+        self.o.fills.push(SimFill {
+            trade_id,
+            quantity: q,
+            price,
+            at,
+        });
+    }
+
+    /// Check a resting order against the option's `ltp` at `at`: trigger stops, execute
+    /// marketable orders. Returns whether the order changed (a socket update is due).
+    pub fn execute(
+        &mut self,
+        ltp: Decimal,
+        at: IstDateTime,
+        user_id: &str,
+        next_trade_id: &mut dyn FnMut() -> String,
+    ) -> bool {
+        let ot = self.order_type();
+        let buy = self.o.side == Side::Buy;
+        let mut changed = false;
+        if self.o.status == "TRIGGER PENDING" {
+            let hit = if buy {
+                ltp >= self.o.trigger_price
+            } else {
+                ltp <= self.o.trigger_price
+            };
+            if !hit {
+                return false;
+            }
+            self.transition("OPEN", at, user_id);
+            changed = true;
+        }
+        if self.o.status != "OPEN" {
+            return changed;
+        }
+        let (ask, bid) = touch(ltp);
+        let px = match ot {
+            OrderType::Market | OrderType::SlM => Some(if buy { ask } else { bid }),
+            OrderType::Limit | OrderType::Sl => {
+                if buy && self.o.price >= ask {
+                    Some(ask.min(self.o.price))
+                } else if !buy && self.o.price <= bid {
+                    Some(bid.max(self.o.price))
+                } else {
+                    None
+                }
+            }
+        };
+        if let Some(p) = px {
+            self.fill_all(p, at, next_trade_id());
+            self.transition("COMPLETE", at, user_id);
+            return true;
+        }
+        changed
+    }
+
+    /// Cancel what is pending (`CANCEL PENDING` → `CANCELLED`).
+    pub fn cancel(&mut self, at: IstDateTime, user_id: &str, message: Option<&str>) {
+        let pending = self.pending();
+        self.transition("CANCEL PENDING", at, user_id);
+        self.cancelled_quantity += pending;
+        if let Some(m) = message {
+            self.o.status_message = Some(m.to_string());
+        }
+        self.transition("CANCELLED", at, user_id);
+    }
+}
+
+/// Positions of the day from the fills (`GET /portfolio/positions` → `{net, day}`;
+/// kite-connect.md §3.5). `ltp` gives the current premium of a token.
+pub fn positions(orders: &[OrderRec], ltp: &mut dyn FnMut(u32) -> Decimal) -> Value {
+    #[derive(Default)]
+    struct Agg {
+        exchange: String,
+        token: u32,
+        buy_q: i64,
+        buy_v: Decimal,
+        sell_q: i64,
+        sell_v: Decimal,
+    }
+    let mut keys: Vec<(String, String)> = Vec::new();
+    let mut by: BTreeMap<(String, String), Agg> = BTreeMap::new();
+    for r in orders {
+        for f in &r.o.fills {
+            let k = (r.o.tradingsymbol.clone(), r.o.product.clone());
+            let a = by.entry(k.clone()).or_insert_with(|| {
+                keys.push(k.clone());
+                Agg {
+                    exchange: r.o.exchange.clone(),
+                    token: r.o.instrument_token,
+                    ..Agg::default()
+                }
+            });
+            let v = Decimal::from(f.quantity) * f.price;
+            match r.o.side {
+                Side::Buy => {
+                    a.buy_q += i64::from(f.quantity);
+                    a.buy_v += v;
+                }
+                Side::Sell => {
+                    a.sell_q += i64::from(f.quantity);
+                    a.sell_v += v;
+                }
+            }
+        }
+    }
+    let rows: Vec<Value> = keys
+        .iter()
+        .map(|k| {
+            let a = &by[k];
+            let q = a.buy_q - a.sell_q;
+            let last = ltp(a.token);
+            let avg = |v: Decimal, n: i64| {
+                if n == 0 {
+                    Decimal::ZERO
+                } else {
+                    (v / Decimal::from(n)).round_dp(2)
+                }
+            };
+            let buy_p = avg(a.buy_v, a.buy_q);
+            let sell_p = avg(a.sell_v, a.sell_q);
+            let average = match q {
+                0 => Decimal::ZERO,
+                q if q > 0 => buy_p,
+                _ => sell_p,
+            };
+            let value = a.sell_v - a.buy_v;
+            let pnl = value + Decimal::from(q) * last;
+            let unrealised = Decimal::from(q) * (last - average);
+            json!({
+                "tradingsymbol": k.0,
+                "exchange": a.exchange,
+                "instrument_token": a.token,
+                "product": k.1,
+                "quantity": q,
+                "overnight_quantity": 0,
+                "multiplier": 1,
+                "average_price": num(average),
+                "close_price": 0,
+                "last_price": num(last),
+                "value": num(value),
+                "pnl": num(pnl),
+                "m2m": num(pnl),
+                "unrealised": num(unrealised),
+                "realised": num(pnl - unrealised),
+                "buy_quantity": a.buy_q,
+                "buy_price": num(buy_p),
+                "buy_value": num(a.buy_v),
+                "buy_m2m": num(a.buy_v),
+                "sell_quantity": a.sell_q,
+                "sell_price": num(sell_p),
+                "sell_value": num(a.sell_v),
+                "sell_m2m": num(a.sell_v),
+                "day_buy_quantity": a.buy_q,
+                "day_buy_price": num(buy_p),
+                "day_buy_value": num(a.buy_v),
+                "day_sell_quantity": a.sell_q,
+                "day_sell_price": num(sell_p),
+                "day_sell_value": num(a.sell_v),
+            })
+        })
+        .collect();
+    json!({"net": rows, "day": rows})
+}
+
+/// Net premium cash flow of the day's fills (sells − buys), ₹.
+pub fn cash_flow(orders: &[OrderRec]) -> Decimal {
+    orders
+        .iter()
+        .flat_map(|r| r.o.fills.iter().map(move |f| (r.o.side, f)))
+        .map(|(s, f)| {
+            let v = Decimal::from(f.quantity) * f.price;
+            if s == Side::Buy { -v } else { v }
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::Day;
+    use chrono::NaiveDate;
+    use domain::calendar::{LotSizes, MarketCalendar};
+    use domain::time::ist_hms;
+    use rust_decimal_macros::dec;
+
+    fn universe() -> Universe {
+        let day = Day {
+            date: NaiveDate::from_ymd_opt(2024, 6, 3).unwrap(),
+            segments: vec![Segment::Nifty],
+            series: BTreeMap::new(),
+            groups: Vec::new(),
+            open: [(Segment::Nifty, dec!(23337.90))].into_iter().collect(),
+            prev_close: BTreeMap::new(),
+            bar_minutes: BTreeMap::new(),
+        };
+        Universe::build(
+            &day,
+            &engine::config::Config::default(),
+            &MarketCalendar::builtin(),
+            &LotSizes::builtin(),
+        )
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect()
+    }
+
+    fn base() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("tradingsymbol", "NIFTY2460623200CE"),
+            ("exchange", "NFO"),
+            ("transaction_type", "BUY"),
+            ("order_type", "LIMIT"),
+            ("quantity", "25"),
+            ("product", "MIS"),
+            ("price", "101.05"),
+            ("validity", "DAY"),
+            ("tag", "K240603000001"),
+        ]
+    }
+
+    #[test]
+    fn validation_messages() {
+        let u = universe();
+        let freeze = |_| 1800;
+        assert!(parse_place("regular", &form(&base()), &u, freeze).is_ok());
+        let bad = |k: &str, v: &str| {
+            let mut f = form(&base());
+            f.insert(k.into(), v.into());
+            parse_place("regular", &f, &u, freeze).unwrap_err()
+        };
+        assert!(bad("quantity", "30").contains("multiple of the lot size 25"));
+        assert!(bad("quantity", "1825").contains("freeze"));
+        assert!(bad("tradingsymbol", "NIFTY24JUN99999CE").contains("not in the instruments"));
+        assert!(bad("exchange", "BFO").contains("not in the instruments"));
+        assert!(bad("price", "101.02").contains("tick size"));
+        assert!(bad("tag", "way-too-long-tag-with-dashes").contains("tag"));
+        assert!(bad("product", "CNC").contains("product"));
+        let mut m = form(&base());
+        m.insert("order_type".into(), "MARKET".into());
+        m.remove("price");
+        let r = parse_place("regular", &m, &u, freeze).unwrap();
+        assert_eq!((r.order_type, r.price), (OrderType::Market, Decimal::ZERO));
+        assert!(parse_place("amo", &form(&base()), &u, freeze).is_err());
+    }
+
+    #[test]
+    fn fills_follow_the_touch() {
+        let u = universe();
+        let inst = u.by_symbol(Exchange::NFO, "NIFTY2460623200CE").unwrap();
+        let d = NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
+        let at = ist_hms(d, 10, 0, 0);
+        let mut n = 0;
+        let mut ids = || {
+            n += 1;
+            format!("T{n}")
+        };
+        let mut req = parse_place("regular", &form(&base()), &u, |_| 1800).unwrap();
+        // LIMIT BUY 101.05 vs LTP 101 (ask 101.05): fills at the ask.
+        let mut r = OrderRec::new("1".into(), &req, inst, at);
+        r.transition("OPEN", at, "SIM001");
+        assert!(r.execute(dec!(101), at, "SIM001", &mut ids));
+        assert_eq!(r.o.status, "COMPLETE");
+        assert_eq!(r.o.average_price, Some(dec!(101.05)));
+        // LTP 101.05 (ask 101.10): rests.
+        let mut r2 = OrderRec::new("2".into(), &req, inst, at);
+        r2.transition("OPEN", at, "SIM001");
+        assert!(!r2.execute(dec!(101.05), at, "SIM001", &mut ids));
+        assert_eq!(r2.pending(), 25);
+        // SL-M SELL trigger 90: rests until LTP ≤ 90, then fills at the bid.
+        req.side = Side::Sell;
+        req.order_type = OrderType::SlM;
+        req.trigger = dec!(90);
+        let mut s = OrderRec::new("3".into(), &req, inst, at);
+        s.transition("TRIGGER PENDING", at, "SIM001");
+        assert!(!s.execute(dec!(90.05), at, "SIM001", &mut ids));
+        assert!(s.execute(dec!(89.5), at, "SIM001", &mut ids));
+        assert_eq!(s.o.history, ["TRIGGER PENDING", "OPEN", "COMPLETE"]);
+        assert_eq!(s.o.fills[0].price, dec!(89.45));
+        assert_eq!(touch(dec!(0.05)), (dec!(0.10), dec!(0.05)));
+        let rows = s.rows.clone();
+        assert_eq!(rows.len(), 3);
+        let parsed: Vec<kiteconnect::Order> = serde_json::from_value(Value::Array(rows)).unwrap();
+        assert_eq!(parsed[2].status, "COMPLETE");
+        assert_eq!(parsed[2].average_price, 89.45);
+        let trades: Vec<kiteconnect::Trade> =
+            serde_json::from_value(Value::Array(s.trade_rows())).unwrap();
+        assert_eq!(trades[0].quantity, 25.0);
+        // Positions: bought 25 @ 101.05, sold 25 @ 89.45.
+        let p = positions(&[r, s], &mut |_| dec!(95));
+        let pos: kiteconnect::Positions = serde_json::from_value(p).unwrap();
+        assert_eq!(pos.net.len(), 1);
+        assert_eq!(pos.net[0].quantity, 0);
+        assert_eq!(pos.net[0].pnl, -290.0);
+    }
+}
