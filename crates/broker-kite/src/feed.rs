@@ -328,7 +328,11 @@ struct Pump {
 /// `prev_volume`: the instrument's cumulative day volume from its previous packet; the tick's
 /// `volume` is the difference (units traded since), `None` for indices and the first packet.
 pub fn engine_tick(t: &kiteconnect::Tick, prev_volume: Option<u64>) -> Option<Tick> {
-    let price = rupees(t.last_price?);
+    // Kite prices are whole paise: keep two decimals, as the catalog and the journals do.
+    let mut price = rupees(t.last_price?);
+    if price.scale() < 2 {
+        price.rescale(2);
+    }
     let ts = t
         .exchange_time
         .or(t.last_trade_time)

@@ -456,7 +456,9 @@ impl Engine {
                 self.end_session(t.ts).await.map(Some)
             }
             MarketEvent::Tick(t) => self.on_tick(t).await.map(|()| None),
-            MarketEvent::Timer(now) if now >= close => self.end_session(now).await.map(Some),
+            MarketEvent::Timer(now) if now >= close && now.date_naive() == self.date => {
+                self.end_session(now).await.map(Some)
+            }
             MarketEvent::Timer(now) => self.on_timer(now).await.map(|()| None),
             MarketEvent::Feed(status, ts) => {
                 self.event(

@@ -1,0 +1,138 @@
+//! Live-order guardrails (spec §10.6, seed 000): before **every** order the Kite session is
+//! validated (`GET /user/profile`) and the exchange clock must be inside market hours
+//! (09:15–15:30 IST on a trading day). Risk decisions are enforced by the engine before an
+//! order reaches the broker.
+
+use async_trait::async_trait;
+use broker_kite::limits::EndpointClass;
+use broker_kite::{KiteClient, KiteError};
+use domain::calendar::MarketCalendar;
+use domain::ports::{Broker, BrokerError, BrokerEvent};
+use domain::time::{IstDateTime, session_close, session_open};
+use domain::{OrderRequest, Tick};
+
+/// A [`Broker`] that checks market hours and the session before each placement, then
+/// delegates (to the `KiteBroker`).
+///
+/// "Now" for the market-hours check is the exchange time of the last tick the engine has
+/// processed (the engine shows every tick to its broker first), the wall clock before any:
+/// live that is the wall clock; against the simulator it is the streamed day, however far the
+/// simulator has run ahead of the engine.
+pub struct GuardedBroker {
+    inner: Box<dyn Broker>,
+    client: KiteClient,
+    last_tick: Option<IstDateTime>,
+    calendar: MarketCalendar,
+}
+
+impl GuardedBroker {
+    /// Guard `inner` (which trades through `client`).
+    pub fn new(inner: Box<dyn Broker>, client: KiteClient, calendar: MarketCalendar) -> Self {
+        Self {
+            inner,
+            client,
+            last_tick: None,
+            calendar,
+        }
+    }
+
+    fn now(&self) -> IstDateTime {
+        self.last_tick
+            .unwrap_or_else(|| chrono::Utc::now().with_timezone(&domain::time::IST))
+    }
+
+    /// `Err` with the reason when `now` is outside market hours.
+    pub fn market_hours(calendar: &MarketCalendar, now: IstDateTime) -> Result<(), String> {
+        let (d, t) = (now.date_naive(), now.time());
+        if !calendar.is_trading_day(d) {
+            return Err(format!("{d} is not a trading day"));
+        }
+        if t < session_open() || t >= session_close() {
+            return Err(format!(
+                "market closed at {} IST (open {}–{})",
+                t.format("%H:%M:%S"),
+                session_open(),
+                session_close()
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Broker for GuardedBroker {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    async fn place_order(&mut self, request: &OrderRequest) -> Result<String, BrokerError> {
+        let now = self.now();
+        if let Err(why) = Self::market_hours(&self.calendar, now) {
+            tracing::warn!(target: "live", tag = request.tag, why, "order not sent: outside market hours");
+            return Err(BrokerError::Rejected(format!(
+                "not sent: {why} (spec §10.6)"
+            )));
+        }
+        // A read: retried with backoff on 429/5xx, refused at once while the session is known
+        // to be invalid.
+        let checked = self
+            .client
+            .read(EndpointClass::Other, "profile", |k| async move {
+                k.profile().await
+            })
+            .await;
+        match checked {
+            Ok(_) => {}
+            Err(KiteError::SessionInvalid(m)) => {
+                return Err(BrokerError::SessionInvalid(format!(
+                    "not sent: session check before the order failed: {m}; run `login`"
+                )));
+            }
+            Err(e) => {
+                // The session could not be confirmed: a live order is not sent blind.
+                return Err(BrokerError::Unavailable(format!(
+                    "not sent: session check failed: {e}"
+                )));
+            }
+        }
+        self.inner.place_order(request).await
+    }
+
+    async fn cancel_order(&mut self, broker_order_id: &str) -> Result<(), BrokerError> {
+        self.inner.cancel_order(broker_order_id).await
+    }
+
+    async fn poll_events(&mut self) -> Result<Vec<BrokerEvent>, BrokerError> {
+        self.inner.poll_events().await
+    }
+
+    async fn find_by_tag(&mut self, tag: &str) -> Result<Option<String>, BrokerError> {
+        self.inner.find_by_tag(tag).await
+    }
+
+    fn observe(&mut self, tick: &Tick) {
+        if self.last_tick.is_none_or(|t| tick.ts > t) {
+            self.last_tick = Some(tick.ts);
+        }
+        self.inner.observe(tick);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::time::ist_hms;
+
+    #[test]
+    fn market_hours_are_09_15_to_15_30_on_trading_days() {
+        let cal = MarketCalendar::builtin();
+        let d = chrono::NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
+        assert!(GuardedBroker::market_hours(&cal, ist_hms(d, 9, 15, 0)).is_ok());
+        assert!(GuardedBroker::market_hours(&cal, ist_hms(d, 15, 29, 59)).is_ok());
+        assert!(GuardedBroker::market_hours(&cal, ist_hms(d, 9, 14, 59)).is_err());
+        assert!(GuardedBroker::market_hours(&cal, ist_hms(d, 15, 30, 0)).is_err());
+        let sunday = chrono::NaiveDate::from_ymd_opt(2024, 6, 2).unwrap();
+        let e = GuardedBroker::market_hours(&cal, ist_hms(sunday, 10, 0, 0)).unwrap_err();
+        assert!(e.contains("not a trading day"), "{e}");
+    }
+}

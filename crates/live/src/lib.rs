@@ -1,0 +1,17 @@
+//! # live — paper and live sessions on Kite market data
+//!
+//! Wires the same [`engine::Engine`] that `replay` uses to the Kite edges of `broker-kite`
+//! (spec §1, §10): [`session::run_session`] runs one day; [`guard`] holds the live-order
+//! guardrails of spec §10.6; [`checkpoint`] the atomic state file of spec §11; [`cli`] the
+//! command line of the `paper` and `live-bin` binaries, which are thin wrappers over it.
+//!
+//! Against the bundled simulator (`kite-sim`, spec §10.4) nothing real is at stake; against
+//! real Kite, `live-bin` needs `mode = "live"` and `--confirm-live`.
+#![warn(missing_docs)]
+
+pub mod checkpoint;
+pub mod cli;
+pub mod guard;
+pub mod session;
+
+pub use session::{SessionError, SessionKind, SessionOptions, SessionOutcome, run_session};

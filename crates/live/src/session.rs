@@ -1,0 +1,416 @@
+//! One paper or live trading session on Kite market data (spec §1, §10, §10.6, §11).
+//!
+//! The same [`engine::Engine`] as `replay`, with different edges:
+//! - market data: [`KiteFeed`] (real Kite or the simulator, by `[kite] ticker_url`); the
+//!   engine's clock follows the ticks' exchange timestamps, so a day streamed fast behaves
+//!   exactly like the real day; timers come from the feed only while it is silent;
+//! - warm-up: [`KiteHistory`] (the previous `warmup_sessions` sessions of 1-minute candles);
+//! - contracts: the day's instruments dump ([`InstrumentsMaster`]), checked against the
+//!   configured lot sizes and strike steps before trading;
+//! - execution: the paper broker on the feed's option prices (else Black-76, spec §8), or
+//!   [`KiteBroker`] behind the [`GuardedBroker`] guardrails;
+//! - journal: CSV under `<journal root>/<mode>/<date>/`, appended to (a restart loses nothing),
+//!   and the checkpoint `<journal root>/checkpoints/<mode>_state_latest.json` rewritten
+//!   atomically after every change.
+//!
+//! A ticker refused for an invalid session (HTTP 403) blocks entries and raises a critical
+//! event; the runner then re-reads the session file every few seconds (run `login`) and, once
+//! the session validates, starts a new feed and resubscribes. A graceful shutdown (Ctrl+C)
+//! stops entries, optionally squares off, and writes a final checkpoint; positions are left
+//! as they are unless asked.
+
+use crate::checkpoint::{checkpoint_path, write_checkpoint};
+use crate::guard::GuardedBroker;
+use broker_kite::{
+    InstrumentsMaster, KiteBroker, KiteClient, KiteError, KiteFeed, KiteHistory, KiteSettings,
+    OrderFeed, QuoteBook, verify_index_tokens,
+};
+use broker_paper::pricer::{ModelParams, NoMarketPremiums, Pricer};
+use broker_paper::{PaperBroker, PaperSettings};
+use chrono::NaiveDate;
+use domain::calendar::MarketCalendar;
+use domain::charges::ChargesSchedule;
+use domain::ports::{Broker, Clock, MarketData};
+use domain::{Exchange, Segment};
+use engine::{Config, DayReport, Engine, EngineError, EngineParts, Mode};
+use journal::{CsvJournal, JournalError};
+use serde_json::json;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How often the session file is re-read while the Kite session is invalid.
+pub const RELOGIN_POLL: Duration = Duration::from_secs(2);
+
+/// Which binary runs the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// `paper`: Kite data, paper fills.
+    Paper,
+    /// `live-bin`: Kite data, real Kite orders.
+    Live,
+}
+
+impl SessionKind {
+    /// The engine mode (journal folder and trade rows).
+    pub fn mode(self) -> Mode {
+        match self {
+            SessionKind::Paper => Mode::Paper,
+            SessionKind::Live => Mode::Live,
+        }
+    }
+}
+
+/// Everything a session is started with.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// Paper or live.
+    pub kind: SessionKind,
+    /// Engine configuration, including its `[kite]` table.
+    pub config: Config,
+    /// Where the configuration came from (named in errors).
+    pub config_path: PathBuf,
+    /// Trading date (today in IST for real trading; the simulator's date against it).
+    pub date: NaiveDate,
+    /// Journal root (default: config `[journal] root`).
+    pub journal_root: PathBuf,
+    /// `--confirm-live` was given (required with [`SessionKind::Live`], spec §10.6).
+    pub confirm_live: bool,
+    /// Close open positions on a graceful shutdown (default: leave them).
+    pub square_off_on_exit: bool,
+}
+
+/// How a session ended.
+#[derive(Debug, Clone)]
+pub struct SessionOutcome {
+    /// Trades and statistics.
+    pub report: DayReport,
+    /// The day's journal folder.
+    pub journal_dir: PathBuf,
+    /// The checkpoint file.
+    pub checkpoint: PathBuf,
+    /// Stopped by the shutdown signal before the session's end.
+    pub interrupted: bool,
+}
+
+/// Why a session did not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// A guardrail refused to start (live without confirmation, not a trading day, …).
+    #[error("refused: {0}")]
+    Refused(String),
+    /// The `[kite]` table is invalid.
+    #[error("{path}: [kite]: {message}")]
+    Settings {
+        /// Config file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Kite (session, instruments, feed).
+    #[error("Kite: {0}")]
+    Kite(#[from] KiteError),
+    /// The engine stopped.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The journal could not be opened.
+    #[error("journal: {0}")]
+    Journal(#[from] JournalError),
+    /// The checkpoint could not be written.
+    #[error("checkpoint {path}: {source}")]
+    Checkpoint {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+/// Spec §10.6: live trading needs `mode = "live"` in the configuration **and** the explicit
+/// confirmation flag; paper trading refuses nothing here.
+///
+/// # Errors
+/// [`SessionError::Refused`] saying which of the two is missing and how to give it.
+pub fn check_guardrails(
+    kind: SessionKind,
+    config: &Config,
+    config_path: &Path,
+    confirm_live: bool,
+) -> Result<(), SessionError> {
+    if kind != SessionKind::Live {
+        return Ok(());
+    }
+    if config.engine.mode != Mode::Live {
+        return Err(SessionError::Refused(format!(
+            "live-bin places real orders and needs `mode = \"live\"` under [engine] in the config; {} says mode = \"{}\" (spec §10.6)",
+            config_path.display(),
+            config.engine.mode.dir()
+        )));
+    }
+    if !confirm_live {
+        return Err(SessionError::Refused(
+            "live-bin places REAL orders with real money: pass --confirm-live to start (spec §10.6)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The loud banner printed before a live session starts.
+pub fn live_banner(base_url: &str, user: &str, segments: &[Segment], date: NaiveDate) -> String {
+    let segs: Vec<&str> = segments.iter().map(|s| s.code()).collect();
+    let line = "!".repeat(72);
+    format!(
+        "{line}\n!!  LIVE TRADING: REAL ORDERS, REAL MONEY\n!!  broker {base_url}  user {user}\n!!  date {date}  segments {}\n!!  Ctrl+C stops entries and leaves positions open (unless --square-off-on-exit)\n{line}",
+        segs.join(",")
+    )
+}
+
+/// The `[kite]` table of the configuration as adapter settings (defaults when absent).
+///
+/// # Errors
+/// [`SessionError::Settings`] naming the file and the bad or unknown key.
+pub fn kite_settings(config: &Config, path: &Path) -> Result<KiteSettings, SessionError> {
+    let table = config.kite.clone().unwrap_or_default();
+    toml::Value::Table(table)
+        .try_into::<KiteSettings>()
+        .map_err(|e| SessionError::Settings {
+            path: path.to_path_buf(),
+            message: e.to_string().trim().replace('\n', " "),
+        })
+}
+
+fn segments_of(config: &Config) -> Vec<Segment> {
+    let mut s = config.engine.segments.clone();
+    s.sort();
+    s.dedup();
+    s
+}
+
+fn checkpoint(engine: &Engine, path: &Path, written: &mut u64) -> Result<(), SessionError> {
+    if engine.version() == *written {
+        return Ok(());
+    }
+    write_checkpoint(path, &engine.checkpoint()).map_err(|source| SessionError::Checkpoint {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    *written = engine.version();
+    Ok(())
+}
+
+/// Run one session until the market closes (15:30 IST on the exchange clock), the feed ends,
+/// or `shutdown` resolves (graceful stop).
+///
+/// # Errors
+/// A refused start ([`check_guardrails`], a non-trading day, a contract mismatch), an invalid
+/// session at start (run `login`), or an engine/journal failure.
+pub async fn run_session(
+    opts: SessionOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<SessionOutcome, SessionError> {
+    let SessionOptions {
+        kind,
+        config,
+        config_path,
+        date,
+        journal_root,
+        confirm_live,
+        square_off_on_exit,
+    } = opts;
+    check_guardrails(kind, &config, &config_path, confirm_live)?;
+    let mode = kind.mode();
+    let calendar = MarketCalendar::builtin();
+    if !calendar.is_trading_day(date) {
+        return Err(SessionError::Refused(format!(
+            "{date} is not a trading day (weekend or exchange holiday)"
+        )));
+    }
+    let settings = kite_settings(&config, &config_path)?;
+    let base_url = settings.api_base_url.clone();
+    let client = KiteClient::from_session(settings)?;
+    let profile = client.validate_session().await.map_err(|e| match e {
+        KiteError::SessionInvalid(m) => {
+            SessionError::Refused(format!("Kite session invalid ({m}): run `login` first"))
+        }
+        other => SessionError::Kite(other),
+    })?;
+    let segments = segments_of(&config);
+    if kind == SessionKind::Live {
+        eprintln!(
+            "{}",
+            live_banner(&base_url, &profile.user_id, &segments, date)
+        );
+    }
+    tracing::info!(target: "live", mode = mode.code(), %date, user = profile.user_id, "session starting");
+
+    // Contracts: the day's dump, checked against the configuration (spec §5).
+    let mut exchanges: Vec<Exchange> = segments.iter().map(|s| s.exchange()).collect();
+    exchanges.sort_by_key(|e| format!("{e}"));
+    exchanges.dedup();
+    let master = InstrumentsMaster::load(&client, &exchanges, date)
+        .await
+        .map_err(|e| SessionError::Refused(format!("instruments: {e}")))?;
+    for seg in &segments {
+        master
+            .check_config(*seg, date, config.options.skip_expiry_day, None)
+            .map_err(|e| SessionError::Refused(format!("instruments: {e}")))?;
+    }
+    verify_index_tokens(&client, &segments)
+        .await
+        .map_err(|e| SessionError::Refused(format!("index tokens: {e}")))?;
+
+    // Prices for marks and paper fills: the feed's option LTPs, else Black-76 (spec §8).
+    let model = ModelParams {
+        iv: segments
+            .iter()
+            .map(|s| (*s, config.segment(*s).iv))
+            .collect(),
+        default_iv: config.paper.default_iv,
+        rate: config.paper.rate,
+    };
+    let pricer = || Pricer::new(Box::new(NoMarketPremiums), model.clone(), calendar.clone());
+    let quotes = QuoteBook::new();
+    let (broker, order_feed): (Box<dyn Broker>, Option<OrderFeed>) = match kind {
+        SessionKind::Paper => (
+            Box::new(PaperBroker::new(
+                PaperSettings {
+                    slippage_ticks: config.paper.slippage_ticks,
+                },
+                Box::new(pricer()),
+            )),
+            None,
+        ),
+        SessionKind::Live => {
+            let kb = KiteBroker::new(client.clone(), quotes.clone());
+            let feed = kb.order_feed();
+            (
+                Box::new(GuardedBroker::new(
+                    Box::new(kb),
+                    client.clone(),
+                    calendar.clone(),
+                )),
+                Some(feed),
+            )
+        }
+    };
+    let journal = CsvJournal::append(&journal_root, mode.dir(), date)?;
+    let journal_dir = journal.dir().to_path_buf();
+    let cp_path = checkpoint_path(&journal_root, mode.dir());
+    let mut engine = Engine::new(EngineParts {
+        config,
+        mode,
+        date,
+        broker,
+        marks: Box::new(pricer()),
+        contracts: Box::new(master),
+        journal: Box::new(journal),
+        calendar,
+        charges: ChargesSchedule::builtin(),
+    })?;
+    engine.warm_up(&KiteHistory::new(client.clone())).await?;
+    let mut written = u64::MAX;
+    checkpoint(&engine, &cp_path, &mut written)?;
+
+    let mut feed = KiteFeed::spawn(&client, order_feed.clone(), quotes.clone())?;
+    feed.subscribe_segments(&segments)
+        .await
+        .map_err(|e| SessionError::Refused(format!("subscribe: {e}")))?;
+
+    tokio::pin!(shutdown);
+    let mut interrupted = false;
+    let mut report = None;
+    'session: loop {
+        tokio::select! {
+            biased;
+            () = &mut shutdown => {
+                interrupted = true;
+                break 'session;
+            }
+            ev = feed.next_event() => {
+                let Some(ev) = ev else {
+                    // The ticker stopped for good.
+                    if client.session().is_valid() {
+                        engine.note(None, "critical", "market data feed stopped for good; ending the session".into(), json!({}))?;
+                        break 'session;
+                    }
+                    engine.set_broker_healthy(false);
+                    let why = client.session().invalid_reason().unwrap_or_default();
+                    engine.note(None, "critical",
+                        format!("Kite session invalid ({why}): ticker refused, entries blocked; waiting for `login` (session file re-read every {}s)", RELOGIN_POLL.as_secs()),
+                        json!({"error": why}))?;
+                    checkpoint(&engine, &cp_path, &mut written)?;
+                    loop {
+                        tokio::select! {
+                            biased;
+                            () = &mut shutdown => {
+                                interrupted = true;
+                                break 'session;
+                            }
+                            () = tokio::time::sleep(RELOGIN_POLL) => {
+                                if let Err(e) = client.reload_session() {
+                                    tracing::warn!(target: "live", error = %e, "session file not reloaded");
+                                }
+                                if client.validate_session().await.is_ok() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    feed = KiteFeed::spawn(&client, order_feed.clone(), quotes.clone())?;
+                    let mut tokens: Vec<u32> = segments.iter().map(|s| s.index_token()).collect();
+                    tokens.extend(engine.subscribed_tokens());
+                    feed.subscribe(&tokens)
+                        .await
+                        .map_err(|e| SessionError::Refused(format!("subscribe: {e}")))?;
+                    engine.set_broker_healthy(true);
+                    engine.note(None, "session", "Kite session valid again: new feed subscribed, entries allowed".into(), json!({"tokens": tokens}))?;
+                    continue 'session;
+                };
+                if let Some(r) = engine.handle(ev).await? {
+                    report = Some(r);
+                    break 'session;
+                }
+                let tokens = engine.take_subscriptions();
+                if !tokens.is_empty() && let Err(e) = feed.subscribe(&tokens).await {
+                    engine.note(None, "feed", format!("subscribe {tokens:?} failed: {e}"), json!({"tokens": tokens}))?;
+                }
+                if !client.session().is_valid() {
+                    engine.set_broker_healthy(false);
+                }
+                checkpoint(&engine, &cp_path, &mut written)?;
+            }
+        }
+    }
+
+    let report = match report {
+        Some(r) => r,
+        None if interrupted => {
+            engine.stop_entries("shutdown requested (Ctrl+C)")?;
+            if square_off_on_exit {
+                engine.note(
+                    None,
+                    "session",
+                    "--square-off-on-exit: closing open positions".into(),
+                    json!({}),
+                )?;
+                engine.square_off_now().await?;
+            } else {
+                engine.note(None, "session", "shutdown: open positions left as they are (pass --square-off-on-exit to close them)".into(), json!({}))?;
+            }
+            engine.report()
+        }
+        None => {
+            let now = engine.clock().now();
+            engine.end_session(now).await?
+        }
+    };
+    checkpoint(&engine, &cp_path, &mut written)?;
+    feed.close();
+    Ok(SessionOutcome {
+        report,
+        journal_dir,
+        checkpoint: cp_path,
+        interrupted,
+    })
+}
