@@ -423,25 +423,13 @@ impl Engine {
 
     /// Run until the feed ends or reports the end of the session (or a tick or timer reaches
     /// the session close, 15:30 IST); then close the day. Subscribes the feed to the option
-    /// contracts the engine trades ([`Self::take_subscriptions`]).
+    /// contracts the engine trades ([`Self::subscribe_traded`]).
     pub async fn run(&mut self, feed: &mut dyn MarketData) -> Result<DayReport, EngineError> {
         while let Some(ev) = feed.next_event().await {
             if let Some(report) = self.handle(ev).await? {
                 return Ok(report);
             }
-            let tokens = self.take_subscriptions();
-            if !tokens.is_empty()
-                && let Err(e) = feed.subscribe(&tokens).await
-            {
-                let now = self.clock.now();
-                self.event(
-                    now,
-                    None,
-                    "feed",
-                    format!("subscribe {tokens:?} failed: {e}"),
-                    json!({"tokens": tokens, "error": e.to_string()}),
-                )?;
-            }
+            self.subscribe_traded(feed).await?;
         }
         let now = self.clock.now();
         self.end_session(now).await
@@ -472,6 +460,26 @@ impl Engine {
             }
             MarketEvent::EndOfSession(ts) => self.end_session(ts).await.map(Some),
         }
+    }
+
+    /// Subscribe `feed` to the option contracts entered since the last call (their ticks give
+    /// marks and the touch); a failure is journaled, not fatal.
+    pub async fn subscribe_traded(&mut self, feed: &mut dyn MarketData) -> Result<(), EngineError> {
+        let tokens = self.take_subscriptions();
+        if tokens.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = feed.subscribe(&tokens).await {
+            let now = self.clock.now();
+            self.event(
+                now,
+                None,
+                "feed",
+                format!("subscribe {tokens:?} failed: {e}"),
+                json!({"tokens": tokens, "error": e.to_string()}),
+            )?;
+        }
+        Ok(())
     }
 
     /// Option tokens the engine has started trading since the last call (their ticks give

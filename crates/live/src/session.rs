@@ -371,10 +371,7 @@ pub async fn run_session(
                     report = Some(r);
                     break 'session;
                 }
-                let tokens = engine.take_subscriptions();
-                if !tokens.is_empty() && let Err(e) = feed.subscribe(&tokens).await {
-                    engine.note(None, "feed", format!("subscribe {tokens:?} failed: {e}"), json!({"tokens": tokens}))?;
-                }
+                engine.subscribe_traded(&mut feed).await?;
                 if !client.session().is_valid() {
                     engine.set_broker_healthy(false);
                 }
