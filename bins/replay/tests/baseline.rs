@@ -32,7 +32,10 @@ fn checksums(root: &Path) -> String {
     days.sort();
     let mut out = String::new();
     for day in days {
-        let name = day.file_name().and_then(|n| n.to_str()).expect("utf-8 day dir");
+        let name = day
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("utf-8 day dir");
         for f in FILES {
             let bytes = std::fs::read(day.join(f)).unwrap_or_else(|e| panic!("{name}/{f}: {e}"));
             let sum = Sha256::digest(&bytes);
@@ -53,7 +56,14 @@ fn shipped_2024_days_are_byte_identical_to_the_baseline() {
     let o = Command::new(env!("CARGO_BIN_EXE_replay"))
         .current_dir(&repo)
         .args(["--config", "bins/replay/tests/baseline/pinned.toml"])
-        .args(["--from", "2024-01-01", "--to", "2024-08-20", "--quiet", "--out"])
+        .args([
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-08-20",
+            "--quiet",
+            "--out",
+        ])
         .arg(out.path())
         .output()
         .expect("run replay");
