@@ -49,6 +49,9 @@ pub struct Timeframe {
 }
 
 impl Timeframe {
+    /// One minute, the catalog's base timeframe.
+    pub const ONE_MINUTE: Timeframe = Timeframe { minutes: 1 };
+
     /// A timeframe of `minutes` (1..=375).
     pub fn from_minutes(minutes: u32) -> Result<Self, TimeframeError> {
         if (1..=375).contains(&minutes) {
