@@ -11,6 +11,8 @@
 //! Run: `cargo bench --bench indicators -- --warm-up-time 1 --measurement-time 3`.
 //! Results: `docs/benchmarks.md`, section "Indicator hot path".
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../crates/indicators/tests/common/mod.rs"]
 mod common;
 

@@ -1,6 +1,8 @@
 //! Whole-day replay: 2024-06-03, NIFTY + BANKNIFTY, default config (warm-up, 3,000 ticks,
 //! 150 candles, paper fills with Black-76 premiums, an in-memory journal).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
 use engine::config::Config;

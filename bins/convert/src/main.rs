@@ -140,13 +140,13 @@ fn main() -> ExitCode {
 /// already shows (an error that prints its source in its own message), so each cause appears
 /// once.
 fn one_cause_each(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
+    let mut out = e.to_string().trim_end().to_string();
     let mut next = e.source();
     while let Some(cause) = next {
         let text = cause.to_string();
-        if !out.contains(&text) {
+        if !out.contains(text.trim_end()) {
             out.push_str(": ");
-            out.push_str(&text);
+            out.push_str(text.trim_end());
         }
         next = cause.source();
     }

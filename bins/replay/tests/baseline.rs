@@ -11,6 +11,8 @@
 //! A deliberate behaviour change re-records it: `KESTREL_BLESS=1 cargo test -p replay --test
 //! baseline`, and the commit says why the numbers moved.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -32,7 +34,10 @@ fn checksums(root: &Path) -> String {
     days.sort();
     let mut out = String::new();
     for day in days {
-        let name = day.file_name().and_then(|n| n.to_str()).expect("utf-8 day dir");
+        let name = day
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("utf-8 day dir");
         for f in FILES {
             let bytes = std::fs::read(day.join(f)).unwrap_or_else(|e| panic!("{name}/{f}: {e}"));
             let sum = Sha256::digest(&bytes);
@@ -53,7 +58,14 @@ fn shipped_2024_days_are_byte_identical_to_the_baseline() {
     let o = Command::new(env!("CARGO_BIN_EXE_replay"))
         .current_dir(&repo)
         .args(["--config", "bins/replay/tests/baseline/pinned.toml"])
-        .args(["--from", "2024-01-01", "--to", "2024-08-20", "--quiet", "--out"])
+        .args([
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-08-20",
+            "--quiet",
+            "--out",
+        ])
         .arg(out.path())
         .output()
         .expect("run replay");
