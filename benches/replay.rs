@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::NaiveDate;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_main};
 use engine::config::Config;
 use engine::replay::{ReplayContext, replay_day};
 use kestrel_support::{data_dir, repo_root};
@@ -28,5 +28,8 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+/// The criterion group (a private module: the macro's `pub fn` is no public API).
+mod group {
+    criterion::criterion_group!(benches, super::bench);
+}
+criterion_main!(group::benches);

@@ -112,10 +112,11 @@ fn run(cli: Cli) -> Result<()> {
         indicatif::ProgressBar::hidden()
     } else {
         let b = indicatif::ProgressBar::new(dates.len() as u64);
-        b.set_style(
+        if let Ok(style) =
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} days {msg} [{elapsed}]")
-                .expect("valid template"),
-        );
+        {
+            b.set_style(style);
+        }
         b
     };
 
