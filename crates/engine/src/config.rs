@@ -409,8 +409,7 @@ impl Config {
     /// [`Config::from_toml`]; `snippet`: `text` is the file's own text, so a TOML error
     /// shows its caret snippet.
     fn from_toml_text(text: &str, path: &Path, snippet: bool) -> Result<Self, ConfigError> {
-        let cfg: Config =
-            toml::from_str(text).map_err(|e| ConfigError::toml(path, &e, snippet))?;
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::toml(path, &e, snippet))?;
         cfg.validate().map_err(|message| ConfigError {
             path: path.to_path_buf(),
             message,
