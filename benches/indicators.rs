@@ -11,12 +11,14 @@
 //! Run: `cargo bench --bench indicators -- --warm-up-time 1 --measurement-time 3`.
 //! Results: `docs/benchmarks.md`, section "Indicator hot path".
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../crates/indicators/tests/common/mod.rs"]
 mod common;
 
 use std::hint::black_box;
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_main};
 use indicators::{
     Atr, Donchian, Ema, HighLow, Hlc, Indicator, Rsi, RsiCrossoverSet, Sma, Wma, ZeroLagMacd, Zlema,
 };
@@ -263,5 +265,8 @@ fn benches(c: &mut Criterion) {
     single_indicators(c, &data);
 }
 
-criterion_group!(indicator_benches, benches);
-criterion_main!(indicator_benches);
+/// The criterion group (a private module: the macro's `pub fn` is no public API).
+mod group {
+    criterion::criterion_group!(indicator_benches, super::benches);
+}
+criterion_main!(group::indicator_benches);

@@ -1,8 +1,10 @@
 //! Whole-day replay: 2024-06-03, NIFTY + BANKNIFTY, default config (warm-up, 3,000 ticks,
 //! 150 candles, paper fills with Black-76 premiums, an in-memory journal).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::NaiveDate;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_main};
 use engine::config::Config;
 use engine::replay::{ReplayContext, replay_day};
 use kestrel_support::{data_dir, repo_root};
@@ -26,5 +28,8 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+/// The criterion group (a private module: the macro's `pub fn` is no public API).
+mod group {
+    criterion::criterion_group!(benches, super::bench);
+}
+criterion_main!(group::benches);

@@ -3,6 +3,8 @@
 //! signal, entry/exit time to the second, index prices to the paisa, exit reason — and the
 //! NIFTY 2024-06-03 indicator dump to 1e-9.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::NaiveDate;
 use domain::Decimal;
 use domain::time::{fmt_iso, parse_iso};

@@ -3,6 +3,8 @@
 //! both give the same trades as `replay --date 2024-06-03`, and the simulator's order book
 //! holds exactly the orders live-bin journaled, each tag once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod sim_support;
 
 use live::SessionKind;

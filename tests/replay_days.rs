@@ -1,5 +1,7 @@
 //! Replay behaviour on the shipped real data beyond the golden trade lists.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::NaiveDate;
 use domain::PremiumSource;
 use engine::config::Config;

@@ -1,6 +1,8 @@
 //! Issue 4 on the shipped real data: each risk and exit rule shows up in the journal of a
 //! replayed day (spec §4.4, §6, §7).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use domain::{ExitReason, Segment};
 use engine::config::Config;
 use journal::MemoryJournal;

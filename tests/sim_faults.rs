@@ -3,6 +3,8 @@
 //! (403) and rate limiting (429). `live-bin`'s session runs in-process against `kite-sim` on
 //! 127.0.0.1; nothing leaves the machine.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod sim_support;
 
 use chrono::{NaiveTime, TimeDelta};

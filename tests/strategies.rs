@@ -1,6 +1,8 @@
 //! The strategies of spec §4.3 replayed on shipped days with their example configs
 //! (`config/donchian_breakout.toml`, `config/atr_breakout.toml`); assertions on the journal.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use domain::{ExitReason, Signal};
 use journal::MemoryJournal;
 use kestrel_support::{config, date};

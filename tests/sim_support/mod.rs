@@ -1,6 +1,8 @@
 //! Shared by the simulator tests (`parity.rs`, `sim_faults.rs`): start `kite-sim` on a
 //! shipped day, run a `paper` or `live-bin` session against it in-process (the binaries are
 //! thin wrappers over `live::cli`), and compare trades. Loopback only.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 
 use chrono::NaiveDate;

@@ -1,6 +1,8 @@
 //! Support code shared by the workspace's integration tests (`tests/`) and benches (`benches/`):
 //! where the repository and its shipped data are, and a one-call replay of a shipped day.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::NaiveDate;
 use engine::config::Config;
 use engine::replay::{ReplayContext, replay_day};

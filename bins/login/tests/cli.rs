@@ -1,5 +1,7 @@
 //! The `login` binary end to end against a loopback Kite double (127.0.0.1 only).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

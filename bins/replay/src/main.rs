@@ -5,7 +5,8 @@
 //! cargo run --release -p replay -- --from 2024-01-01 --to 2024-08-20
 //! ```
 //! Writes `artifacts/replay/<date>/` (orders, fills, trades, events, summary) and prints a
-//! per-day and total summary. Exit code 0 on success, 1 on any error (one line on stderr).
+//! per-day and total summary. Exit code 0 on success, 1 on any error: `error: ` and each cause
+//! once on stderr (one line, except a TOML error's caret snippet).
 
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
@@ -60,11 +61,28 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-            eprintln!("error: {}", chain.join(": "));
+            eprintln!("error: {}", one_cause_each(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// `e` and its causes joined by `: `, each cause once: a cause whose text the message so far
+/// already shows (an error that prints its source in its own message) is skipped. A
+/// multi-line cause (a TOML error's caret snippet) keeps its lines.
+fn one_cause_each(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(text.trim_end()) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(text.trim_end());
+    }
+    out
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -94,10 +112,11 @@ fn run(cli: Cli) -> Result<()> {
         indicatif::ProgressBar::hidden()
     } else {
         let b = indicatif::ProgressBar::new(dates.len() as u64);
-        b.set_style(
+        if let Ok(style) =
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} days {msg} [{elapsed}]")
-                .expect("valid template"),
-        );
+        {
+            b.set_style(style);
+        }
         b
     };
 

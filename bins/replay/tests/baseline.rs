@@ -11,6 +11,8 @@
 //! A deliberate behaviour change re-records it: `KESTREL_BLESS=1 cargo test -p replay --test
 //! baseline`, and the commit says why the numbers moved.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

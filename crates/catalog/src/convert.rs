@@ -6,7 +6,7 @@
 //!
 //! | source folder | series | rule |
 //! | --- | --- | --- |
-//! | `index-1min-2024/` | `NIFTY`, `BANKNIFTY` | label = start already; rows outside 09:15..15:29 dropped (only the 2024-01-20 post-close artefacts) |
+//! | `index-1min-2024/` | `NIFTY`, `BANKNIFTY` | label = start already; rows outside the day's session dropped (only the 2024-01-20 post-close artefacts) |
 //! | `index-1min-2022-11/` | `NIFTY`, `BANKNIFTY` | label = END in the source → start = end − 1 min; pre-open/post-close bars dropped (day = 09:15..15:29) |
 //! | `nfo-ticks-2022-11-18/` | option Kite symbols (`NIFTY22NOV18300CE`), `NIFTY-FUT`, `NIFTY-FUT2`, … | trade ticks |
 //! | `futures-5min-2024/` | `NIFTY-FUT_5m`, `BANKNIFTY-FUT_5m`, `SENSEX-FUT_5m` | 5-minute bars, indicator columns dropped |
@@ -16,15 +16,22 @@
 //! Index bars get an empty volume: an index has no traded volume, the sources' `0` (or
 //! missing column) means "not available". Futures and option volumes are kept (a `0` there
 //! is a real "no trade").
+//!
+//! Exchange rules come from `domain`, not from here: the session of a day is
+//! [`MarketCalendar::session_windows`] (09:15–15:30 IST, [`domain::time::session_open`] /
+//! [`domain::time::session_close`], or a special session's windows), and whether an option's
+//! expiry is its month's monthly contract (which decides its Kite tradingsymbol form) is
+//! [`ExpiryCalendar`]'s (spec §5, kite-connect.md §8.4, §8.7).
 
 use crate::error::CatalogError;
 use crate::format::{self, At, csv_error, line_of, parse_decimal, parse_opt_u64};
 use crate::naming::series_name;
 use crate::{Catalog, FileKind, TradeTick};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Timelike};
+use domain::calendar::{Expiry, ExpiryCalendar, MarketCalendar};
 use domain::instrument::kite_option_symbol;
 use domain::time::{IST, IstDateTime, ist};
-use domain::{Bar, Decimal, OptionType, Timeframe};
+use domain::{Bar, Decimal, OptionType, Segment, Timeframe};
 use rust_decimal::RoundingStrategy;
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
@@ -80,7 +87,8 @@ impl Source {
         Source::ALL.into_iter().find(|s| s.dir_name() == name)
     }
 
-    /// Convert this source, read from `raw_root/<dir_name>/`, into `out`.
+    /// Convert this source, read from `raw_root/<dir_name>/`, into `out`, with the exchange
+    /// rules of [`ExpiryCalendar::builtin`] and its [`MarketCalendar`].
     ///
     /// Errors name the raw file, its 1-based line and the source's column name.
     pub fn convert(self, raw_root: &Path, out: &mut Converted) -> Result<(), CatalogError> {
@@ -93,13 +101,17 @@ impl Source {
         }
         let mut report = SourceReport::new(self);
         let mut days = Days::default();
+        let expiries = ExpiryCalendar::builtin();
+        let sessions = expiries.calendar();
         match self {
-            Source::Index1min2024 => index_1min_2024(&dir, &mut days, &mut report)?,
-            Source::Index1min2022Nov => index_1min_2022_11(&dir, &mut days, &mut report)?,
-            Source::NfoTicks20221118 => nfo_ticks(&dir, &mut days, &mut report)?,
+            Source::Index1min2024 => index_1min_2024(&dir, sessions, &mut days, &mut report)?,
+            Source::Index1min2022Nov => {
+                index_1min_2022_11(&dir, sessions, &mut days, &mut report)?;
+            }
+            Source::NfoTicks20221118 => nfo_ticks(&dir, &expiries, &mut days, &mut report)?,
             Source::Futures5min2024 => futures_5min(&dir, &mut days, &mut report)?,
             Source::Index1min2025Dec => index_1min_2025_12(&dir, &mut days, &mut report)?,
-            Source::Sensex3min2025Sep => sensex_3min(&dir, &mut days, &mut report)?,
+            Source::Sensex3min2025Sep => sensex_3min(&dir, &expiries, &mut days, &mut report)?,
         }
         out.merge(days, report)
     }
@@ -393,19 +405,12 @@ impl Converted {
 // ---------------------------------------------------------------------------------------------
 // Symbol rules
 
-/// Whether an expiry is its month's last expiry (the monthly contract), for a series whose
-/// expiries fall on one weekday every week: true iff the same weekday one week later is in
-/// the next month. (2022-11-24: next Thursday is 2022-12-01 → monthly; 2025-09-11: next
-/// Thursday 2025-09-18 → weekly, Sep 2025's monthly SENSEX expiry is 09-25.)
-pub fn is_monthly_expiry(expiry: NaiveDate) -> bool {
-    (expiry + TimeDelta::days(7)).month() != expiry.month()
-}
-
 /// An option contract parsed from a raw file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedOption {
-    /// Underlying name (`NIFTY`, `BANKNIFTY`, `SENSEX`).
-    pub name: String,
+    /// The underlying's segment (the name in the file is its option name: `NIFTY`,
+    /// `BANKNIFTY`, `SENSEX`).
+    pub segment: Segment,
     /// Expiry date.
     pub expiry: NaiveDate,
     /// Strike, index points.
@@ -415,20 +420,33 @@ pub struct ParsedOption {
 }
 
 impl ParsedOption {
-    /// The contract's real Kite tradingsymbol: monthly form (`NIFTY22NOV18300CE`) if the
-    /// expiry is its month's last ([`is_monthly_expiry`]), else weekly (`SENSEX2591180500CE`).
-    pub fn kite_symbol(&self) -> String {
-        kite_option_symbol(
-            &self.name,
+    /// The contract's expiry as `expiries` lists it, with its monthly flag; `None` if the
+    /// calendar has no expiry of the segment on that date (a wrong file name, or a date
+    /// outside the modelled history).
+    pub fn listed_expiry(&self, expiries: &ExpiryCalendar) -> Option<Expiry> {
+        expiries
+            .expiries_in(self.segment, self.expiry, self.expiry)
+            .into_iter()
+            .next()
+    }
+
+    /// The contract's real Kite tradingsymbol (kite-connect.md §8.4): the monthly form
+    /// (`NIFTY22NOV18300CE`) if `expiries` flags the expiry as its month's monthly contract,
+    /// else the weekly form (`SENSEX2591180500CE`). `None` as for
+    /// [`ParsedOption::listed_expiry`].
+    pub fn kite_symbol(&self, expiries: &ExpiryCalendar) -> Option<String> {
+        let e = self.listed_expiry(expiries)?;
+        Some(kite_option_symbol(
+            self.segment.option_name(),
             self.expiry,
-            is_monthly_expiry(self.expiry),
+            e.monthly,
             self.strike,
             self.option_type,
-        )
+        ))
     }
 }
 
-fn split_name(s: &str) -> Option<(&str, &str, OptionType)> {
+fn split_name(s: &str) -> Option<(Segment, &str, OptionType)> {
     let (body, ot) = if let Some(b) = s.strip_suffix("CE") {
         (b, OptionType::CE)
     } else if let Some(b) = s.strip_suffix("PE") {
@@ -438,10 +456,8 @@ fn split_name(s: &str) -> Option<(&str, &str, OptionType)> {
     };
     let n = body.find(|c: char| c.is_ascii_digit())?;
     let (name, rest) = body.split_at(n);
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_uppercase()) {
-        return None;
-    }
-    Some((name, rest, ot))
+    let segment = Segment::ALL.into_iter().find(|s| s.option_name() == name)?;
+    Some((segment, rest, ot))
 }
 
 fn parse_strike(digits: &str) -> Option<Decimal> {
@@ -456,14 +472,14 @@ fn parse_strike(digits: &str) -> Option<Decimal> {
 /// (Not a Kite symbol: Kite writes the month as one character, and monthly contracts as
 /// `NIFTY22NOV18300CE`.)
 pub fn parse_yymmdd_option(s: &str) -> Option<ParsedOption> {
-    let (name, rest, option_type) = split_name(s)?;
+    let (segment, rest, option_type) = split_name(s)?;
     if rest.len() < 7 {
         return None;
     }
     let (ymd, strike) = rest.split_at(6);
     let expiry = NaiveDate::parse_from_str(&format!("20{ymd}"), "%Y%m%d").ok()?;
     Some(ParsedOption {
-        name: name.to_string(),
+        segment,
         expiry,
         strike: parse_strike(strike)?,
         option_type,
@@ -473,7 +489,7 @@ pub fn parse_yymmdd_option(s: &str) -> Option<ParsedOption> {
 /// Parse a Kite weekly option symbol `{NAME}{YY}{M}{DD}{STRIKE}{CE|PE}` (M = `1`–`9`, `O`,
 /// `N`, `D`), e.g. `SENSEX2591180500CE` = SENSEX, 2025-09-11, 80500, CE.
 pub fn parse_kite_weekly_option(s: &str) -> Option<ParsedOption> {
-    let (name, rest, option_type) = split_name(s)?;
+    let (segment, rest, option_type) = split_name(s)?;
     let b = rest.as_bytes();
     if b.len() < 6 {
         return None;
@@ -489,7 +505,7 @@ pub fn parse_kite_weekly_option(s: &str) -> Option<ParsedOption> {
     let dd: u32 = rest.get(3..5)?.parse().ok()?;
     let expiry = NaiveDate::from_ymd_opt(2000 + yy, month, dd)?;
     Some(ParsedOption {
-        name: name.to_string(),
+        segment,
         expiry,
         strike: parse_strike(rest.get(5..)?)?,
         option_type,
@@ -522,11 +538,16 @@ pub fn end_label_to_start(end: IstDateTime) -> IstDateTime {
     end - TimeDelta::minutes(1)
 }
 
-/// Whether a 1-minute bar start lies in the regular session, 09:15..=15:29 IST.
-pub fn in_regular_session(start: &IstDateTime) -> bool {
+/// Whether the 1-minute bar starting at `start` lies inside one of the session windows
+/// `[open, close)` of its day by `calendar` ([`MarketCalendar::session_windows`]: 09:15–15:30
+/// IST on a regular trading day, so starts 09:15..=15:29; a special session's windows; none
+/// on a closed day).
+pub fn in_session(calendar: &MarketCalendar, start: &IstDateTime) -> bool {
     let t = start.time();
-    t >= NaiveTime::from_hms_opt(9, 15, 0).expect("valid")
-        && t <= NaiveTime::from_hms_opt(15, 29, 0).expect("valid")
+    calendar
+        .session_windows(start.date_naive())
+        .iter()
+        .any(|(open, close)| t >= *open && close.signed_duration_since(t) >= TimeDelta::minutes(1))
 }
 
 struct Raw {
@@ -752,6 +773,7 @@ fn check_grid(raw: &Raw, ts: &IstDateTime, tf: Timeframe, field: &str) -> Result
 
 fn index_1min_2024(
     dir: &Path,
+    sessions: &MarketCalendar,
     days: &mut Days,
     rep: &mut SourceReport,
 ) -> Result<(), CatalogError> {
@@ -765,8 +787,8 @@ fn index_1min_2024(
             rep.rows_read += 1;
             let date = raw.yyyymmdd(1, "Date")?;
             let ts = ist(date, raw.hhmm(2, "Time")?);
-            if !in_regular_session(&ts) {
-                rep.drop_row(format!("{series}: outside 09:15..15:29 on {date}"));
+            if !in_session(sessions, &ts) {
+                rep.drop_row(format!("{series}: outside the session of {date}"));
                 continue;
             }
             let bar = raw.bar(ts, [3, 4, 5, 6], ["Open", "High", "Low", "Close"], None)?;
@@ -781,6 +803,7 @@ const OHLC: [&str; 4] = ["open", "high", "low", "close"];
 
 fn index_1min_2022_11(
     dir: &Path,
+    sessions: &MarketCalendar,
     days: &mut Days,
     rep: &mut SourceReport,
 ) -> Result<(), CatalogError> {
@@ -805,7 +828,7 @@ fn index_1min_2022_11(
             let ts = end_label_to_start(end);
             raw.zero(7, "Volume")?;
             raw.zero(8, "OI")?;
-            if !in_regular_session(&ts) {
+            if !in_session(sessions, &ts) {
                 let what = if ts.hour() < 12 {
                     "pre-open"
                 } else {
@@ -851,7 +874,30 @@ fn read_tick_file(
     Ok(())
 }
 
-fn nfo_ticks(dir: &Path, days: &mut Days, rep: &mut SourceReport) -> Result<(), CatalogError> {
+/// The Kite symbol of `opt`, parsed from the name of `path`, or an error naming the file.
+fn kite_symbol_of(
+    opt: &ParsedOption,
+    expiries: &ExpiryCalendar,
+    path: &Path,
+) -> Result<(String, bool), CatalogError> {
+    match (opt.listed_expiry(expiries), opt.kite_symbol(expiries)) {
+        (Some(e), Some(symbol)) => Ok((symbol, e.monthly)),
+        _ => Err(CatalogError::File {
+            path: path.to_path_buf(),
+            message: format!(
+                "{} is not a {} expiry by the domain expiry calendar",
+                opt.expiry, opt.segment
+            ),
+        }),
+    }
+}
+
+fn nfo_ticks(
+    dir: &Path,
+    expiries: &ExpiryCalendar,
+    days: &mut Days,
+    rep: &mut SourceReport,
+) -> Result<(), CatalogError> {
     let mut monthly = 0;
     for path in sorted_files(&dir.join("options"), ".csv.gz")? {
         let stem = file_name(&path).trim_end_matches(".csv.gz");
@@ -859,13 +905,14 @@ fn nfo_ticks(dir: &Path, days: &mut Days, rep: &mut SourceReport) -> Result<(), 
             path: path.clone(),
             message: format!("file name {stem:?} is not NAME+YYMMDD+STRIKE+CE|PE"),
         })?;
-        if is_monthly_expiry(opt.expiry) {
+        let (symbol, is_monthly) = kite_symbol_of(&opt, expiries, &path)?;
+        if is_monthly {
             monthly += 1;
         }
-        read_tick_file(&path, &opt.kite_symbol(), days, rep)?;
+        read_tick_file(&path, &symbol, days, rep)?;
     }
     rep.notes.push(format!(
-        "options: {} files, {monthly} of them monthly contracts (expiry = the month's last) → Kite monthly symbols, e.g. NIFTY22112418300CE → NIFTY22NOV18300CE",
+        "options: {} files, {monthly} of them monthly contracts (the expiry calendar's monthly) → Kite monthly symbols, e.g. NIFTY22112418300CE → NIFTY22NOV18300CE",
         rep.files
     ));
     for path in sorted_files(&dir.join("futures"), ".csv.gz")? {
@@ -887,7 +934,7 @@ fn nfo_ticks(dir: &Path, days: &mut Days, rep: &mut SourceReport) -> Result<(), 
 }
 
 fn futures_5min(dir: &Path, days: &mut Days, rep: &mut SourceReport) -> Result<(), CatalogError> {
-    let tf = Timeframe::from_minutes(5).expect("valid");
+    let tf = timeframe(5, dir)?;
     let files = sorted_files(dir, "_FUT_5min.csv")?;
     if files.is_empty() {
         return Err(CatalogError::File {
@@ -1018,8 +1065,13 @@ fn index_1min_2025_12(
     Ok(())
 }
 
-fn sensex_3min(dir: &Path, days: &mut Days, rep: &mut SourceReport) -> Result<(), CatalogError> {
-    let tf = Timeframe::from_minutes(3).expect("valid");
+fn sensex_3min(
+    dir: &Path,
+    expiries: &ExpiryCalendar,
+    days: &mut Days,
+    rep: &mut SourceReport,
+) -> Result<(), CatalogError> {
+    let tf = timeframe(3, dir)?;
     let cols = ["timestamp", "open", "high", "low", "close", "volume"];
     let files = sorted_files(dir, ".csv")?;
     if files.is_empty() {
@@ -1045,12 +1097,12 @@ fn sensex_3min(dir: &Path, days: &mut Days, rep: &mut SourceReport) -> Result<()
                 path: path.clone(),
                 message: format!("{sym:?} is not a Kite weekly option symbol"),
             })?;
-            let kite = opt.kite_symbol();
+            let (kite, _) = kite_symbol_of(&opt, expiries, &path)?;
             if kite != sym {
                 rep.notes
                     .push(format!("{sym} renamed to its Kite symbol {kite}"));
             }
-            options.insert(kite.clone(), opt.expiry);
+            options.insert(kite.clone(), (opt.segment, opt.expiry));
             (kite, false)
         };
         let series = series_name(&base, tf);
@@ -1073,16 +1125,17 @@ fn sensex_3min(dir: &Path, days: &mut Days, rep: &mut SourceReport) -> Result<()
             days.push_bar(&series, bar, &raw.path, raw.line(), "timestamp")?;
         }
     }
-    let expiries: std::collections::BTreeSet<_> = options.values().collect();
-    for e in expiries {
+    let listed: std::collections::BTreeSet<_> = options.values().collect();
+    for (segment, e) in listed {
+        let monthly = expiries.monthly_expiry(*segment, e.year(), e.month());
         rep.notes.push(format!(
-            "options expiring {e}: {} (the month's last expiry: {})",
-            if is_monthly_expiry(*e) {
+            "options expiring {e}: {} (the month's monthly expiry: {})",
+            if monthly == Some(*e) {
                 "monthly symbols"
             } else {
                 "weekly symbols"
             },
-            last_same_weekday(*e)
+            monthly.map_or_else(|| "not modelled".to_string(), |m| m.to_string())
         ));
     }
     rep.notes.push(format!(
@@ -1092,13 +1145,12 @@ fn sensex_3min(dir: &Path, days: &mut Days, rep: &mut SourceReport) -> Result<()
     Ok(())
 }
 
-/// The last date in `d`'s month on `d`'s weekday.
-fn last_same_weekday(d: NaiveDate) -> NaiveDate {
-    let mut x = d;
-    while (x + TimeDelta::days(7)).month() == d.month() {
-        x += TimeDelta::days(7);
-    }
-    x
+/// The `minutes` timeframe of a source folder (an error names the folder).
+fn timeframe(minutes: u32, dir: &Path) -> Result<Timeframe, CatalogError> {
+    Timeframe::from_minutes(minutes).map_err(|e| CatalogError::File {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -1112,42 +1164,75 @@ mod tests {
 
     #[test]
     fn nfo_2022_file_names_become_kite_monthly_symbols() {
+        let cal = ExpiryCalendar::builtin();
         let o = parse_yymmdd_option("NIFTY22112418300CE").unwrap();
-        assert_eq!(o.name, "NIFTY");
+        assert_eq!(o.segment, Segment::Nifty);
         assert_eq!(o.expiry, d(2022, 11, 24));
         assert_eq!(o.strike, dec!(18300));
         assert_eq!(o.option_type, OptionType::CE);
         assert!(
-            is_monthly_expiry(o.expiry),
+            o.listed_expiry(&cal).unwrap().monthly,
             "2022-11-24 is Nov 2022's last Thursday"
         );
-        assert_eq!(o.kite_symbol(), "NIFTY22NOV18300CE");
+        assert_eq!(o.kite_symbol(&cal).unwrap(), "NIFTY22NOV18300CE");
         let b = parse_yymmdd_option("BANKNIFTY22112441500PE").unwrap();
-        assert_eq!(b.kite_symbol(), "BANKNIFTY22NOV41500PE");
+        assert_eq!(b.kite_symbol(&cal).unwrap(), "BANKNIFTY22NOV41500PE");
         assert_eq!(
             parse_yymmdd_option("NIFTY22112417850PE")
                 .unwrap()
-                .kite_symbol(),
+                .kite_symbol(&cal)
+                .unwrap(),
             "NIFTY22NOV17850PE"
         );
         assert!(parse_yymmdd_option("NIFTY-I").is_none());
         assert!(parse_yymmdd_option("NIFTY22133118300CE").is_none());
+        assert!(
+            parse_yymmdd_option("FINNIFTY22112218300CE").is_none(),
+            "not a traded segment"
+        );
+        // A Wednesday is no NIFTY expiry in Nov 2022: no symbol rather than a guessed one.
+        let wed = parse_yymmdd_option("NIFTY22112318300CE").unwrap();
+        assert_eq!(wed.kite_symbol(&cal), None);
     }
 
     #[test]
     fn sensex_2025_09_11_is_a_weekly_expiry() {
+        let cal = ExpiryCalendar::builtin();
         let o = parse_kite_weekly_option("SENSEX2591180500CE").unwrap();
         assert_eq!(o.expiry, d(2025, 9, 11));
         assert_eq!(o.strike, dec!(80500));
-        assert!(!is_monthly_expiry(o.expiry));
-        assert_eq!(last_same_weekday(o.expiry), d(2025, 9, 25));
-        assert_eq!(o.kite_symbol(), "SENSEX2591180500CE");
-        assert!(is_monthly_expiry(d(2025, 9, 25)));
+        assert!(!o.listed_expiry(&cal).unwrap().monthly);
+        assert_eq!(
+            cal.monthly_expiry(Segment::Sensex, 2025, 9),
+            Some(d(2025, 9, 25))
+        );
+        assert_eq!(o.kite_symbol(&cal).unwrap(), "SENSEX2591180500CE");
         // October/November/December month letters
         let n = parse_kite_weekly_option("NIFTY22N1718300PE").unwrap();
         assert_eq!(n.expiry, d(2022, 11, 17));
-        assert_eq!(n.kite_symbol(), "NIFTY22N1718300PE");
+        assert_eq!(n.kite_symbol(&cal).unwrap(), "NIFTY22N1718300PE");
         assert!(parse_kite_weekly_option("SENSEX25X1180500CE").is_none());
+    }
+
+    #[test]
+    fn session_is_the_calendars() {
+        let cal = MarketCalendar::builtin();
+        let at = |y, m, day, h, min| domain::time::ist_hms(d(y, m, day), h, min, 0);
+        assert!(in_session(&cal, &at(2024, 6, 3, 9, 15)));
+        assert!(in_session(&cal, &at(2024, 6, 3, 15, 29)));
+        assert!(!in_session(&cal, &at(2024, 6, 3, 9, 14)));
+        assert!(!in_session(&cal, &at(2024, 6, 3, 15, 30)));
+        assert!(!in_session(
+            &cal,
+            &domain::time::ist_hms(d(2024, 6, 3), 15, 29, 30)
+        ));
+        // 2024-01-20 (Sat): a full special session; 2024-03-02 (Sat): the DR-drill windows.
+        assert!(in_session(&cal, &at(2024, 1, 20, 15, 29)));
+        assert!(!in_session(&cal, &at(2024, 1, 20, 15, 30)));
+        assert!(in_session(&cal, &at(2024, 3, 2, 11, 30)));
+        assert!(!in_session(&cal, &at(2024, 3, 2, 10, 0)));
+        // A holiday has no session.
+        assert!(!in_session(&cal, &at(2024, 8, 15, 10, 0)));
     }
 
     #[test]

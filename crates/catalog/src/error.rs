@@ -18,13 +18,15 @@ pub enum CatalogError {
     },
 
     /// An I/O error on a file or directory (also a corrupt gzip stream).
-    #[error("{}: {source}", path.display())]
+    ///
+    /// The message shows the underlying error; it is not also given as `source()`, so a
+    /// printer of the cause chain shows it once.
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        /// The underlying error (shown in the message).
+        error: std::io::Error,
     },
 
     /// A series name that cannot be a catalog directory (empty, contains a path separator,
@@ -117,7 +119,7 @@ impl CatalogError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         CatalogError::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 

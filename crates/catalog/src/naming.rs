@@ -83,7 +83,7 @@ pub fn validate_series(series: &str) -> Result<(), CatalogError> {
 /// Errors: a suffix after the last `_` that is not a canonical timeframe other than 1m
 /// (`NIFTY_5min`, `NIFTY_1m`, `NIFTY_x`), or an empty base.
 pub fn series_timeframe(series: &str) -> Result<Timeframe, CatalogError> {
-    let one = Timeframe::from_minutes(1).expect("1m is valid");
+    let one = Timeframe::ONE_MINUTE;
     let Some((base, suffix)) = series.rsplit_once('_') else {
         return Ok(one);
     };

@@ -164,11 +164,22 @@ fn paise(x: Decimal) -> Decimal {
 
 impl ChargesSchedule {
     /// The built-in schedule (`crates/domain/data/charges.toml`).
+    ///
+    /// # Panics
+    /// Never at run time: the embedded schedule is a constant the unit tests validate.
+    #[allow(
+        clippy::expect_used,
+        reason = "embedded constant data, not input: the unit tests parse and validate it, so this cannot fail at run time"
+    )]
     pub fn builtin() -> Self {
         Self::from_entries(Self::builtin_entries()).expect("embedded charges schedule is valid")
     }
 
-    /// The built-in entries.
+    /// The built-in entries (panics never, as [`ChargesSchedule::builtin`]).
+    #[allow(
+        clippy::expect_used,
+        reason = "embedded constant data, not input: the unit tests parse and validate it, so this cannot fail at run time"
+    )]
     pub fn builtin_entries() -> Vec<ChargesEntry> {
         Self::parse_toml(BUILTIN_TOML).expect("embedded charges schedule parses")
     }

@@ -1,7 +1,7 @@
 //! Market data: ticks, 1-minute bars, timeframe candles (spec §3, §9).
 
 use crate::time::IstDateTime;
-use chrono::{NaiveTime, TimeDelta};
+use chrono::TimeDelta;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -49,6 +49,12 @@ pub struct Timeframe {
 }
 
 impl Timeframe {
+    /// One minute, the catalog's base timeframe.
+    pub const ONE_MINUTE: Timeframe = Timeframe { minutes: 1 };
+
+    /// Five minutes (the default signal timeframe of spec §4.2).
+    pub const FIVE_MINUTES: Timeframe = Timeframe { minutes: 5 };
+
     /// A timeframe of `minutes` (1..=375).
     pub fn from_minutes(minutes: u32) -> Result<Self, TimeframeError> {
         if (1..=375).contains(&minutes) {
@@ -71,7 +77,7 @@ impl Timeframe {
     /// Start of the bucket containing `t`, aligned to the 09:15 session open
     /// (bucket = 09:15 + k·timeframe, spec §3.1 rule 3). Times before 09:15 map to 09:15.
     pub fn bucket_start(self, t: &IstDateTime) -> IstDateTime {
-        let open = NaiveTime::from_hms_opt(9, 15, 0).expect("valid");
+        let open = crate::time::SESSION_OPEN;
         let since = (t.time() - open).num_seconds().max(0);
         let k = since / (self.minutes as i64 * 60);
         let start = open + TimeDelta::seconds(k * self.minutes as i64 * 60);

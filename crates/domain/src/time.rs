@@ -1,7 +1,7 @@
 //! IST time. India has one timezone (UTC+05:30, no DST); every timestamp in the engine is a
 //! [`IstDateTime`] in `Asia/Kolkata`, printed as ISO-8601 with `+05:30`.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone};
 use chrono_tz::Tz;
 
 /// The exchange timezone, `Asia/Kolkata`.
@@ -10,14 +10,24 @@ pub const IST: Tz = chrono_tz::Asia::Kolkata;
 /// A timezone-aware IST timestamp.
 pub type IstDateTime = DateTime<Tz>;
 
-/// IST timestamp of a local date and time (always unambiguous: IST has no DST).
+/// IST timestamp of a local date and time. Since 1945 IST is UTC+05:30 with no DST, so every
+/// local time maps to exactly one instant; a local time the time-zone database does not map
+/// (none in the modelled years) is read at +05:30.
 pub fn ist(date: NaiveDate, time: NaiveTime) -> IstDateTime {
-    IST.from_local_datetime(&NaiveDateTime::new(date, time))
-        .single()
-        .expect("IST has no DST, every local time is unambiguous")
+    let local = NaiveDateTime::new(date, time);
+    IST.from_local_datetime(&local)
+        .earliest()
+        .unwrap_or_else(|| IST.from_utc_datetime(&(local - TimeDelta::minutes(330))))
 }
 
-/// IST timestamp from date and `h:m:s`; panics on an invalid time of day (for constants/tests).
+/// IST timestamp from date and `h:m:s`, for literal times in tests and constants.
+///
+/// # Panics
+/// On an invalid time of day (`h > 23`, `m > 59`, `s > 59`): a programming error in a literal.
+#[allow(
+    clippy::expect_used,
+    reason = "a literal-time helper: an invalid literal is a bug at the call site"
+)]
 pub fn ist_hms(date: NaiveDate, h: u32, m: u32, s: u32) -> IstDateTime {
     ist(
         date,
@@ -25,10 +35,40 @@ pub fn ist_hms(date: NaiveDate, h: u32, m: u32, s: u32) -> IstDateTime {
     )
 }
 
-/// `HH:MM:SS` time-of-day constant; panics on invalid input (for constants/tests).
+/// `HH:MM:SS` time of day, for literal times in tests and constants.
+///
+/// # Panics
+/// On an invalid time of day (`h > 23`, `m > 59`, `s > 59`): a programming error in a literal.
+#[allow(
+    clippy::expect_used,
+    reason = "a literal-time helper: an invalid literal is a bug at the call site"
+)]
 pub fn hms(h: u32, m: u32, s: u32) -> NaiveTime {
     NaiveTime::from_hms_opt(h, m, s).expect("valid time of day")
 }
+
+/// A time-of-day constant, for `const` items only: evaluated at compile time, an invalid
+/// time fails the build (never a run-time panic).
+pub(crate) const fn const_time(h: u32, m: u32, s: u32) -> NaiveTime {
+    match NaiveTime::from_hms_opt(h, m, s) {
+        Some(t) => t,
+        None => panic!("invalid time-of-day constant"),
+    }
+}
+
+/// A date constant, for `const` items only: evaluated at compile time, an invalid date fails
+/// the build (never a run-time panic).
+pub(crate) const fn const_date(y: i32, m: u32, d: u32) -> NaiveDate {
+    match NaiveDate::from_ymd_opt(y, m, d) {
+        Some(x) => x,
+        None => panic!("invalid date constant"),
+    }
+}
+
+/// 09:15 IST, [`session_open`] as a constant.
+pub(crate) const SESSION_OPEN: NaiveTime = const_time(9, 15, 0);
+/// 15:30 IST, [`session_close`] as a constant.
+pub(crate) const SESSION_CLOSE: NaiveTime = const_time(15, 30, 0);
 
 /// ISO-8601 with seconds and a `+05:30` offset, e.g. `2024-06-03T09:15:00+05:30` (the journal and
 /// catalog format, spec §9, §11).
@@ -43,12 +83,12 @@ pub fn parse_iso(s: &str) -> Result<IstDateTime, chrono::ParseError> {
 
 /// Regular NSE/BSE continuous session open, 09:15 IST (kite-connect.md §8.1).
 pub fn session_open() -> NaiveTime {
-    hms(9, 15, 0)
+    SESSION_OPEN
 }
 
 /// Regular session close, 15:30 IST (kite-connect.md §8.1).
 pub fn session_close() -> NaiveTime {
-    hms(15, 30, 0)
+    SESSION_CLOSE
 }
 
 #[cfg(test)]

@@ -12,13 +12,47 @@ use strategy::exits::UnderlyingStops;
 use strategy::option_selection::SelectionParams;
 
 /// A configuration error naming the file (and, from the TOML parser, line, column and key).
+///
+/// Displayed as `<path>: <message>`. A TOML error's message is the parser's own multi-line
+/// report, kept as is so its caret stays under the fault:
+///
+/// ```text
+/// config/x.toml: TOML parse error at line 3, column 19
+///   |
+/// 3 | warmup_sessions = "x"
+///   |                   ^^^
+/// invalid type: string "x", expected usize
+/// ```
+///
+/// The message holds every cause (an I/O error's text included); the error has no
+/// `source()`, so a printer of the cause chain shows each cause once.
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct ConfigError {
-    /// The file.
+    /// The file (for a file with `include`, the chain: `over.toml over base.toml`).
     pub path: PathBuf,
-    /// What is wrong.
+    /// What is wrong; for a TOML error, its multi-line caret report.
     pub message: String,
+}
+
+impl ConfigError {
+    /// A TOML error in `path`: the parser's report with its caret snippet when `text` is the
+    /// file's own text (`snippet`), else (a merged `include` chain, whose line numbers are
+    /// those of no file) only the message.
+    fn toml(path: &Path, e: &toml::de::Error, snippet: bool) -> Self {
+        let message = if snippet {
+            e.to_string().trim_end().to_string()
+        } else {
+            format!(
+                "{} (in the configuration merged from the include chain)",
+                e.message().trim_end()
+            )
+        };
+        ConfigError {
+            path: path.to_path_buf(),
+            message,
+        }
+    }
 }
 
 /// Trading mode (spec §1).
@@ -362,19 +396,20 @@ fn read(path: &Path) -> Result<String, ConfigError> {
 }
 
 fn parse_table(text: &str, path: &Path) -> Result<toml::Table, ConfigError> {
-    text.parse::<toml::Table>().map_err(|e| ConfigError {
-        path: path.to_path_buf(),
-        message: e.to_string().trim().replace('\n', " "),
-    })
+    text.parse::<toml::Table>()
+        .map_err(|e| ConfigError::toml(path, &e, true))
 }
 
 impl Config {
     /// Parse a TOML string; `path` only names the source in errors.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError {
-            path: path.to_path_buf(),
-            message: e.to_string().trim().replace('\n', " "),
-        })?;
+        Self::from_toml_text(text, path, true)
+    }
+
+    /// [`Config::from_toml`]; `snippet`: `text` is the file's own text, so a TOML error
+    /// shows its caret snippet.
+    fn from_toml_text(text: &str, path: &Path, snippet: bool) -> Result<Self, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::toml(path, &e, snippet))?;
         cfg.validate().map_err(|message| ConfigError {
             path: path.to_path_buf(),
             message,
@@ -429,7 +464,7 @@ impl Config {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        Self::from_toml(&text, Path::new(&names.join(" over ")))
+        Self::from_toml_text(&text, Path::new(&names.join(" over ")), false)
     }
 
     /// The strategy name.
@@ -539,8 +574,9 @@ mod tests {
     fn unknown_key_names_key_and_file() {
         let e = Config::from_toml("[risk]\nmax_trades = 3\n", Path::new("my.toml")).unwrap_err();
         let s = e.to_string();
-        assert!(s.starts_with("my.toml:"), "{s}");
-        assert!(s.contains("max_trades"), "{s}");
+        assert!(s.starts_with("my.toml: TOML parse error at line 2"), "{s}");
+        assert!(s.contains("unknown field `max_trades`"), "{s}");
+        assert!(s.lines().any(|l| l.contains('^')), "{s}");
         let e = Config::from_toml(
             "[strategy]\nname = \"rsi_crossover\"\nrsi_perod = 3\n",
             Path::new("x.toml"),
@@ -552,6 +588,35 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("FOO"), "{e}");
+    }
+
+    #[test]
+    fn toml_errors_keep_their_caret_snippet() {
+        let text = "[engine]\nsegments = [\"NIFTY\"]\nwarmup_sessions = \"x\"\n";
+        let e = Config::from_toml(text, Path::new("config/x.toml"))
+            .unwrap_err()
+            .to_string();
+        let lines: Vec<&str> = e.lines().collect();
+        assert_eq!(
+            lines[0], "config/x.toml: TOML parse error at line 3, column 19",
+            "{e}"
+        );
+        assert!(lines.contains(&"3 | warmup_sessions = \"x\""), "{e}");
+        let caret = lines
+            .iter()
+            .find(|l| l.contains('^'))
+            .unwrap_or_else(|| panic!("no caret line in {e}"));
+        assert_eq!(caret.find('^'), Some(4 + 18), "caret under column 19: {e}");
+        assert!(e.contains("expected usize"), "{e}");
+        // A syntax error in a file of an include chain (parsed as that file's own text).
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("base.toml"), "[engine]\ncapital = = 1\n").unwrap();
+        std::fs::write(dir.path().join("over.toml"), "include = \"base.toml\"\n").unwrap();
+        let e = Config::load(&dir.path().join("over.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("base.toml: TOML parse error at line 2"), "{e}");
+        assert!(e.lines().any(|l| l.contains('^')), "{e}");
     }
 
     #[test]

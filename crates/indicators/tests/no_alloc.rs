@@ -2,6 +2,11 @@
 //! allocation made by this thread while the indicators are fed (after construction).
 //! Its own test binary with a single test, so no other test's allocations interfere.
 
+// A `GlobalAlloc` implementation is `unsafe` by definition; this test file alone may use it
+// (indicators' `[lints]` deny, not forbid, `unsafe_code` for this reason).
+#![allow(unsafe_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 

@@ -1,6 +1,8 @@
 //! Property tests: the streaming indicators equal a naive recomputation from the whole input
 //! history at every step (spec §4.1 definitions, written out directly).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use indicators::{Donchian, Ema, HighLow, Indicator, Sma, Wma, Zlema};
 use proptest::prelude::*;
 

@@ -12,6 +12,8 @@
 //! The data is located relative to the repository (see `common/mod.rs`); if it is missing the
 //! tests fail with a message saying where they looked — they never pass vacuously.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

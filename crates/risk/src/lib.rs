@@ -284,8 +284,8 @@ pub struct RiskConfig {
 impl Default for RiskConfig {
     fn default() -> Self {
         Self {
-            entry_window_start: NaiveTime::from_hms_opt(9, 20, 0).expect("valid"),
-            entry_window_end: NaiveTime::from_hms_opt(15, 0, 0).expect("valid"),
+            entry_window_start: domain::time::hms(9, 20, 0),
+            entry_window_end: domain::time::hms(15, 0, 0),
             max_open_positions: 3,
             max_open_positions_per_segment: 1,
             max_trades_per_segment: 5,

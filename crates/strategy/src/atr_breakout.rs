@@ -83,7 +83,7 @@ pub struct AtrBreakoutParams {
 impl Default for AtrBreakoutParams {
     fn default() -> Self {
         Self {
-            timeframe: Timeframe::from_minutes(5).expect("valid"),
+            timeframe: Timeframe::FIVE_MINUTES,
             range_bars: 20,
             ema_fast: 50,
             ema_mid: 100,

@@ -70,7 +70,7 @@ pub struct DonchianBreakoutParams {
 impl Default for DonchianBreakoutParams {
     fn default() -> Self {
         Self {
-            timeframe: Timeframe::from_minutes(1).expect("valid"),
+            timeframe: Timeframe::ONE_MINUTE,
             length: 20,
             exit_option: ExitOption::Lower,
             option_type: OptionType::CE,

@@ -34,7 +34,7 @@ pub struct RsiCrossoverParams {
 impl Default for RsiCrossoverParams {
     fn default() -> Self {
         Self {
-            timeframe: Timeframe::from_minutes(5).expect("valid"),
+            timeframe: Timeframe::FIVE_MINUTES,
             rsi_period: 9,
             price_strength_period: 3,
             volume_strength_period: 6,

@@ -9,6 +9,8 @@
 //! signal must be on the first candle whose naive conditions hold (once a day per direction).
 //! Run with `--nocapture` to see the signal list.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use catalog::Catalog;
 use chrono::NaiveDate;
 use domain::{Candle, Signal, Timeframe};

@@ -58,6 +58,7 @@
 
 use super::holidays::MarketCalendar;
 use crate::segment::Segment;
+use crate::time::const_date;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
 /// One expiry date of a segment.
@@ -77,13 +78,13 @@ pub struct ExpiryCalendar {
 }
 
 /// Weekly weekday in force from the week starting on a Monday (`None`: no weeklies).
-type WeeklyEra = ((i32, u32, u32), Option<Weekday>);
+type WeeklyEra = (NaiveDate, Option<Weekday>);
 /// Monthly weekday (last such weekday of the month) in force from a month.
 type MonthlyEra = ((i32, u32), Weekday);
 
 struct Rules {
     /// No expiry before this date is generated (start of the modelled history).
-    supported_from: (i32, u32, u32),
+    supported_from: NaiveDate,
     weekly: &'static [WeeklyEra],
     monthly: &'static [MonthlyEra],
 }
@@ -91,17 +92,20 @@ struct Rules {
 use Weekday::{Fri, Thu, Tue, Wed};
 
 const NIFTY: Rules = Rules {
-    supported_from: (2019, 2, 11),
-    weekly: &[((2019, 2, 11), Some(Thu)), ((2025, 9, 1), Some(Tue))],
+    supported_from: const_date(2019, 2, 11),
+    weekly: &[
+        (const_date(2019, 2, 11), Some(Thu)),
+        (const_date(2025, 9, 1), Some(Tue)),
+    ],
     monthly: &[((2019, 1), Thu), ((2025, 9), Tue)],
 };
 
 const BANKNIFTY: Rules = Rules {
-    supported_from: (2019, 2, 11),
+    supported_from: const_date(2019, 2, 11),
     weekly: &[
-        ((2019, 2, 11), Some(Thu)),
-        ((2023, 9, 4), Some(Wed)),
-        ((2024, 11, 18), None),
+        (const_date(2019, 2, 11), Some(Thu)),
+        (const_date(2023, 9, 4), Some(Wed)),
+        (const_date(2024, 11, 18), None),
     ],
     monthly: &[
         ((2019, 1), Thu),
@@ -112,11 +116,11 @@ const BANKNIFTY: Rules = Rules {
 };
 
 const SENSEX: Rules = Rules {
-    supported_from: (2023, 5, 15),
+    supported_from: const_date(2023, 5, 15),
     weekly: &[
-        ((2023, 5, 15), Some(Fri)),
-        ((2025, 1, 6), Some(Tue)),
-        ((2025, 9, 1), Some(Thu)),
+        (const_date(2023, 5, 15), Some(Fri)),
+        (const_date(2025, 1, 6), Some(Tue)),
+        (const_date(2025, 9, 1), Some(Thu)),
     ],
     monthly: &[((2023, 5), Fri), ((2025, 1), Tue), ((2025, 9), Thu)],
 };
@@ -129,25 +133,20 @@ fn rules(segment: Segment) -> &'static Rules {
     }
 }
 
-fn ymd((y, m, d): (i32, u32, u32)) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("valid rule date")
-}
-
 fn monday_of(d: NaiveDate) -> NaiveDate {
     d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
 }
 
-/// The last `wd` of month `(y, m)`.
-fn last_weekday_of_month(y: i32, m: u32, wd: Weekday) -> NaiveDate {
+/// The last `wd` of month `(y, m)` (`None` only for a month outside chrono's range).
+fn last_weekday_of_month(y: i32, m: u32, wd: Weekday) -> Option<NaiveDate> {
     let first_next = if m == 12 {
         NaiveDate::from_ymd_opt(y + 1, 1, 1)
     } else {
         NaiveDate::from_ymd_opt(y, m + 1, 1)
-    }
-    .expect("valid month");
+    }?;
     let last = first_next - Duration::days(1);
     let back = (7 + last.weekday().num_days_from_monday() - wd.num_days_from_monday()) % 7;
-    last - Duration::days(i64::from(back))
+    Some(last - Duration::days(i64::from(back)))
 }
 
 impl Rules {
@@ -155,7 +154,7 @@ impl Rules {
         self.weekly
             .iter()
             .rev()
-            .find(|(from, _)| ymd(*from) <= monday)
+            .find(|(from, _)| *from <= monday)
             .and_then(|(_, wd)| *wd)
     }
 
@@ -170,10 +169,12 @@ impl Rules {
     /// The nominal (unshifted) expiry of the week starting `monday`.
     fn nominal_in_week(&self, monday: NaiveDate) -> Option<Expiry> {
         let sunday = monday + Duration::days(6);
-        let supported = ymd(self.supported_from);
+        let supported = self.supported_from;
         for d in [monday, sunday] {
             if let Some(wd) = self.monthly_weekday(d.year(), d.month()) {
-                let m = last_weekday_of_month(d.year(), d.month(), wd);
+                let Some(m) = last_weekday_of_month(d.year(), d.month(), wd) else {
+                    continue;
+                };
                 if (monday..=sunday).contains(&m) {
                     return (m >= supported).then_some(Expiry {
                         date: m,
@@ -210,7 +211,7 @@ impl ExpiryCalendar {
     /// The first date for which `segment`'s expiries are modelled (NIFTY, BANKNIFTY
     /// 2019-02-11; SENSEX 2023-05-15, its relaunch).
     pub fn supported_from(&self, segment: Segment) -> NaiveDate {
-        ymd(rules(segment).supported_from)
+        rules(segment).supported_from
     }
 
     /// The nearest expiry on or after `on_or_after` (spec §5; on an expiry day, that day).
@@ -303,11 +304,14 @@ mod tests {
 
     #[test]
     fn last_weekday_helper() {
-        assert_eq!(last_weekday_of_month(2024, 6, Thu), d(2024, 6, 27));
-        assert_eq!(last_weekday_of_month(2024, 6, Wed), d(2024, 6, 26));
-        assert_eq!(last_weekday_of_month(2024, 12, Wed), d(2024, 12, 25));
-        assert_eq!(last_weekday_of_month(2025, 9, Tue), d(2025, 9, 30));
-        assert_eq!(last_weekday_of_month(2024, 2, Thu), d(2024, 2, 29));
+        assert_eq!(last_weekday_of_month(2024, 6, Thu).unwrap(), d(2024, 6, 27));
+        assert_eq!(last_weekday_of_month(2024, 6, Wed).unwrap(), d(2024, 6, 26));
+        assert_eq!(
+            last_weekday_of_month(2024, 12, Wed).unwrap(),
+            d(2024, 12, 25)
+        );
+        assert_eq!(last_weekday_of_month(2025, 9, Tue).unwrap(), d(2025, 9, 30));
+        assert_eq!(last_weekday_of_month(2024, 2, Thu).unwrap(), d(2024, 2, 29));
     }
 
     #[test]
@@ -330,7 +334,7 @@ mod tests {
         assert_eq!(got.len(), 52);
         // Monthly = last Thursday of each month (none of them a holiday in 2024).
         let months: Vec<NaiveDate> = (1..=12)
-            .map(|m| last_weekday_of_month(2024, m, Thu))
+            .map(|m| last_weekday_of_month(2024, m, Thu).unwrap())
             .collect();
         assert_eq!(monthly(&got), months);
     }

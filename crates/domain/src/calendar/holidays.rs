@@ -32,7 +32,7 @@
 //!   should warn.
 //! - Weekends are closed except the listed special sessions.
 
-use crate::time::{session_close, session_open};
+use crate::time::{const_date, const_time, session_close, session_open};
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Weekday};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
@@ -45,8 +45,8 @@ const HOLIDAY_LISTS: [(i32, &str); 3] = [
 ];
 
 /// Holidays missing from the embedded lists, with the reason.
-const EXTRA_HOLIDAYS: [((i32, u32, u32), &str); 1] = [(
-    (2024, 11, 1),
+const EXTRA_HOLIDAYS: [(NaiveDate, &str); 1] = [(
+    const_date(2024, 11, 1),
     "Diwali Laxmi Pujan: Muhurat session only, no regular session (missing from the \
      2024-11-19 version of the NSE list, present in an earlier one)",
 )];
@@ -77,6 +77,14 @@ pub fn parse_holiday_list(text: &str) -> Result<Vec<NaiveDate>, CalendarError> {
                 text: l.to_string(),
             })
         })
+        .collect()
+}
+
+/// The dates of an embedded list, skipping lines that are not dates (see
+/// [`MarketCalendar::builtin`]).
+fn parse_holiday_list_lenient(text: &str) -> Vec<NaiveDate> {
+    text.lines()
+        .filter_map(|l| NaiveDate::parse_from_str(l.trim(), "%d-%b-%Y").ok())
         .collect()
 }
 
@@ -125,13 +133,33 @@ pub struct MarketCalendar {
     covered_years: RangeInclusive<i32>,
 }
 
-fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("valid calendar constant")
-}
+/// The special sessions of the module documentation: date, whether it is a DR-drill session
+/// ([`DR_DRILL_WINDOWS`]; else a full 09:15–15:30 one), reason.
+const SPECIAL_SESSIONS: [(NaiveDate, bool, &str); 5] = [
+    (
+        const_date(2024, 1, 20),
+        false,
+        "Saturday full session (DR drill day converted after 22-Jan-2024 became a holiday)",
+    ),
+    (
+        const_date(2024, 3, 2),
+        true,
+        "live trading with intraday switch-over to the DR site (Saturday)",
+    ),
+    (
+        const_date(2024, 5, 18),
+        true,
+        "live trading with intraday switch-over to the DR site (Saturday)",
+    ),
+    (const_date(2025, 2, 1), false, "Union Budget (Saturday)"),
+    (const_date(2026, 2, 1), false, "Union Budget (Sunday)"),
+];
 
-fn hm(h: u32, m: u32) -> NaiveTime {
-    NaiveTime::from_hms_opt(h, m, 0).expect("valid time constant")
-}
+/// The 2024 DR-drill sessions' windows: 09:15–10:00 (primary site) and 11:30–12:30 (DR site).
+const DR_DRILL_WINDOWS: [(NaiveTime, NaiveTime); 2] = [
+    (const_time(9, 15, 0), const_time(10, 0, 0)),
+    (const_time(11, 30, 0), const_time(12, 30, 0)),
+];
 
 fn is_weekend(d: NaiveDate) -> bool {
     matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
@@ -140,30 +168,29 @@ fn is_weekend(d: NaiveDate) -> bool {
 impl MarketCalendar {
     /// The embedded calendar: NSE F&O holidays 2024–2026 (plus 01-Nov-2024) and the special
     /// sessions listed in the module documentation.
+    ///
+    /// The embedded lists are constants; the unit test `embedded_lists_parse_with_expected_counts`
+    /// checks every line parses (a line that did not would be skipped here, never a panic).
     pub fn builtin() -> Self {
         let mut holidays = BTreeSet::new();
         for (year, text) in HOLIDAY_LISTS {
-            let dates = parse_holiday_list(text).expect("embedded holiday list parses");
+            let dates = parse_holiday_list_lenient(text);
             debug_assert!(dates.iter().all(|d| d.year() == year));
             holidays.extend(dates);
         }
-        holidays.extend(EXTRA_HOLIDAYS.iter().map(|((y, m, d), _)| ymd(*y, *m, *d)));
+        holidays.extend(EXTRA_HOLIDAYS.iter().map(|(d, _)| *d));
 
-        let drill = |date: NaiveDate| SpecialSession {
-            date,
-            windows: vec![(hm(9, 15), hm(10, 0)), (hm(11, 30), hm(12, 30))],
-            reason: "live trading with intraday switch-over to the DR site (Saturday)".into(),
-        };
-        let special = [
-            SpecialSession::full(
-                ymd(2024, 1, 20),
-                "Saturday full session (DR drill day converted after 22-Jan-2024 became a holiday)",
-            ),
-            drill(ymd(2024, 3, 2)),
-            drill(ymd(2024, 5, 18)),
-            SpecialSession::full(ymd(2025, 2, 1), "Union Budget (Saturday)"),
-            SpecialSession::full(ymd(2026, 2, 1), "Union Budget (Sunday)"),
-        ];
+        let special = SPECIAL_SESSIONS.iter().map(|(date, drill, reason)| {
+            if *drill {
+                SpecialSession {
+                    date: *date,
+                    windows: DR_DRILL_WINDOWS.to_vec(),
+                    reason: (*reason).to_string(),
+                }
+            } else {
+                SpecialSession::full(*date, reason)
+            }
+        });
         Self::new(holidays, special, 2024..=2026)
     }
 
@@ -287,7 +314,7 @@ mod tests {
     use super::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        ymd(y, m, day)
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
     #[test]
@@ -298,6 +325,13 @@ mod tests {
             .collect();
         // shared/data/README.md: 21, 18 and 20 dates.
         assert_eq!(n, vec![21, 18, 20]);
+        // `builtin` reads the same dates (its lenient parse skips nothing).
+        for (_, t) in HOLIDAY_LISTS {
+            assert_eq!(
+                parse_holiday_list_lenient(t),
+                parse_holiday_list(t).unwrap()
+            );
+        }
     }
 
     #[test]

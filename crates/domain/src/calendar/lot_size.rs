@@ -90,11 +90,22 @@ struct LotSizeFile {
 
 impl LotSizes {
     /// The built-in table (`crates/domain/data/lot_sizes.toml`).
+    ///
+    /// # Panics
+    /// Never at run time: the embedded table is a constant the unit tests validate.
+    #[allow(
+        clippy::expect_used,
+        reason = "embedded constant data, not input: the unit tests parse and validate it, so this cannot fail at run time"
+    )]
     pub fn builtin() -> Self {
         Self::from_entries(Self::builtin_entries()).expect("embedded lot-size table is valid")
     }
 
-    /// The built-in entries, e.g. to extend or print them.
+    /// The built-in entries, e.g. to extend or print them (panics never, as [`LotSizes::builtin`]).
+    #[allow(
+        clippy::expect_used,
+        reason = "embedded constant data, not input: the unit tests parse and validate it, so this cannot fail at run time"
+    )]
     pub fn builtin_entries() -> Vec<LotSizeEntry> {
         Self::parse_toml(BUILTIN_TOML).expect("embedded lot-size table parses")
     }

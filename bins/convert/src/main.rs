@@ -1,15 +1,18 @@
 //! `convert`: turn the shipped raw market-data sources into the canonical catalog (spec §9).
 //!
 //! ```text
-//! cargo run -p catalog --bin convert -- --from ../shared/data --to data
+//! cargo run -p convert -- --from ../shared/data --to data
 //! ```
 //!
-//! Reads every convertible source folder under `--from` (see `catalog::convert::Source`),
+//! A thin command line over `catalog::convert` (the catalog library itself has no CLI
+//! dependency). Reads every convertible source folder under `--from` (see
+//! `catalog::convert::Source`),
 //! writes `<to>/<series>/<YYYY-MM-DD>.csv` bars (plain unless `--gzip-bars`) and
 //! `<to>/<series>/<YYYY-MM-DD>.ticks.csv.gz` ticks, reads every written file back through the
 //! catalog reader, and prints a summary (per source: files, rows, drops; per series: days,
-//! rows, first and last day). Errors name the raw file, line and column. Existing files of the
-//! same series and day are replaced; nothing else in `--to` is touched.
+//! rows, first and last day). Errors name the raw file, line and column and are printed on one
+//! line, each cause once (exit code 1). Existing files of the same series and day are replaced;
+//! nothing else in `--to` is touched.
 
 use catalog::convert::{Converted, Source};
 use catalog::{Catalog, CatalogError, FileKind};
@@ -76,11 +79,12 @@ fn run(args: &Args) -> Result<(), CatalogError> {
                 FileKind::Bars => cat.bars(series, date)?.len(),
                 FileKind::Ticks => cat.ticks(series, date)?.len(),
             };
-            assert_eq!(
-                n,
-                data.len(),
-                "{series} {date}: read back a different row count"
-            );
+            if n != data.len() {
+                return Err(CatalogError::File {
+                    path: args.to.join(series),
+                    message: format!("{date}: read back {n} rows, wrote {}", data.len()),
+                });
+            }
         }
         paths.len()
     };
@@ -126,8 +130,25 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("convert: error: {e}");
+            eprintln!("convert: error: {}", one_cause_each(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// `e` and its `source()` chain joined by `: `, skipping a cause whose text the message so far
+/// already shows (an error that prints its source in its own message), so each cause appears
+/// once.
+fn one_cause_each(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string().trim_end().to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !out.contains(text.trim_end()) {
+            out.push_str(": ");
+            out.push_str(text.trim_end());
+        }
+        next = cause.source();
+    }
+    out
 }
