@@ -130,25 +130,8 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("convert: error: {}", one_cause_each(&e));
+            eprintln!("convert: error: {}", cli_error::one_cause_each(&e));
             ExitCode::FAILURE
         }
     }
-}
-
-/// `e` and its `source()` chain joined by `: `, skipping a cause whose text the message so far
-/// already shows (an error that prints its source in its own message), so each cause appears
-/// once.
-fn one_cause_each(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string().trim_end().to_string();
-    let mut next = e.source();
-    while let Some(cause) = next {
-        let text = cause.to_string();
-        if !out.contains(text.trim_end()) {
-            out.push_str(": ");
-            out.push_str(text.trim_end());
-        }
-        next = cause.source();
-    }
-    out
 }

@@ -61,28 +61,10 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", one_cause_each(&e));
+            eprintln!("error: {}", cli_error::one_cause_each(e.as_ref()));
             ExitCode::FAILURE
         }
     }
-}
-
-/// `e` and its causes joined by `: `, each cause once: a cause whose text the message so far
-/// already shows (an error that prints its source in its own message) is skipped. A
-/// multi-line cause (a TOML error's caret snippet) keeps its lines.
-fn one_cause_each(e: &anyhow::Error) -> String {
-    let mut out = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if out.contains(text.trim_end()) {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push_str(": ");
-        }
-        out.push_str(text.trim_end());
-    }
-    out
 }
 
 fn run(cli: Cli) -> Result<()> {

@@ -139,29 +139,12 @@ pub fn main(kind: SessionKind) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e @ SessionError::Refused(_)) => {
-            eprintln!("{name}: {}", one_cause_each(&e));
+            eprintln!("{name}: {}", cli_error::one_cause_each(&e));
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("{name}: {}", one_cause_each(&e));
+            eprintln!("{name}: {}", cli_error::one_cause_each(&e));
             ExitCode::from(1)
         }
     }
-}
-
-/// `e` and its `source()` chain joined by `: `, each cause once: a cause whose text the
-/// message so far already shows (an error that prints its source in its own message) is
-/// skipped.
-fn one_cause_each(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string().trim_end().to_string();
-    let mut next = e.source();
-    while let Some(cause) = next {
-        let text = cause.to_string();
-        if !out.contains(text.trim_end()) {
-            out.push_str(": ");
-            out.push_str(text.trim_end());
-        }
-        next = cause.source();
-    }
-    out
 }
