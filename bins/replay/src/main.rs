@@ -8,11 +8,11 @@
 //! per-day and total summary. Exit code 0 on success, 1 on any error (one line on stderr).
 
 use anyhow::{Context, Result, bail};
+use backtest::{ReplayContext, ReplayError, replay_day};
 use chrono::NaiveDate;
 use clap::Parser;
 use domain::{Decimal, Segment, Trade};
 use engine::config::Config;
-use engine::replay::{ReplayContext, ReplayError, replay_day};
 use journal::{CsvJournal, SegmentSummary};
 use std::fmt::Write as _;
 use std::io::Write as _;

@@ -8,7 +8,7 @@
 //!
 //! - a new user tries `paper` / `live-bin` end to end with nothing real at stake;
 //! - CI proves replay / paper / live parity: the ticks it streams are **exactly** the ticks
-//!   replay feeds the engine (`engine::replay::ReplayFeed`: four ticks per 1-minute bar,
+//!   replay feeds the engine (`catalog::replay::ReplayFeed`: four ticks per 1-minute bar,
 //!   spec §3.1 rule 2, merged by timestamp, ties in segment order), with the exchange
 //!   timestamp of each packet equal to the tick's time.
 //!
@@ -82,7 +82,7 @@ use domain::calendar::{LotSizes, MarketCalendar};
 use domain::time::{IST, IstDateTime};
 use domain::{Decimal, OptionContract, Segment};
 use engine::config::Config;
-use engine::replay::CatalogPremiums;
+use catalog::replay::CatalogPremiums;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sim::{Settings, Shared, State};

@@ -11,7 +11,7 @@ use domain::ports::{MarketData, MarketEvent};
 use domain::time::{IstDateTime, ist, session_close};
 use domain::{Decimal, Exchange, OptionContract, OptionType, Segment};
 use engine::config::Config;
-use engine::replay::ReplayFeed;
+use catalog::replay::ReplayFeed;
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -91,7 +91,7 @@ impl Day {
             if let Some(c) = previous_close(catalog, &name, date) {
                 prev_close.insert(*seg, c);
             }
-            minutes.insert(*seg, engine::candles::bar_minutes(&b));
+            minutes.insert(*seg, catalog::replay::ticks::bar_minutes(&b));
             series.insert(*seg, name);
             bars.push((*seg, b));
         }

@@ -298,7 +298,7 @@ async fn historical(
         let visible: Vec<domain::Bar> = if d < sim_date || finished {
             bars.to_vec()
         } else {
-            let len = TimeDelta::minutes(i64::from(engine::candles::bar_minutes(&bars)));
+            let len = TimeDelta::minutes(i64::from(catalog::replay::ticks::bar_minutes(&bars)));
             match clock {
                 None => Vec::new(),
                 Some(now) => bars.iter().filter(|b| b.ts + len <= now).copied().collect(),

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use domain::time::IstDateTime;
 use domain::{Bar, Decimal, Exchange, Segment, Side};
 use engine::config::Config;
-use engine::replay::CatalogPremiums;
+use catalog::replay::CatalogPremiums;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;

@@ -17,7 +17,7 @@ use domain::ports::{Broker, BrokerEvent, ContractSource, FeedStatus, MarketData,
 use domain::time::{ist, ist_hms, session_close, session_open};
 use domain::{Decimal, Exchange, OptionContract, OptionType, Segment, Side};
 use engine::config::Config;
-use engine::replay::ReplayFeed;
+use catalog::replay::ReplayFeed;
 use kite_sim::{Fault, SimConfig, Simulator};
 use rust_decimal_macros::dec;
 use std::path::PathBuf;
@@ -725,7 +725,7 @@ async fn contract_source_parity_with_replay() {
     let mut cfg = SimConfig::new(date(), config(), root().join("data"));
     cfg.segments = vec![Segment::Nifty, Segment::BankNifty];
     let sim = Simulator::start(cfg).await.unwrap();
-    let cal = engine::replay::CalendarContracts::new(
+    let cal = catalog::replay::CalendarContracts::new(
         domain::calendar::ExpiryCalendar::builtin(),
         domain::calendar::LotSizes::builtin(),
     );
