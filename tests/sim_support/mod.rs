@@ -17,7 +17,7 @@ pub fn day() -> NaiveDate {
 
 /// A simulator streaming `day()` as fast as possible, with scheduled `faults`.
 pub async fn start_sim(faults: Vec<(chrono::NaiveTime, Fault)>) -> Simulator {
-    let mut c = SimConfig::new(day(), config("config/default.toml"), data_dir());
+    let mut c = kite_sim_cli::sim_config(day(), &config("config/default.toml"), data_dir());
     c.speed = Speed::Max;
     c.faults = faults;
     Simulator::start(c).await.expect("simulator starts")
