@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use domain::Trade;
 use kestrel_support::{config, data_dir};
-use kite_sim::{Fault, SimConfig, Simulator, Speed};
+use kite_sim::{Fault, Simulator, Speed};
 use live::{SessionKind, SessionOptions, SessionOutcome, run_session};
 use std::path::Path;
 

@@ -2,6 +2,7 @@
 //! loopback: session, instruments, historical warm-up, the day's ticks exactly as replay
 //! makes them (through a feed stall and a socket drop), a placed order filled at the modelled
 //! premium, RMS rejection, a delayed placement settled by tag, 429 and token expiry.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use broker_kite::history::Interval;
 use broker_kite::instruments::verify_index_tokens;
