@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_main};
 use engine::config::Config;
-use engine::replay::{ReplayContext, replay_day};
+use backtest::{ReplayContext, replay_day};
 use kestrel_support::{data_dir, repo_root};
 
 fn bench(c: &mut Criterion) {

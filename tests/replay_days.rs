@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use domain::PremiumSource;
 use engine::config::Config;
-use engine::replay::{ReplayContext, replay_day};
+use backtest::{ReplayContext, replay_day};
 use journal::MemoryJournal;
 use kestrel_support::{data_dir, repo_root};
 

@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 use domain::Trade;
 use kestrel_support::{config, data_dir};
-use kite_sim::{Fault, SimConfig, Simulator, Speed};
+use kite_sim::{Fault, Simulator, Speed};
 use live::{SessionKind, SessionOptions, SessionOutcome, run_session};
 use std::path::Path;
 
@@ -19,7 +19,7 @@ pub fn day() -> NaiveDate {
 
 /// A simulator streaming `day()` as fast as possible, with scheduled `faults`.
 pub async fn start_sim(faults: Vec<(chrono::NaiveTime, Fault)>) -> Simulator {
-    let mut c = SimConfig::new(day(), config("config/default.toml"), data_dir());
+    let mut c = kite_sim_cli::sim_config(day(), &config("config/default.toml"), data_dir());
     c.speed = Speed::Max;
     c.faults = faults;
     Simulator::start(c).await.expect("simulator starts")

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use engine::config::Config;
-use engine::replay::{ReplayContext, replay_day};
+use backtest::{ReplayContext, replay_day};
 use journal::{MemoryJournal, SharedJournal};
 use std::path::PathBuf;
 

@@ -1,85 +1,32 @@
-//! The `login` binary end to end against a loopback Kite double (127.0.0.1 only).
-
+//! The `login` binary end to end against `kite-sim` on loopback (127.0.0.1 only).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use axum::extract::{Form, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use chrono::NaiveDate;
+use kite_sim::{Fault, SimConfig, SimMarket, Simulator};
+use serde_json::Value;
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const KEY: &str = "testkey";
 const SECRET: &str = "SENTINEL-SECRET-5be1";
 const TOKEN: &str = "SENTINEL-ACCESS-0d9f";
 
-#[derive(Default)]
-struct S {
-    exchanges: u32,
-    token_valid: bool,
-}
-
-fn fixture(name: &str) -> Value {
-    let p = format!(
-        "{}/../../crates/broker-kite/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
+/// A simulator accepting `KEY`, `TOKEN` and checking the checksum against `SECRET`; its REST
+/// root is `KITE_API_BASE_URL`.
+async fn server() -> (String, Simulator) {
+    let mut cfg = SimConfig::new(
+        NaiveDate::from_ymd_opt(2024, 6, 3).unwrap(),
+        vec![domain::Segment::Nifty],
+        SimMarket::default(),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data"),
     );
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
-
-async fn session_token(
-    State(s): State<Arc<Mutex<S>>>,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let mut d = Sha256::new();
-    d.update(format!("{}{}{SECRET}", f["api_key"], f["request_token"]).as_bytes());
-    if f["api_key"] != KEY || f["checksum"] != format!("{:x}", d.finalize()) {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(json!({"status":"error","error_type":"TokenException","message":"Invalid checksum"})),
-        )
-            .into_response();
-    }
-    s.lock().unwrap().exchanges += 1;
-    let mut data = fixture("generate_session.json")["data"].clone();
-    data["access_token"] = json!(TOKEN);
-    Json(json!({"status":"success","data":data})).into_response()
-}
-
-async fn profile(State(s): State<Arc<Mutex<S>>>, h: HeaderMap) -> Response {
-    let ok = h.get("authorization").and_then(|v| v.to_str().ok())
-        == Some(&format!("token {KEY}:{TOKEN}"))
-        && s.lock().unwrap().token_valid;
-    if !ok {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(json!({"status":"error","error_type":"TokenException","message":"Token is invalid or has expired."})),
-        )
-            .into_response();
-    }
-    Json(fixture("profile.json")).into_response()
-}
-
-async fn server() -> (String, Arc<Mutex<S>>) {
-    let s = Arc::new(Mutex::new(S {
-        exchanges: 0,
-        token_valid: true,
-    }));
-    let app = Router::new()
-        .route("/session/token", post(session_token))
-        .route("/user/profile", get(profile))
-        .with_state(s.clone());
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    (url, s)
+    cfg.api_key = KEY.into();
+    cfg.access_token = TOKEN.into();
+    cfg.api_secret = Some(SECRET.into());
+    let sim = Simulator::start(cfg).await.unwrap();
+    (sim.base_url(), sim)
 }
 
 fn cmd(home: &Path, base: Option<&str>, secret: &str) -> Command {
@@ -168,12 +115,12 @@ async fn exchange_writes_a_private_session_and_check_validates_it() {
     .await;
     let t = text(&o);
     assert!(o.status.success(), "{t}");
-    assert!(t.contains("Logged in to Kite as XX0000"), "{t}");
+    assert!(t.contains("Logged in to Kite as SIM001"), "{t}");
     assert!(
         !t.contains(TOKEN) && !t.contains(SECRET),
         "secret printed: {t}"
     );
-    assert_eq!(state.lock().unwrap().exchanges, 1);
+    assert_eq!(state.count("POST", "/session/token"), 1);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -184,9 +131,11 @@ async fn exchange_writes_a_private_session_and_check_validates_it() {
     }
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(saved["access_token"], TOKEN);
-    assert_eq!(saved["user_id"], "XX0000");
-    assert_eq!(saved["login_time"], "2021-01-01 16:15:14");
-    assert_eq!(saved["date"], "2021-01-01");
+    assert_eq!(saved["user_id"], "SIM001");
+    // Kite's login_time (IST wall clock) and its date.
+    let issued = saved["login_time"].as_str().unwrap().to_string();
+    let at = chrono::NaiveDateTime::parse_from_str(&issued, "%Y-%m-%d %H:%M:%S").unwrap();
+    assert_eq!(saved["date"], at.date().to_string());
     assert!(
         saved.get("api_secret").is_none(),
         "the secret is not stored unless asked"
@@ -201,12 +150,12 @@ async fn exchange_writes_a_private_session_and_check_validates_it() {
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     assert!(
-        t.contains("session valid") && t.contains("issued 2021-01-01 16:15:14 IST"),
+        t.contains("session valid") && t.contains(&format!("issued {issued} IST")),
         "{t}"
     );
     assert!(!t.contains(TOKEN));
     // Expired token: exit 3, clear message.
-    state.lock().unwrap().token_valid = false;
+    state.inject(Fault::ExpireToken);
     let o = run(check(&file)).await;
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("no longer valid"));
@@ -214,7 +163,7 @@ async fn exchange_writes_a_private_session_and_check_validates_it() {
 
 #[tokio::test]
 async fn wrong_secret_is_refused_without_echoing_it() {
-    let (base, _) = server().await;
+    let (base, _sim) = server().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("s.json");
     let o = run({
@@ -280,6 +229,6 @@ async fn the_redirect_is_caught_on_loopback() {
     assert!(o.status.success(), "{t}");
     assert!(t.contains("https://kite.zerodha.com/connect/login?"), "{t}");
     assert!(!t.contains(TOKEN) && !t.contains(SECRET));
-    assert_eq!(state.lock().unwrap().exchanges, 1);
+    assert_eq!(state.count("POST", "/session/token"), 1);
     assert!(file.exists());
 }

@@ -9,11 +9,11 @@
 //! once on stderr (one line, except a TOML error's caret snippet).
 
 use anyhow::{Context, Result, bail};
+use backtest::{ReplayContext, ReplayError, replay_day};
 use chrono::NaiveDate;
 use clap::Parser;
 use domain::{Decimal, Segment, Trade};
 use engine::config::Config;
-use engine::replay::{ReplayContext, ReplayError, replay_day};
 use journal::{CsvJournal, SegmentSummary};
 use std::fmt::Write as _;
 use std::io::Write as _;

@@ -1,4 +1,5 @@
 //! `config/kite.example.toml` parses into the adapter settings and matches the defaults.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use broker_kite::KiteSettings;
 use rust_decimal_macros::dec;

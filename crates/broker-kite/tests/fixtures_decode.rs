@@ -1,14 +1,31 @@
 //! Every relevant Kite fixture (Zerodha's mocks, `tests/fixtures/`) decoded by the adapter, and
 //! the binary ticker packets decoded to the values of their JSON twins (kite-connect.md §7.4).
-
-mod common;
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use base64::Engine as _;
 use broker_kite::convert::{ist_from_epoch, rupees};
 use broker_kite::feed::engine_tick;
 use broker_kite::orders::{BookOrder, BookPosition, BookTrade, KiteStatus, order_update};
 use broker_kite::{InstrumentsMaster, convert};
-use common::{fixture, fixture_bytes, fixture_json};
+use kite_sim::wire::{self, Mode};
+
+fn fixture_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(fixture_path(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_path(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+fn fixture_json(name: &str) -> Value {
+    serde_json::from_str(&fixture(name)).unwrap()
+}
 use domain::order::{OrderId, OrderStatus};
 use domain::ports::{ContractError, ContractSource};
 use domain::time::fmt_iso;
@@ -30,7 +47,7 @@ fn b64(name: &str) -> Vec<u8> {
 
 /// A bare packet wrapped in a one-packet frame (count, length, packet).
 fn framed(packet: &[u8]) -> Vec<u8> {
-    common::frame(&[packet])
+    wire::frame(&[packet.to_vec()])
 }
 
 fn d(v: &Value) -> Decimal {
@@ -362,13 +379,19 @@ fn raw_binary_frames_decode() {
     assert!(depth.sell.iter().all(|l| l.quantity == 0));
     // Heartbeat (1 byte) and an unknown packet length are skipped, not errors.
     assert!(kiteconnect::parse_binary(&[0]).is_empty());
-    let odd = common::frame(&[&[1, 2, 3], &fixture_bytes("ltpMode_binary.packet")[4..]]);
+    let odd = wire::frame(&[
+        vec![1, 2, 3],
+        fixture_bytes("ltpMode_binary.packet")[4..].to_vec(),
+    ]);
     assert_eq!(kiteconnect::parse_binary(&odd).len(), 1);
 }
 
 #[test]
 fn index_packet_tick_is_ist_and_exact() {
-    let f = common::index_full_frame(256_265, 2_431_240, 1_717_386_300);
+    // kite-sim's encoder, read by Zerodha's parser and our conversion.
+    let ohlc = (dec!(24100), dec!(24400), dec!(24050), dec!(24200));
+    let packet = wire::index_packet(256_265, dec!(24312.40), ohlc, 1_717_386_300);
+    let f = wire::frame(&[packet.encode(Mode::Full)]);
     let t = &kiteconnect::parse_binary(&f)[0];
     assert!(t.is_index);
     let tick = engine_tick(t, None).unwrap();

@@ -19,7 +19,8 @@
 //!
 //! The full format, the naming rules and the shipped sample are described in
 //! `docs/data-catalog.md` and `data/README.md`. The [`convert`] module (and the `convert`
-//! binary) turns the raw sources of `shared/data/` into this format.
+//! binary) turns the raw sources of `shared/data/` into this format. The [`replay`] module is
+//! the replay edge: a day's ticks, warm-up history, contracts and premiums from the catalog.
 //!
 //! ```no_run
 //! use catalog::Catalog;
@@ -37,6 +38,7 @@ pub mod convert;
 mod error;
 pub mod format;
 pub mod naming;
+pub mod replay;
 
 pub use error::CatalogError;
 pub use naming::{FileKind, series_name, series_timeframe};

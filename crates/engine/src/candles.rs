@@ -1,7 +1,8 @@
-//! Candle aggregation (spec §3, §3.1 rules 2 and 3) and replay tick synthesis.
+//! Candle aggregation (spec §3, §3.1 rules 2 and 3); replay tick synthesis is in
+//! `catalog::replay::ticks`.
 
-use chrono::TimeDelta;
-use domain::time::{ist, session_close, session_open};
+use catalog::replay::ticks::{bar_minutes, in_session, synthesize_ticks_in};
+use domain::time::{ist, session_close};
 use domain::{Bar, Candle, Tick, Timeframe};
 
 /// Builds timeframe candles from ticks, buckets aligned to 09:15 IST. A candle completes when
@@ -72,54 +73,6 @@ impl CandleAggregator {
     }
 }
 
-/// Whether a 1-minute bar label is inside the regular session 09:15–15:29 (spec §3.1 rule 2).
-pub fn in_session(bar: &Bar) -> bool {
-    let t = bar.ts.time();
-    t >= session_open() && t < session_close()
-}
-
-/// The four replay ticks of a 1-minute bar (spec §3.1 rule 2): open at +0 s, whichever of
-/// high/low is nearer the open at +15 s (exact tie → high first), the other at +30 s, close at
-/// +45 s. Equal prices still make separate ticks. The bar's volume, if any, rides on the close
-/// tick.
-pub fn synthesize_ticks(token: u32, bar: &Bar) -> [Tick; 4] {
-    synthesize_ticks_in(token, bar, 1)
-}
-
-/// [`synthesize_ticks`] for a bar of `bar_minutes` minutes: the same order, at quarters of the
-/// bar (+0, +¼, +½, +¾ of its length; 15 s apart for a 1-minute bar).
-pub fn synthesize_ticks_in(token: u32, bar: &Bar, bar_minutes: u32) -> [Tick; 4] {
-    let step = 15 * bar_minutes.max(1) as i64;
-    let high_first = (bar.high - bar.open).abs() <= (bar.open - bar.low).abs();
-    let (second, third) = if high_first {
-        (bar.high, bar.low)
-    } else {
-        (bar.low, bar.high)
-    };
-    let t = |s: i64, price, volume| Tick {
-        token,
-        ts: bar.ts + TimeDelta::seconds(s),
-        price,
-        volume,
-    };
-    [
-        t(0, bar.open, None),
-        t(step, second, None),
-        t(2 * step, third, None),
-        t(3 * step, bar.close, bar.volume),
-    ]
-}
-
-/// The bar length of a series of bars in minutes: the smallest gap between consecutive labels
-/// (1 for a single bar). Catalog series are 1-minute unless named otherwise (`NIFTY-FUT_5m`).
-pub fn bar_minutes(bars: &[Bar]) -> u32 {
-    bars.windows(2)
-        .map(|w| (w[1].ts - w[0].ts).num_minutes())
-        .filter(|m| *m > 0)
-        .min()
-        .map_or(1, |m| m as u32)
-}
-
 /// Completed candles of one session's 1-minute bars, as the engine would build them from the
 /// replay ticks (used for warm-up, spec §3 and §3.1 rule 4). The last candle is completed at
 /// the session close by the clock.
@@ -160,21 +113,6 @@ mod tests {
             close: c.into(),
             volume: None,
         }
-    }
-
-    #[test]
-    fn tick_order_nearer_extreme_first_tie_high() {
-        let t = synthesize_ticks(1, &bar(0, 100, 103, 99, 101));
-        assert_eq!(
-            t.map(|t| t.price),
-            [dec!(100), dec!(99), dec!(103), dec!(101)]
-        );
-        let t = synthesize_ticks(1, &bar(0, 100, 102, 98, 101));
-        assert_eq!(
-            t.map(|t| t.price),
-            [dec!(100), dec!(102), dec!(98), dec!(101)]
-        );
-        assert_eq!((t[3].ts - t[0].ts).num_seconds(), 45);
     }
 
     #[test]

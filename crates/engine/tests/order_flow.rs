@@ -2,6 +2,7 @@
 //! §10.2 and the invariants of issue 4 (pyramiding, stop coverage, caps, halts).
 
 use async_trait::async_trait;
+use catalog::replay::{CalendarContracts, ReplayFeed};
 use chrono::{NaiveDate, TimeDelta};
 use domain::calendar::{ExpiryCalendar, LotSizes, MarketCalendar};
 use domain::charges::ChargesSchedule;
@@ -9,7 +10,6 @@ use domain::ports::{Broker, BrokerError, BrokerEvent, HistoricalData, HistoryErr
 use domain::time::ist_hms;
 use domain::{Bar, Decimal, Fill, OrderRequest, OrderStatus, OrderUpdate, PremiumSource, Segment};
 use engine::config::{Config, Mode};
-use engine::replay::{CalendarContracts, ReplayFeed};
 use engine::{Engine, EngineParts};
 use journal::{MemoryJournal, SharedJournal};
 use proptest::prelude::*;

@@ -21,6 +21,7 @@ use std::time::Duration;
 /// | [`Fault::ExpireToken`] | `{"kind":"expire_token"}` |
 /// | [`Fault::RestoreToken`] | `{"kind":"restore_token"}` |
 /// | [`Fault::RateLimit`] | `{"kind":"rate_limit","count":3}` |
+/// | [`Fault::BookLater`] | `{"kind":"book_later","ms":700,"count":1}` |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "FaultSpec", into = "FaultSpec")]
 pub enum Fault {
@@ -63,6 +64,16 @@ pub enum Fault {
         /// How many requests.
         count: u32,
     },
+    /// The next `count` placements reach the order book only after `delay` (wall time), and
+    /// the HTTP answer comes then too: a client with a shorter timeout sees a timeout and an
+    /// order book without the order until `delay` has passed (a long `delay`: a placement
+    /// never seen). When it is booked, its updates are pushed on the socket as usual.
+    BookLater {
+        /// How long until the order is booked and answered.
+        delay: Duration,
+        /// How many placements.
+        count: u32,
+    },
 }
 
 /// The JSON shape of a [`Fault`].
@@ -87,6 +98,11 @@ enum FaultSpec {
     ExpireToken,
     RestoreToken,
     RateLimit {
+        #[serde(default = "one")]
+        count: u32,
+    },
+    BookLater {
+        ms: u64,
         #[serde(default = "one")]
         count: u32,
     },
@@ -123,6 +139,10 @@ impl TryFrom<FaultSpec> for Fault {
             FaultSpec::ExpireToken => Fault::ExpireToken,
             FaultSpec::RestoreToken => Fault::RestoreToken,
             FaultSpec::RateLimit { count } => Fault::RateLimit { count },
+            FaultSpec::BookLater { ms, count } => Fault::BookLater {
+                delay: Duration::from_millis(ms),
+                count,
+            },
         })
     }
 }
@@ -142,6 +162,10 @@ impl From<Fault> for FaultSpec {
             Fault::ExpireToken => FaultSpec::ExpireToken,
             Fault::RestoreToken => FaultSpec::RestoreToken,
             Fault::RateLimit { count } => FaultSpec::RateLimit { count },
+            Fault::BookLater { delay, count } => FaultSpec::BookLater {
+                ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                count,
+            },
         }
     }
 }
@@ -157,6 +181,7 @@ impl Fault {
             Fault::ExpireToken => "expire_token",
             Fault::RestoreToken => "restore_token",
             Fault::RateLimit { .. } => "rate_limit",
+            Fault::BookLater { .. } => "book_later",
         }
     }
 }
@@ -170,6 +195,9 @@ impl fmt::Display for Fault {
             }
             Fault::RejectOrders { count, message } => write!(f, "reject_orders:{count}:{message}"),
             Fault::RateLimit { count } => write!(f, "rate_limit:{count}"),
+            Fault::BookLater { delay, count } => {
+                write!(f, "book_later:{}:{count}", delay.as_millis())
+            }
             other => f.write_str(other.kind()),
         }
     }
@@ -185,6 +213,7 @@ impl fmt::Display for Fault {
 /// | `reject_orders[:COUNT[:MESSAGE]]` | [`Fault::RejectOrders`] (default 1, an RMS message) |
 /// | `expire_token`, `restore_token` | [`Fault::ExpireToken`], [`Fault::RestoreToken`] |
 /// | `rate_limit[:COUNT]` | [`Fault::RateLimit`] (default 1) |
+/// | `book_later:MS[:COUNT]` | [`Fault::BookLater`] (default 9000 ms, 1) |
 ///
 /// Hyphens may replace underscores in the kind.
 impl FromStr for Fault {
@@ -234,9 +263,13 @@ impl FromStr for Fault {
                 message: a2.map_or_else(default_reject_message, |m| m.trim().to_string()),
             }),
             "rate_limit" => Ok(Fault::RateLimit { count: count(a1)? }),
+            "book_later" => Ok(Fault::BookLater {
+                delay: Duration::from_millis(num(a1, "milliseconds", 9_000)?),
+                count: count(a2)?,
+            }),
             "" => Err("empty fault".to_string()),
             other => Err(format!(
-                "unknown fault `{other}` (expected drop_socket, stall_feed, delay_placement, reject_orders, expire_token, restore_token or rate_limit)"
+                "unknown fault `{other}` (expected drop_socket, stall_feed, delay_placement, reject_orders, expire_token, restore_token, rate_limit or book_later)"
             )),
         }
     }

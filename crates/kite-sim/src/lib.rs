@@ -8,7 +8,7 @@
 //!
 //! - a new user tries `paper` / `live-bin` end to end with nothing real at stake;
 //! - CI proves replay / paper / live parity: the ticks it streams are **exactly** the ticks
-//!   replay feeds the engine (`engine::replay::ReplayFeed`: four ticks per 1-minute bar,
+//!   replay feeds the engine (`catalog::replay::ReplayFeed`: four ticks per 1-minute bar,
 //!   spec §3.1 rule 2, merged by timestamp, ties in segment order), with the exchange
 //!   timestamp of each packet equal to the tick's time.
 //!
@@ -19,7 +19,7 @@
 //! | endpoint | what |
 //! | --- | --- |
 //! | `POST /session/token` | login exchange (any request token; checksum checked when an API secret is configured) |
-//! | `GET /user/profile`, `/user/margins[/equity]` | user `SIM001`; margins = `[engine] capital` ± the day's premium cash flow |
+//! | `GET /user/profile`, `/user/margins[/equity]` | user `SIM001`; margins = [`SimMarket::capital`] ± the day's premium cash flow |
 //! | `GET /instruments[/{exchange}]` | CSV dump: per streamed index the next 4 expiries, strikes ±10 % of the day's open at the configured step, CE and PE, lot size of the date; index rows (`INDICES`) |
 //! | `GET /quote`, `/quote/ltp`, `/quote/ohlc` | current simulated prices (`NSE:NIFTY 50`, `NSE:NIFTY BANK`, `BSE:SENSEX`, `NFO:…`, `BFO:…`) |
 //! | `GET /instruments/historical/{token}/{interval}` | index candles from the catalog: days before the simulated date plus the simulated date's bars completed by the simulated clock; Kite's per-interval span limits |
@@ -36,7 +36,7 @@
 //! ## Prices and fills
 //!
 //! An option's premium at a time is `broker_paper::pricer::Pricer::model_premium` (Black-76,
-//! IV per segment from the config, `[paper] rate`) on the latest index price of its segment;
+//! IV per segment and the rate from [`SimMarket`]) on the latest index price of its segment;
 //! when the catalog has real prices of that tradingsymbol on the date, those win (as in
 //! replay). The simulated touch is premium ± ₹0.05. `MARKET` fills at once one tick through
 //! (BUY at LTP + 0.05, SELL at LTP − 0.05, at least 0.05); a marketable `LIMIT` fills at the
@@ -47,12 +47,13 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use kite_sim::{Fault, SimConfig, Simulator, Speed};
-//! let config = engine::config::Config::load("config/default.toml".as_ref())?;
-//! let date = chrono::NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
-//! let mut cfg = SimConfig::new(date, config, "data".into());
+//! use domain::Segment;
+//! use kite_sim::{Fault, SimConfig, SimMarket, Simulator, Speed};
+//! let date = chrono::NaiveDate::from_ymd_opt(2024, 6, 3).ok_or("date")?;
+//! let segments = vec![Segment::Nifty, Segment::BankNifty];
+//! let mut cfg = SimConfig::new(date, segments, SimMarket::default(), "data".into());
 //! cfg.speed = Speed::Times(60.0);
-//! cfg.faults.push((chrono::NaiveTime::from_hms_opt(11, 0, 0).unwrap(), Fault::DropSocket));
+//! cfg.faults.push((chrono::NaiveTime::from_hms_opt(11, 0, 0).ok_or("time")?, Fault::DropSocket));
 //! let sim = Simulator::start(cfg).await?;
 //! sim.write_session_file("artifacts/sim/kite_session.json".as_ref())?;
 //! println!("REST {} ticker {}", sim.base_url(), sim.ticker_url());
@@ -68,21 +69,23 @@ pub mod history;
 pub mod market;
 pub mod orders;
 mod server;
+mod session;
+pub mod settings;
 mod sim;
 mod stream;
 pub mod wire;
 
 pub use fault::Fault;
 pub use orders::{SimFill, SimOrder};
+pub use settings::{SimMarket, SimSegment};
 
 use broker_paper::pricer::{ModelParams, NoMarketPremiums, Pricer};
 use catalog::Catalog;
+use catalog::replay::CatalogPremiums;
 use chrono::{NaiveDate, NaiveTime};
 use domain::calendar::{LotSizes, MarketCalendar};
 use domain::time::{IST, IstDateTime};
 use domain::{Decimal, OptionContract, Segment};
-use engine::config::Config;
-use engine::replay::CatalogPremiums;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sim::{Settings, Shared, State};
@@ -137,9 +140,9 @@ impl FromStr for Speed {
 pub struct SimConfig {
     /// The trading day to stream.
     pub date: NaiveDate,
-    /// The engine configuration: IVs (`[segments.X] iv`, `[paper] default_iv`), `[paper] rate`,
-    /// strike steps, freeze quantities, `[[lot_sizes]]`, `[engine] capital`, catalog series.
-    pub config: Config,
+    /// The market: per-index series, IV, strike step and freeze quantity, lot-size
+    /// overrides, the premium model's rate and the account's capital.
+    pub market: SimMarket,
     /// The data catalog's root (spec §9).
     pub data_dir: PathBuf,
     /// Indices to stream (each needs a catalog day file).
@@ -185,13 +188,18 @@ impl fmt::Debug for SimConfig {
 }
 
 impl SimConfig {
-    /// Defaults: the config's `[engine] segments`, [`Speed::Max`], `127.0.0.1:0`, API key
-    /// `kestrel-sim`, a random access token, no API secret, hold while disconnected, no faults.
-    pub fn new(date: NaiveDate, config: Config, data_dir: PathBuf) -> Self {
-        let segments = config.engine.segments.clone();
+    /// Stream `segments` of `date` from the catalog at `data_dir` in `market`. Defaults:
+    /// [`Speed::Max`], `127.0.0.1:0`, API key `kestrel-sim`, a random access token, no API
+    /// secret, hold while disconnected, no faults.
+    pub fn new(
+        date: NaiveDate,
+        segments: Vec<Segment>,
+        market: SimMarket,
+        data_dir: PathBuf,
+    ) -> Self {
         Self {
             date,
-            config,
+            market,
             data_dir,
             segments,
             speed: Speed::Max,
@@ -291,6 +299,19 @@ pub struct SimStatus {
     pub open_orders: usize,
 }
 
+/// One REST request as the simulator received it (`/sim/*` and the ticker excluded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimRequest {
+    /// `GET`, `POST`, `PUT`, `DELETE`.
+    pub method: String,
+    /// The path, e.g. `/orders/regular`.
+    pub path: String,
+    /// The raw query string (`from=…&to=…`), empty when none.
+    pub query: String,
+    /// When it arrived (wall clock).
+    pub at: Instant,
+}
+
 /// A running simulator (server + streamer on the current Tokio runtime). Dropping it stops
 /// everything; [`Simulator::shutdown`] does so gracefully.
 pub struct Simulator {
@@ -339,20 +360,20 @@ impl Simulator {
         })?;
         let calendar = MarketCalendar::builtin();
         let mut lots = LotSizes::builtin();
-        if !cfg.config.lot_sizes.is_empty() {
-            lots.extend(cfg.config.lot_sizes.clone())
+        if !cfg.market.lot_sizes.is_empty() {
+            lots.extend(cfg.market.lot_sizes.clone())
                 .map_err(|e| SimError::Config(format!("lot_sizes: {e}")))?;
         }
-        let day = market::Day::load(&catalog, &cfg.config, cfg.date, &cfg.segments).await?;
-        let universe = market::Universe::build(&day, &cfg.config, &calendar, &lots);
+        let day = market::Day::load(&catalog, &cfg.market, cfg.date, &cfg.segments).await?;
+        let universe = market::Universe::build(&day, &cfg.market, &calendar, &lots);
         let model = ModelParams {
             iv: day
                 .segments
                 .iter()
-                .map(|s| (*s, cfg.config.segment(*s).iv))
+                .map(|s| (*s, cfg.market.segment(*s).iv))
                 .collect(),
-            default_iv: cfg.config.paper.default_iv,
-            rate: cfg.config.paper.rate,
+            default_iv: cfg.market.default_iv,
+            rate: cfg.market.rate,
         };
         let state = State {
             clock: None,
@@ -379,6 +400,9 @@ impl Simulator {
             delay: None,
             reject: None,
             rate_limit: 0,
+            book_later: None,
+            requests: Vec::new(),
+            placement_forms: Vec::new(),
             token_expired: false,
             pricer: Pricer::new(Box::new(NoMarketPremiums), model, calendar.clone()),
             market: CatalogPremiums::new(catalog.clone(), cfg.date),
@@ -402,7 +426,7 @@ impl Simulator {
                 hold: cfg.hold_while_disconnected,
                 speed: cfg.speed,
             },
-            config: cfg.config.clone(),
+            market: cfg.market.clone(),
             day,
             universe,
             catalog,
@@ -480,20 +504,13 @@ impl Simulator {
             reason,
         };
         let now = chrono::Utc::now().with_timezone(&IST);
-        let token = kiteconnect::AccessToken::new(self.sh.settings.access_token.clone())
-            .map_err(|e| err(e.to_string()))?;
-        let file = broker_kite::SessionFile {
-            user_id: sim::USER_ID.to_string(),
-            user_name: "Kestrel Simulator".to_string(),
-            access_token: Some(token),
-            login_time: now.format("%Y-%m-%d %H:%M:%S").to_string(),
-            date: Some(now.date_naive()),
-            api_key: Some(self.sh.settings.api_key.clone()),
-            api_secret: None,
-        };
-        let mut json = serde_json::to_vec_pretty(&file).map_err(|e| err(e.to_string()))?;
-        json.push(b'\n');
-        write_private(path, &json).map_err(|e| err(e.to_string()))
+        let json = session::session_json(
+            sim::USER_ID,
+            &self.sh.settings.api_key,
+            &self.sh.settings.access_token,
+            now,
+        );
+        session::write_private(path, &json).map_err(|e| err(e.to_string()))
     }
 
     /// Inject a fault now (see [`Fault`]).
@@ -504,6 +521,27 @@ impl Simulator {
     /// The order book, placement order.
     pub fn orders(&self) -> Vec<SimOrder> {
         self.sh.lock().orders.iter().map(|r| r.o.clone()).collect()
+    }
+
+    /// Every REST request received so far (`/sim/*` and the ticker excluded), arrival order.
+    pub fn requests(&self) -> Vec<SimRequest> {
+        self.sh.lock().requests.clone()
+    }
+
+    /// How many REST requests had this method and a path starting with `path_prefix`.
+    pub fn count(&self, method: &str, path_prefix: &str) -> usize {
+        self.sh
+            .lock()
+            .requests
+            .iter()
+            .filter(|r| r.method == method && r.path.starts_with(path_prefix))
+            .count()
+    }
+
+    /// The form fields of every placement (`POST /orders/{variety}`) received, valid or
+    /// not, arrival order: what the client sent (`tag`, `order_type`, `price`, …).
+    pub fn placement_forms(&self) -> Vec<BTreeMap<String, String>> {
+        self.sh.lock().placement_forms.clone()
     }
 
     /// Current counters and clock.
@@ -563,50 +601,6 @@ impl Drop for Simulator {
     }
 }
 
-/// Write `bytes` to `path` atomically with mode 0600 (directory created 0700).
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    if !dir.exists() {
-        let mut b = std::fs::DirBuilder::new();
-        b.recursive(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            b.mode(0o700);
-        }
-        b.create(&dir)?;
-    }
-    let name = path.file_name().map_or_else(
-        || "kite_session.json".into(),
-        |n| n.to_string_lossy().to_string(),
-    );
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let mut f = o.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -624,7 +618,8 @@ mod tests {
     fn tokens_are_random_hex_and_not_in_debug() {
         let cfg = SimConfig::new(
             NaiveDate::from_ymd_opt(2024, 6, 3).unwrap(),
-            Config::default(),
+            vec![Segment::Nifty],
+            SimMarket::default(),
             PathBuf::from("data"),
         );
         assert!(!format!("{cfg:?}").contains(&cfg.access_token));
@@ -638,7 +633,12 @@ mod tests {
     #[tokio::test]
     async fn refuses_a_non_loopback_bind() {
         let date = NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
-        let mut cfg = SimConfig::new(date, Config::default(), PathBuf::from("/nonexistent"));
+        let mut cfg = SimConfig::new(
+            date,
+            vec![Segment::Nifty],
+            SimMarket::default(),
+            PathBuf::from("/nonexistent"),
+        );
         cfg.bind = "0.0.0.0:0".parse().unwrap();
         let e = Simulator::start(cfg.clone()).await.unwrap_err();
         assert!(matches!(e, SimError::NonLoopback(_)), "{e}");

@@ -3,15 +3,15 @@
 //! models them, spec §8; real catalog prices where the catalog has the contract).
 
 use crate::SimError;
+use crate::settings::SimMarket;
 use catalog::Catalog;
+use catalog::replay::ReplayFeed;
 use chrono::{NaiveDate, TimeDelta};
 use domain::calendar::{ExpiryCalendar, LotSizes, MarketCalendar};
 use domain::instrument::kite_option_symbol;
 use domain::ports::{MarketData, MarketEvent};
 use domain::time::{IstDateTime, ist, session_close};
 use domain::{Decimal, Exchange, OptionContract, OptionType, Segment};
-use engine::config::Config;
-use engine::replay::ReplayFeed;
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -60,7 +60,7 @@ impl Day {
     /// or unreadable, or when it has no bar inside the session.
     pub async fn load(
         catalog: &Catalog,
-        config: &Config,
+        market: &SimMarket,
         date: NaiveDate,
         segments: &[Segment],
     ) -> Result<Day, SimError> {
@@ -75,11 +75,7 @@ impl Day {
         let mut prev_close = BTreeMap::new();
         let mut minutes = BTreeMap::new();
         for seg in &segments {
-            let name = config
-                .segments
-                .get(seg)
-                .and_then(|s| s.series.clone())
-                .unwrap_or_else(|| seg.code().to_string());
+            let name = market.segment(*seg).series;
             let b = catalog.bars(&name, date).map_err(|e| match e {
                 catalog::CatalogError::NoData { .. } => SimError::Data(format!(
                     "no data for {name} on {date} in {} (looked for {}/{name}/{date}.csv[.gz])",
@@ -91,7 +87,7 @@ impl Day {
             if let Some(c) = previous_close(catalog, &name, date) {
                 prev_close.insert(*seg, c);
             }
-            minutes.insert(*seg, engine::candles::bar_minutes(&b));
+            minutes.insert(*seg, catalog::replay::ticks::bar_minutes(&b));
             series.insert(*seg, name);
             bars.push((*seg, b));
         }
@@ -220,11 +216,16 @@ fn exchange_token_base(seg: Segment) -> u32 {
 
 impl Universe {
     /// Build the dump of `day` with the configured strike steps and the lot-size schedule.
-    pub fn build(day: &Day, config: &Config, calendar: &MarketCalendar, lots: &LotSizes) -> Self {
+    pub fn build(
+        day: &Day,
+        market: &SimMarket,
+        calendar: &MarketCalendar,
+        lots: &LotSizes,
+    ) -> Self {
         let expiries = ExpiryCalendar::new(calendar.clone());
         let mut u = Universe::default();
         for seg in &day.segments {
-            let step = config.segment(*seg).selection.strike_step;
+            let step = market.segment(*seg).strike_step;
             let open = day.open[seg];
             let lo = open * Decimal::new(9, 1);
             let hi = open * Decimal::new(11, 1);
@@ -372,8 +373,12 @@ mod tests {
             prev_close: BTreeMap::new(),
             bar_minutes: BTreeMap::new(),
         };
-        let cfg = Config::default();
-        let u = Universe::build(&day, &cfg, &MarketCalendar::builtin(), &LotSizes::builtin());
+        let u = Universe::build(
+            &day,
+            &SimMarket::default(),
+            &MarketCalendar::builtin(),
+            &LotSizes::builtin(),
+        );
         assert!(!u.options.is_empty());
         for o in &u.options {
             let t = o.token();

@@ -690,7 +690,7 @@ mod tests {
         };
         Universe::build(
             &day,
-            &engine::config::Config::default(),
+            &crate::settings::SimMarket::default(),
             &MarketCalendar::builtin(),
             &LotSizes::builtin(),
         )

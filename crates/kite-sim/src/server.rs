@@ -91,6 +91,12 @@ async fn gate(State(sh): Sh, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     {
         let mut st = sh.lock();
+        st.requests.push(crate::SimRequest {
+            method: req.method().as_str().to_string(),
+            path: path.clone(),
+            query: req.uri().query().unwrap_or("").to_string(),
+            at: std::time::Instant::now(),
+        });
         if st.rate_limit > 0 {
             st.rate_limit -= 1;
             st.rate_limited += 1;
@@ -298,7 +304,7 @@ async fn historical(
         let visible: Vec<domain::Bar> = if d < sim_date || finished {
             bars.to_vec()
         } else {
-            let len = TimeDelta::minutes(i64::from(engine::candles::bar_minutes(&bars)));
+            let len = TimeDelta::minutes(i64::from(catalog::replay::ticks::bar_minutes(&bars)));
             match clock {
                 None => Vec::new(),
                 Some(now) => bars.iter().filter(|b| b.ts + len <= now).copied().collect(),
@@ -365,7 +371,27 @@ async fn order_trades(State(sh): Sh, Path((id, what)): Path<(String, String)>) -
 }
 
 async fn place(State(sh): Sh, Path(variety): Path<String>, body: Bytes) -> Response {
-    match sh.place(&variety, &form_of(&body)) {
+    let form = form_of(&body);
+    sh.lock()
+        .placement_forms
+        .push(form.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+    if let Some(d) = sh.take_book_later() {
+        // Booked by a task of its own, so a client that gives up does not cancel it.
+        tracing::info!(target: "kite_sim", ms = d.as_millis() as u64, "fault: placement booked late");
+        let sh2 = sh.clone();
+        let booking = tokio::spawn(async move {
+            tokio::time::sleep(d).await;
+            let r = sh2.place(&variety, &form);
+            sh2.bump();
+            r
+        });
+        return match booking.await {
+            Ok(Ok((id, _))) => ok(json!({ "order_id": id })),
+            Ok(Err(e)) => api_error(&e),
+            Err(_) => error(500, "GeneralException", "placement task failed"),
+        };
+    }
+    match sh.place(&variety, &form) {
         Ok((id, delay)) => {
             if let Some(d) = delay {
                 tracing::info!(target: "kite_sim", order_id = id, ms = d.as_millis() as u64, "fault: placement answer delayed");

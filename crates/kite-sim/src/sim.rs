@@ -5,15 +5,15 @@
 use crate::fault::Fault;
 use crate::market::{Day, Group, Instrument, Universe, index_key};
 use crate::orders::{OrderRec, PlaceRequest, kite_time, num, parse_place, touch};
+use crate::settings::SimMarket;
 use crate::wire::{DepthLevel, Mode, QuotePacket, frame, index_packet, paise};
 use crate::{SimStatus, Speed};
 use broker_paper::pricer::{MarketPremiums, Pricer};
 use catalog::Catalog;
+use catalog::replay::CatalogPremiums;
 use chrono::NaiveDate;
 use domain::time::IstDateTime;
 use domain::{Bar, Decimal, Exchange, Segment, Side};
-use engine::config::Config;
-use engine::replay::CatalogPremiums;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
@@ -142,6 +142,12 @@ pub struct State {
     pub stall_until: Option<Instant>,
     /// Placements to answer late: (delay, how many left).
     pub delay: Option<(Duration, u32)>,
+    /// Placements to book late ([`Fault::BookLater`]): (delay, how many left).
+    pub book_later: Option<(Duration, u32)>,
+    /// Every REST request received (`/sim/*` and the ticker excluded), arrival order.
+    pub requests: Vec<crate::SimRequest>,
+    /// The form fields of every placement received, arrival order.
+    pub placement_forms: Vec<BTreeMap<String, String>>,
     /// Placements to reject: (how many left, message).
     pub reject: Option<(u32, String)>,
     /// REST requests to answer 429.
@@ -189,8 +195,8 @@ impl State {
 pub struct Shared {
     /// Fixed settings.
     pub settings: Settings,
-    /// The engine configuration.
-    pub config: Config,
+    /// The simulated market's settings.
+    pub market: SimMarket,
     /// The streamed day.
     pub day: Day,
     /// The option universe.
@@ -256,6 +262,18 @@ impl Shared {
         self.premium_with(st, inst, spot, at)
     }
 
+    /// Consume one [`Fault::BookLater`] placement: its delay, if one is pending.
+    pub fn take_book_later(&self) -> Option<Duration> {
+        let mut st = self.lock();
+        let (d, n) = st.book_later.as_mut()?;
+        let d = *d;
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            st.book_later = None;
+        }
+        Some(d)
+    }
+
     /// Apply a fault now.
     pub fn inject(&self, fault: Fault) {
         let text = fault.to_string();
@@ -284,6 +302,9 @@ impl Shared {
                 }
                 Fault::RestoreToken => st.token_expired = false,
                 Fault::RateLimit { count } => st.rate_limit = count,
+                Fault::BookLater { delay, count } => {
+                    st.book_later = (count > 0).then_some((delay, count));
+                }
             }
         }
         tracing::info!(target: "kite_sim", fault = text, "fault injected");
@@ -511,7 +532,7 @@ impl Shared {
         form: &HashMap<String, String>,
     ) -> Result<(String, Option<Duration>), ApiError> {
         let req: PlaceRequest = parse_place(variety, form, &self.universe, |s| {
-            self.config.segment(s).freeze_quantity
+            self.market.segment(s).freeze_quantity
         })
         .map_err(ApiError::input)?;
         let inst = self
@@ -852,7 +873,7 @@ impl Shared {
     /// `GET /user/margins` equity segment: capital ± the day's premium cash flow.
     pub fn equity_margins(&self) -> Value {
         let st = self.lock();
-        let capital = self.config.engine.capital;
+        let capital = self.market.capital;
         let flow = crate::orders::cash_flow(&st.orders);
         let net = capital + flow;
         json!({
@@ -902,13 +923,11 @@ impl Shared {
 
     /// The catalog series behind an index token.
     pub fn series_of(&self, seg: Segment) -> String {
-        self.day.series.get(&seg).cloned().unwrap_or_else(|| {
-            self.config
-                .segments
-                .get(&seg)
-                .and_then(|s| s.series.clone())
-                .unwrap_or_else(|| seg.code().to_string())
-        })
+        self.day
+            .series
+            .get(&seg)
+            .cloned()
+            .unwrap_or_else(|| self.market.segment(seg).series)
     }
 
     /// Bars of `series` on `date` (cached).

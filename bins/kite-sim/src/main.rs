@@ -16,7 +16,7 @@ use anyhow::{Context, Result, anyhow};
 use chrono::{NaiveDate, NaiveTime};
 use clap::Parser;
 use domain::Segment;
-use kite_sim::{Fault, SimConfig, Simulator, Speed};
+use kite_sim::{Fault, Simulator, Speed};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -126,7 +126,7 @@ async fn run(cli: Cli) -> Result<()> {
         .data_dir
         .clone()
         .unwrap_or_else(|| config.data.dir.clone());
-    let mut cfg = SimConfig::new(cli.date, config, data_dir);
+    let mut cfg = kite_sim_cli::sim_config(cli.date, &config, data_dir);
     if !cli.segments.is_empty() {
         cfg.segments = cli.segments.clone();
     }

@@ -2,6 +2,7 @@
 //! loopback: session, instruments, historical warm-up, the day's ticks exactly as replay
 //! makes them (through a feed stall and a socket drop), a placed order filled at the modelled
 //! premium, RMS rejection, a delayed placement settled by tag, 429 and token expiry.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use broker_kite::history::Interval;
 use broker_kite::instruments::verify_index_tokens;
@@ -10,15 +11,14 @@ use broker_kite::{
     QuoteBook,
 };
 use broker_paper::pricer::{ModelParams, NoMarketPremiums, Pricer};
+use catalog::replay::ReplayFeed;
 use chrono::{NaiveDate, NaiveTime};
 use domain::calendar::MarketCalendar;
 use domain::order::{OrderId, OrderKind, OrderPurpose, OrderRequest, OrderStatus, Product};
 use domain::ports::{Broker, BrokerEvent, ContractSource, FeedStatus, MarketData, MarketEvent};
 use domain::time::{ist, ist_hms, session_close, session_open};
 use domain::{Decimal, Exchange, OptionContract, OptionType, Segment, Side};
-use engine::config::Config;
-use engine::replay::ReplayFeed;
-use kite_sim::{Fault, SimConfig, Simulator};
+use kite_sim::{Fault, SimConfig, SimMarket, SimSegment, Simulator};
 use rust_decimal_macros::dec;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -31,8 +31,29 @@ fn date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 6, 3).unwrap()
 }
 
-fn config() -> Config {
-    Config::load(&root().join("config/default.toml")).unwrap()
+/// The market of `config/default.toml`: IV 0.14 / 0.16 / 0.14, default strike steps and
+/// freeze limits, rate 0.065, capital ₹10,00,000.
+fn market() -> SimMarket {
+    let mut m = SimMarket::default();
+    for (seg, iv) in [
+        (Segment::Nifty, 0.14),
+        (Segment::BankNifty, 0.16),
+        (Segment::Sensex, 0.14),
+    ] {
+        m.segments.insert(
+            seg,
+            SimSegment {
+                iv,
+                ..SimSegment::defaults(seg, m.default_iv)
+            },
+        );
+    }
+    m
+}
+
+/// A simulator of the test day streaming `segments` from the shipped catalog.
+fn sim_config(segments: &[Segment]) -> SimConfig {
+    SimConfig::new(date(), segments.to_vec(), market(), root().join("data"))
 }
 
 fn hms(h: u32, m: u32, s: u32) -> NaiveTime {
@@ -151,7 +172,7 @@ async fn wait_for(secs: f64, mut f: impl FnMut() -> bool) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_day_through_the_kite_adapter() {
     let segments = [Segment::Nifty, Segment::BankNifty];
-    let mut cfg = SimConfig::new(date(), config(), root().join("data"));
+    let mut cfg = sim_config(&[Segment::Nifty]);
     cfg.segments = segments.to_vec();
     cfg.faults = vec![
         (hms(10, 0, 0), Fault::StallFeed(Duration::from_secs(4))),
@@ -319,13 +340,13 @@ async fn a_day_through_the_kite_adapter() {
             );
             // Premium = Black-76 as the paper broker models it, at 09:59:45 on NIFTY's price;
             // the marketable limit fills at the ask, one tick above.
-            let cfgc = config();
+            let m = market();
             let pricer = Pricer::new(
                 Box::new(NoMarketPremiums),
                 ModelParams {
-                    iv: segments.iter().map(|s| (*s, cfgc.segment(*s).iv)).collect(),
-                    default_iv: cfgc.paper.default_iv,
-                    rate: cfgc.paper.rate,
+                    iv: segments.iter().map(|s| (*s, m.segment(*s).iv)).collect(),
+                    default_iv: m.default_iv,
+                    rate: m.rate,
                 },
                 MarketCalendar::builtin(),
             );
@@ -487,7 +508,7 @@ async fn http(sim: &Simulator, method: &str, path: &str, body: &str) -> (u16, se
 
 #[tokio::test]
 async fn control_endpoints_quotes_limits_and_a_refused_handshake() {
-    let mut cfg = SimConfig::new(date(), config(), root().join("data"));
+    let mut cfg = sim_config(&[Segment::Nifty]);
     cfg.segments = vec![Segment::Nifty];
     let sim = Simulator::start(cfg).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -722,10 +743,10 @@ async fn control_endpoints_quotes_limits_and_a_refused_handshake() {
 async fn contract_source_parity_with_replay() {
     // The dump's contracts are the ones replay builds from the expiry calendar (same symbol,
     // expiry, lot), so paper/live trade what replay trades.
-    let mut cfg = SimConfig::new(date(), config(), root().join("data"));
+    let mut cfg = sim_config(&[Segment::Nifty]);
     cfg.segments = vec![Segment::Nifty, Segment::BankNifty];
     let sim = Simulator::start(cfg).await.unwrap();
-    let cal = engine::replay::CalendarContracts::new(
+    let cal = catalog::replay::CalendarContracts::new(
         domain::calendar::ExpiryCalendar::builtin(),
         domain::calendar::LotSizes::builtin(),
     );
@@ -746,7 +767,7 @@ async fn contract_source_parity_with_replay() {
 
 #[tokio::test]
 async fn pacing_heartbeats_and_stall() {
-    let mut cfg = SimConfig::new(date(), config(), root().join("data"));
+    let mut cfg = sim_config(&[Segment::Nifty]);
     cfg.segments = vec![Segment::Nifty];
     // 600× real time: ticks 15 s apart arrive 25 ms apart.
     cfg.speed = kite_sim::Speed::Times(600.0);

@@ -1,0 +1,173 @@
+//! # backtest — one replay day end to end (spec §1, §9)
+//!
+//! Replay setup above the engine: [`ReplayContext`] holds the reference data shared by the days
+//! of a replay (config, catalog, calendars, charges, lot sizes); [`replay_day`] assembles one day
+//! from the catalog's replay edge (`catalog::replay`), the paper broker and the engine, and runs
+//! it: warm-up, the day's ticks, paper fills, journal rows.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use backtest::{ReplayContext, replay_day};
+//! let ctx = ReplayContext::new(engine::Config::default(), catalog::Catalog::open("data")?)?;
+//! let date = chrono::NaiveDate::from_ymd_opt(2024, 6, 3).ok_or("date")?;
+//! let report = replay_day(&ctx, date, Box::new(journal::MemoryJournal::default())).await?;
+//! println!("{} trades, net ₹{}", report.summary.total.trades, report.summary.total.net_pnl);
+//! # Ok(()) }
+//! ```
+
+use broker_paper::pricer::{ModelParams, Pricer};
+use broker_paper::{PaperBroker, PaperSettings};
+use catalog::replay::{CalendarContracts, CatalogHistory, CatalogPremiums, ReplayFeed};
+use catalog::{Catalog, CatalogError};
+use chrono::{Datelike, NaiveDate};
+use domain::Segment;
+use domain::calendar::{ExpiryCalendar, LotSizes, MarketCalendar};
+use domain::charges::ChargesSchedule;
+use engine::config::{Config, Mode};
+use engine::{DayReport, Engine, EngineError, EngineParts};
+use journal::Journal;
+
+/// Why a replay day could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// Weekend or exchange holiday.
+    #[error("{date} is not a trading day ({why})")]
+    NotTradingDay {
+        /// The date.
+        date: NaiveDate,
+        /// Weekend/holiday.
+        why: String,
+    },
+    /// A trading day the catalog has no data for.
+    #[error("{0}")]
+    NoData(String),
+    /// Reading the catalog failed (names file, line and field).
+    #[error("{0}")]
+    Catalog(#[from] CatalogError),
+    /// The engine stopped.
+    #[error("{0}")]
+    Engine(#[from] EngineError),
+}
+
+/// Reference data shared by the days of a replay.
+#[derive(Clone)]
+pub struct ReplayContext {
+    /// Configuration.
+    pub config: Config,
+    /// The data catalog.
+    pub catalog: Catalog,
+    /// Exchange calendar.
+    pub calendar: MarketCalendar,
+    /// Charges.
+    pub charges: ChargesSchedule,
+    /// Lot sizes.
+    pub lots: LotSizes,
+}
+
+impl ReplayContext {
+    /// Built-in calendars and charges; `[[lot_sizes]]` entries of the config extend (override)
+    /// the built-in lot-size schedule.
+    ///
+    /// Errors: an invalid `[[lot_sizes]]` entry ([`EngineError::Config`]).
+    pub fn new(config: Config, catalog: Catalog) -> Result<Self, EngineError> {
+        let mut lots = LotSizes::builtin();
+        if !config.lot_sizes.is_empty() {
+            lots.extend(config.lot_sizes.clone())
+                .map_err(|e| EngineError::Config(format!("lot_sizes: {e}")))?;
+        }
+        Ok(Self {
+            config,
+            catalog,
+            calendar: MarketCalendar::builtin(),
+            charges: ChargesSchedule::builtin(),
+            lots,
+        })
+    }
+
+    /// The catalog series driving `seg` (config `[segments.<CODE>] series`, default the code).
+    pub fn series(&self, seg: Segment) -> String {
+        self.config
+            .segments
+            .get(&seg)
+            .and_then(|s| s.series.clone())
+            .unwrap_or_else(|| seg.code().to_string())
+    }
+
+    /// Check that `date` can be replayed: a trading day with data for every enabled segment.
+    pub fn check_date(&self, date: NaiveDate) -> Result<(), ReplayError> {
+        if !self.calendar.is_trading_day(date) {
+            let why = if matches!(date.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun) {
+                format!("{}", date.format("%A"))
+            } else {
+                "exchange holiday".to_string()
+            };
+            return Err(ReplayError::NotTradingDay { date, why });
+        }
+        for seg in &self.config.engine.segments {
+            let series = self.series(*seg);
+            if !self.catalog.has_bars(&series, date) {
+                return Err(ReplayError::NoData(format!(
+                    "no data for {series} on {date} (looked for {}/{series}/{date}.csv[.gz])",
+                    self.catalog.root().display(),
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Replay one day end to end: warm-up, the day's ticks through the engine with paper fills,
+/// journal rows into `journal`.
+pub async fn replay_day(
+    ctx: &ReplayContext,
+    date: NaiveDate,
+    journal: Box<dyn Journal>,
+) -> Result<DayReport, ReplayError> {
+    ctx.check_date(date)?;
+    let cfg = &ctx.config;
+    let mut bars = Vec::new();
+    let mut segments = cfg.engine.segments.clone();
+    segments.sort();
+    segments.dedup();
+    for seg in &segments {
+        bars.push((*seg, ctx.catalog.bars(&ctx.series(*seg), date)?));
+    }
+    let model = ModelParams {
+        iv: segments.iter().map(|s| (*s, cfg.segment(*s).iv)).collect(),
+        default_iv: cfg.paper.default_iv,
+        rate: cfg.paper.rate,
+    };
+    let pricer = |c: &ReplayContext| {
+        Pricer::new(
+            Box::new(CatalogPremiums::new(c.catalog.clone(), date)),
+            model.clone(),
+            c.calendar.clone(),
+        )
+    };
+    let broker = PaperBroker::new(
+        PaperSettings {
+            slippage_ticks: cfg.paper.slippage_ticks,
+        },
+        Box::new(pricer(ctx)),
+    );
+    let contracts =
+        CalendarContracts::new(ExpiryCalendar::new(ctx.calendar.clone()), ctx.lots.clone());
+    let mut engine = Engine::new(EngineParts {
+        config: cfg.clone(),
+        mode: Mode::Replay,
+        date,
+        broker: Box::new(broker),
+        marks: Box::new(pricer(ctx)),
+        contracts: Box::new(contracts),
+        journal,
+        calendar: ctx.calendar.clone(),
+        charges: ctx.charges.clone(),
+    })?;
+    let history = CatalogHistory::new(
+        ctx.catalog.clone(),
+        segments.iter().map(|s| (*s, ctx.series(*s))).collect(),
+    );
+    engine.warm_up(&history).await?;
+    let mut feed = ReplayFeed::new(date, &bars);
+    Ok(engine.run(&mut feed).await?)
+}
