@@ -8,7 +8,7 @@ use crate::config::{Config, Mode, StopBasis};
 use chrono::{NaiveDate, TimeDelta};
 use domain::calendar::MarketCalendar;
 use domain::charges::ChargesSchedule;
-use domain::order::OrderPurpose;
+use domain::order::{Applied, OrderEvent, OrderPurpose};
 use domain::ports::{
     Broker, BrokerError, BrokerEvent, Clock, ContractSource, HistoricalData, MarketData,
     MarketEvent, PremiumMarks,
@@ -491,7 +491,10 @@ impl Engine {
     /// Orders not yet in a terminal state, or positions still closing.
     pub fn has_outstanding(&self) -> bool {
         self.agents.iter().any(|a| !a.closing.is_empty())
-            || self.orders.values().any(|o| !o.state.status.is_terminal())
+            || self
+                .orders
+                .values()
+                .any(|o| !o.state.status().is_terminal())
     }
 
     /// Wait (wall clock, at most [`SETTLE_TIMEOUT_SECS`]) for working orders to finish and
@@ -554,17 +557,17 @@ impl Engine {
             .orders
             .values()
             .map(|o| CheckpointOrder {
-                order_id: o.state.request.id.0,
-                tag: o.state.request.tag.clone(),
-                broker_order_id: o.state.broker_order_id.clone(),
+                order_id: o.state.request().id.0,
+                tag: o.state.request().tag.clone(),
+                broker_order_id: o.state.broker_order_id().map(String::from),
                 segment: self.agents[o.agent].segment,
-                tradingsymbol: o.state.request.contract.tradingsymbol.clone(),
-                side: o.state.request.side,
-                purpose: o.state.request.purpose,
-                quantity: o.state.request.quantity,
-                filled_quantity: o.state.filled_quantity,
-                average_price: o.state.average_price,
-                status: o.state.status,
+                tradingsymbol: o.state.request().contract.tradingsymbol.clone(),
+                side: o.state.request().side,
+                purpose: o.state.request().purpose,
+                quantity: o.state.request().quantity,
+                filled_quantity: o.state.filled_quantity(),
+                average_price: o.state.average_price(),
+                status: o.state.status(),
             })
             .collect();
         let agents = self
@@ -1172,12 +1175,14 @@ impl Engine {
 
     /// Send a tracked order and process what the broker reports.
     async fn send(&mut self, id: OrderId) -> Result<(), EngineError> {
-        let req = self.orders[&id].state.request.clone();
+        let req = self.orders[&id].state.request().clone();
         self.sent.push_back(req.created);
         match self.broker.place_order(&req).await {
             Ok(broker_id) => {
                 if let Some(o) = self.orders.get_mut(&id) {
-                    o.state.broker_order_id = Some(broker_id);
+                    let _ = o.state.apply_event(&OrderEvent::Placed {
+                        broker_order_id: broker_id,
+                    });
                 }
             }
             Err(BrokerError::Unknown(msg)) => {
@@ -1217,9 +1222,10 @@ impl Engine {
             .orders
             .iter()
             .filter(|(_, o)| {
-                o.state.status == OrderStatus::PendingSubmit && o.state.broker_order_id.is_none()
+                o.state.status() == OrderStatus::PendingSubmit
+                    && o.state.broker_order_id().is_none()
             })
-            .map(|(id, o)| (*id, o.state.request.tag.clone()))
+            .map(|(id, o)| (*id, o.state.request().tag.clone()))
             .collect();
         if pending.is_empty() {
             return Ok(());
@@ -1228,12 +1234,14 @@ impl Engine {
             match self.broker.find_by_tag(&tag).await {
                 Ok(Some(bid)) => {
                     if let Some(o) = self.orders.get_mut(&id) {
-                        o.state.broker_order_id = Some(bid);
+                        let _ = o.state.apply_event(&OrderEvent::Placed {
+                            broker_order_id: bid,
+                        });
                     }
                 }
                 Ok(None) => {
                     let now = self.clock.now();
-                    let created = self.orders[&id].state.request.created;
+                    let created = self.orders[&id].state.request().created;
                     if now - created >= TimeDelta::seconds(UNKNOWN_ORDER_GRACE_SECS) {
                         let msg = format!(
                             "not found at the broker by tag {tag} {UNKNOWN_ORDER_GRACE_SECS}s after placement"
@@ -1259,10 +1267,10 @@ impl Engine {
         };
         let u = domain::OrderUpdate {
             id,
-            broker_order_id: o.state.broker_order_id.clone(),
+            broker_order_id: o.state.broker_order_id().map(String::from),
             status: OrderStatus::Rejected,
-            filled_quantity: o.state.filled_quantity,
-            average_price: o.state.average_price,
+            filled_quantity: o.state.filled_quantity(),
+            average_price: o.state.average_price(),
             message: Some(msg.to_string()),
             ts,
         };
@@ -1305,8 +1313,9 @@ impl Engine {
                     match o.state.apply(&u) {
                         Ok(()) => {
                             let row = OrderRow::from_state(&o.state);
-                            let (agent, status) = (o.agent, o.state.status);
-                            let (filled, avg) = (o.state.filled_quantity, o.state.average_price);
+                            let (agent, status) = (o.agent, o.state.status());
+                            let (filled, avg) =
+                                (o.state.filled_quantity(), o.state.average_price());
                             self.journal.order(&row)?;
                             if let Some(l) = self.agents[agent]
                                 .position_with_order_mut(u.id)
@@ -1338,9 +1347,33 @@ impl Engine {
                 }
                 BrokerEvent::Fill(f) => {
                     let Some(o) = self.orders.get_mut(&f.order_id) else {
+                        let now = self.clock.now();
+                        self.event(
+                            now,
+                            None,
+                            "order_error",
+                            format!("fill {} for unknown order {}", f.fill_id, f.order_id),
+                            json!({"order_id": f.order_id.0, "fill_id": f.fill_id}),
+                        )?;
                         continue;
                     };
-                    let contract = o.state.request.contract.clone();
+                    // The fill is booked (charges, journal) only once the machine took it.
+                    match o.state.apply_event(&OrderEvent::Fill(f.clone())) {
+                        Ok(Applied::Changed) => {}
+                        Ok(Applied::DuplicateFill) => continue,
+                        Err(e) => {
+                            let now = self.clock.now();
+                            self.event(
+                                now,
+                                None,
+                                "order_error",
+                                e.to_string(),
+                                json!({"order_id": f.order_id.0, "fill_id": f.fill_id}),
+                            )?;
+                            continue;
+                        }
+                    }
+                    let contract = o.state.request().contract.clone();
                     let first = !o.charged_brokerage;
                     o.charged_brokerage = true;
                     let agent = o.agent;
@@ -1381,11 +1414,11 @@ impl Engine {
         };
         let (i, status, purpose, ts) = (
             o.agent,
-            o.state.status,
-            o.state.request.purpose,
-            o.state.updated,
+            o.state.status(),
+            o.state.request().purpose,
+            o.state.updated(),
         );
-        let msg = o.state.message.clone().unwrap_or_default();
+        let msg = o.state.message().unwrap_or_default().to_string();
         let seg = self.agents[i].segment;
         let Some(p) = self.agents[i].position_with_order_mut(id) else {
             return Ok(());
