@@ -19,10 +19,20 @@
 
 pub mod agent;
 pub mod candles;
+pub mod checkpoint;
 pub mod clock;
 pub mod config;
+pub mod controls;
 pub mod engine;
+pub mod events;
+pub mod orders;
+pub mod position;
 pub mod replay;
+pub mod risk_glue;
+pub mod settings;
+pub mod tick;
 
 pub use config::{Config, Mode};
 pub use engine::{DayReport, Engine, EngineError, EngineParts};
+pub use events::{EngineEvent, EventRecord};
+pub use settings::EngineSettings;

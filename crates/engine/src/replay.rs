@@ -354,7 +354,7 @@ pub async fn replay_day(
     let contracts =
         CalendarContracts::new(ExpiryCalendar::new(ctx.calendar.clone()), ctx.lots.clone());
     let mut engine = Engine::new(EngineParts {
-        config: cfg.clone(),
+        settings: cfg.engine_settings(),
         mode: Mode::Replay,
         date,
         broker: Box::new(broker),
@@ -363,6 +363,7 @@ pub async fn replay_day(
         journal,
         calendar: ctx.calendar.clone(),
         charges: ctx.charges.clone(),
+        waits: None,
     })?;
     let history = CatalogHistory::new(
         ctx.catalog.clone(),

@@ -199,7 +199,7 @@ fn build(config: Config, broker: Box<dyn Broker>) -> (Engine, SharedJournal) {
     let j = SharedJournal::default();
     let cal = MarketCalendar::builtin();
     let engine = Engine::new(EngineParts {
-        config,
+        settings: config.engine_settings(),
         mode: Mode::Replay,
         date: day(),
         broker,
@@ -211,6 +211,7 @@ fn build(config: Config, broker: Box<dyn Broker>) -> (Engine, SharedJournal) {
         journal: Box::new(j.clone()),
         calendar: cal,
         charges: ChargesSchedule::builtin(),
+        waits: None,
     })
     .unwrap();
     (engine, j)
@@ -477,7 +478,7 @@ fn run_with(
     let cal = MarketCalendar::builtin();
     let book = Arc::new(Mutex::new(Book::default()));
     let mut engine = Engine::new(EngineParts {
-        config,
+        settings: config.engine_settings(),
         mode: Mode::Replay,
         date: day(),
         broker: Box::new(ScriptedBroker {
@@ -492,6 +493,7 @@ fn run_with(
         journal: Box::new(j.clone()),
         calendar: cal,
         charges: ChargesSchedule::builtin(),
+        waits: None,
     })
     .unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -32,11 +32,13 @@ use domain::calendar::MarketCalendar;
 use domain::charges::ChargesSchedule;
 use domain::ports::{Broker, Clock, MarketData};
 use domain::{Exchange, Segment};
-use engine::{Config, DayReport, Engine, EngineError, EngineParts, Mode};
+use engine::clock::WallClock;
+use engine::{Config, DayReport, Engine, EngineError, EngineEvent, EngineParts, Mode};
 use journal::{CsvJournal, JournalError};
 use serde_json::json;
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the session file is re-read while the Kite session is invalid.
@@ -298,7 +300,7 @@ pub async fn run_session(
     let journal_dir = journal.dir().to_path_buf();
     let cp_path = checkpoint_path(&journal_root, mode.dir());
     let mut engine = Engine::new(EngineParts {
-        config,
+        settings: config.engine_settings(),
         mode,
         date,
         broker,
@@ -307,6 +309,7 @@ pub async fn run_session(
         journal: Box::new(journal),
         calendar,
         charges: ChargesSchedule::builtin(),
+        waits: Some(Arc::new(WallClock)),
     })?;
     engine.warm_up(&KiteHistory::new(client.clone())).await?;
     let mut written = u64::MAX;
@@ -331,12 +334,12 @@ pub async fn run_session(
                 let Some(ev) = ev else {
                     // The ticker stopped for good.
                     if client.session().is_valid() {
-                        engine.note(None, "critical", "market data feed stopped for good; ending the session".into(), json!({}))?;
+                        engine.note(None, EngineEvent::Critical, "market data feed stopped for good; ending the session".into(), json!({}))?;
                         break 'session;
                     }
                     engine.set_broker_healthy(false);
                     let why = client.session().invalid_reason().unwrap_or_default();
-                    engine.note(None, "critical",
+                    engine.note(None, EngineEvent::Critical,
                         format!("Kite session invalid ({why}): ticker refused, entries blocked; waiting for `login` (session file re-read every {}s)", RELOGIN_POLL.as_secs()),
                         json!({"error": why}))?;
                     checkpoint(&engine, &cp_path, &mut written)?;
@@ -364,7 +367,7 @@ pub async fn run_session(
                         .await
                         .map_err(|e| SessionError::Refused(format!("subscribe: {e}")))?;
                     engine.set_broker_healthy(true);
-                    engine.note(None, "session", "Kite session valid again: new feed subscribed, entries allowed".into(), json!({"tokens": tokens}))?;
+                    engine.note(None, EngineEvent::Session, "Kite session valid again: new feed subscribed, entries allowed".into(), json!({"tokens": tokens}))?;
                     continue 'session;
                 };
                 if let Some(r) = engine.handle(ev).await? {
@@ -387,13 +390,13 @@ pub async fn run_session(
             if square_off_on_exit {
                 engine.note(
                     None,
-                    "session",
+                    EngineEvent::Session,
                     "--square-off-on-exit: closing open positions".into(),
                     json!({}),
                 )?;
                 engine.square_off_now().await?;
             } else {
-                engine.note(None, "session", "shutdown: open positions left as they are (pass --square-off-on-exit to close them)".into(), json!({}))?;
+                engine.note(None, EngineEvent::Session, "shutdown: open positions left as they are (pass --square-off-on-exit to close them)".into(), json!({}))?;
             }
             engine.report()
         }
