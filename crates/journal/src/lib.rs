@@ -13,6 +13,7 @@
 //! [`CsvJournal::append`] (a restarted live/paper day).
 
 pub mod summary;
+pub mod writer;
 
 pub use summary::{DaySummary, SegmentSummary};
 
@@ -26,6 +27,9 @@ use std::path::{Path, PathBuf};
 /// Journal failures (I/O or encoding), naming the file.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
+    /// The writer thread of a [`writer::WriterThread`] journal has stopped.
+    #[error("journal writer thread stopped")]
+    WriterStopped,
     /// Could not create/write a file.
     #[error("{path}: {source}")]
     Io {

@@ -34,6 +34,7 @@ use domain::ports::{Broker, Clock, MarketData};
 use domain::{Exchange, Segment};
 use engine::clock::WallClock;
 use engine::{Config, DayReport, Engine, EngineError, EngineEvent, EngineParts, Mode};
+use journal::writer::WriterThread;
 use journal::{CsvJournal, JournalError};
 use serde_json::json;
 use std::future::Future;
@@ -189,11 +190,19 @@ fn segments_of(config: &Config) -> Vec<Segment> {
     s
 }
 
-fn checkpoint(engine: &Engine, path: &Path, written: &mut u64) -> Result<(), SessionError> {
+/// Write the engine's checkpoint when its version moved. The file is written (and fsynced)
+/// on tokio's blocking pool, never on a runtime thread.
+async fn checkpoint(engine: &Engine, path: &Path, written: &mut u64) -> Result<(), SessionError> {
     if engine.version() == *written {
         return Ok(());
     }
-    write_checkpoint(path, &engine.checkpoint()).map_err(|source| SessionError::Checkpoint {
+    let cp = engine.checkpoint();
+    let file = path.to_path_buf();
+    let res = tokio::task::spawn_blocking(move || write_checkpoint(&file, &cp))
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|r| r);
+    res.map_err(|source| SessionError::Checkpoint {
         path: path.to_path_buf(),
         source,
     })?;
@@ -306,14 +315,15 @@ pub async fn run_session(
         broker,
         marks: Box::new(pricer()),
         contracts: Box::new(master),
-        journal: Box::new(journal),
+        // Journal rows are written on their own thread, off the runtime's threads.
+        journal: Box::new(WriterThread::spawn(Box::new(journal))?),
         calendar,
         charges: ChargesSchedule::builtin(),
         waits: Some(Arc::new(WallClock)),
     })?;
     engine.warm_up(&KiteHistory::new(client.clone())).await?;
     let mut written = u64::MAX;
-    checkpoint(&engine, &cp_path, &mut written)?;
+    checkpoint(&engine, &cp_path, &mut written).await?;
 
     let mut feed = KiteFeed::spawn(&client, order_feed.clone(), quotes.clone())?;
     feed.subscribe_segments(&segments)
@@ -342,7 +352,7 @@ pub async fn run_session(
                     engine.note(None, EngineEvent::Critical,
                         format!("Kite session invalid ({why}): ticker refused, entries blocked; waiting for `login` (session file re-read every {}s)", RELOGIN_POLL.as_secs()),
                         json!({"error": why}))?;
-                    checkpoint(&engine, &cp_path, &mut written)?;
+                    checkpoint(&engine, &cp_path, &mut written).await?;
                     loop {
                         tokio::select! {
                             biased;
@@ -378,7 +388,7 @@ pub async fn run_session(
                 if !client.session().is_valid() {
                     engine.set_broker_healthy(false);
                 }
-                checkpoint(&engine, &cp_path, &mut written)?;
+                checkpoint(&engine, &cp_path, &mut written).await?;
             }
         }
     }
@@ -405,7 +415,7 @@ pub async fn run_session(
             engine.end_session(now).await?
         }
     };
-    checkpoint(&engine, &cp_path, &mut written)?;
+    checkpoint(&engine, &cp_path, &mut written).await?;
     feed.close();
     Ok(SessionOutcome {
         report,
