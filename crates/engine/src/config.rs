@@ -77,7 +77,7 @@ impl Default for EngineSection {
             segments: vec![Segment::Nifty, Segment::BankNifty],
             capital: dec!(1000000),
             warmup_sessions: 2,
-            square_off_time: NaiveTime::from_hms_opt(15, 15, 0).expect("valid"),
+            square_off_time: domain::time::hms(15, 15, 0),
         }
     }
 }
@@ -333,7 +333,20 @@ fn default_strategy() -> toml::Table {
 
 impl Default for Config {
     fn default() -> Self {
-        toml::from_str("").expect("empty config is valid")
+        Self {
+            engine: EngineSection::default(),
+            strategy: default_strategy(),
+            exits: ExitsSection::default(),
+            pyramiding: PyramidingSection::default(),
+            options: OptionsSection::default(),
+            risk: RiskConfig::default(),
+            paper: PaperSection::default(),
+            segments: BTreeMap::new(),
+            journal: JournalSection::default(),
+            data: DataSection::default(),
+            lot_sizes: Vec::new(),
+            kite: None,
+        }
     }
 }
 

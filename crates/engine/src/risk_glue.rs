@@ -1,5 +1,5 @@
 //! The engine's side of the risk engine (spec §7), interpreted in one place: the risk state
-//! is a pure read of the agents and the order manager; [`Engine::admit`] turns a decision into
+//! is a pure read of the agents and the order manager; `Engine::admit` turns a decision into
 //! a quantity or a refusal (journaling it, halting the session on a halt); the session-level
 //! loss check; the entry locks journaled once a day.
 

@@ -1,6 +1,8 @@
 //! The engine against scripted brokers and random markets: order-flow guarantees of spec
 //! §10.2 and the invariants of issue 4 (pyramiding, stop coverage, caps, halts).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use async_trait::async_trait;
 use chrono::{NaiveDate, TimeDelta};
 use domain::calendar::{ExpiryCalendar, LotSizes, MarketCalendar};

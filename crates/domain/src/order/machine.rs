@@ -605,7 +605,7 @@ impl OrderState {
                 self.updated = u.ts;
             }
             OrderEvent::Fill(f) => {
-                if self.fill_ids.iter().any(|id| *id == f.fill_id) {
+                if self.fill_ids.contains(&f.fill_id) {
                     return Ok(Applied::DuplicateFill);
                 }
                 if self.fill_quantity + f.quantity > q {
