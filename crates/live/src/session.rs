@@ -192,22 +192,35 @@ fn segments_of(config: &Config) -> Vec<Segment> {
 
 /// Write the engine's checkpoint when its version moved. The file is written (and fsynced)
 /// on tokio's blocking pool, never on a runtime thread.
-async fn checkpoint(engine: &Engine, path: &Path, written: &mut u64) -> Result<(), SessionError> {
-    if engine.version() == *written {
-        return Ok(());
+fn checkpoint(
+    engine: &Engine,
+    path: &Path,
+    written: &mut u64,
+) -> impl Future<Output = Result<(), SessionError>> + use<> {
+    // The snapshot is taken now: the returned future borrows nothing of the engine (a failed
+    // write ends the session, so the version is recorded up front).
+    let due = (engine.version() != *written).then(|| {
+        *written = engine.version();
+        (engine.checkpoint(), path.to_path_buf())
+    });
+    async move {
+        match due {
+            Some((cp, file)) => write_off_thread(file, cp).await,
+            None => Ok(()),
+        }
     }
-    let cp = engine.checkpoint();
-    let file = path.to_path_buf();
-    let res = tokio::task::spawn_blocking(move || write_checkpoint(&file, &cp))
+}
+
+async fn write_off_thread(
+    path: PathBuf,
+    cp: engine::checkpoint::Checkpoint,
+) -> Result<(), SessionError> {
+    let file = path.clone();
+    tokio::task::spawn_blocking(move || write_checkpoint(&file, &cp))
         .await
         .map_err(std::io::Error::other)
-        .and_then(|r| r);
-    res.map_err(|source| SessionError::Checkpoint {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    *written = engine.version();
-    Ok(())
+        .and_then(|r| r)
+        .map_err(|source| SessionError::Checkpoint { path, source })
 }
 
 /// Run one session until the market closes (15:30 IST on the exchange clock), the feed ends,
