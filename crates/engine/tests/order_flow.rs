@@ -206,7 +206,7 @@ fn build(config: Config, broker: Box<dyn Broker>) -> (Engine, SharedJournal) {
 /// An engine for `day()` over `broker`, journaling to `journal`.
 fn build_with(config: Config, broker: Box<dyn Broker>, journal: Box<dyn Journal>) -> Engine {
     let cal = MarketCalendar::builtin();
-    let engine = Engine::new(EngineParts {
+    Engine::new(EngineParts {
         settings: config.engine_settings(),
         mode: Mode::Replay,
         date: day(),
@@ -221,8 +221,7 @@ fn build_with(config: Config, broker: Box<dyn Broker>, journal: Box<dyn Journal>
         charges: ChargesSchedule::builtin(),
         waits: None,
     })
-    .unwrap();
-    engine
+    .unwrap()
 }
 
 /// Run the day on `engine`: its typed events.
@@ -407,6 +406,12 @@ fn expired_session_blocks_entries_with_an_alert() {
         book.lock().unwrap().placed.len(),
         1,
         "entries went on after the 403"
+    );
+    // The refused entry left nothing working: the agent is flat again at once.
+    assert!(
+        j.events
+            .iter()
+            .any(|e| e.kind == "entry_failed" && e.message.contains("back to waiting"))
     );
     assert!(
         j.events

@@ -129,16 +129,20 @@ impl Engine {
         msg: &str,
         ts: IstDateTime,
     ) -> Result<(), EngineError> {
-        match self.orders.reject_locally(id, msg, ts) {
+        let state = match self.orders.reject_locally(id, msg, ts) {
             Some(OrderOutcome::Updated { state, .. }) => {
                 self.journal.order(&OrderRow::from_state(&state))?;
-                self.on_terminal(&state)
+                state
             }
-            _ => match self.orders.get(id).map(|o| o.state.clone()) {
-                Some(state) => self.on_terminal(&state),
-                None => Ok(()),
+            _ => match self.orders.get(id) {
+                Some(o) => o.state.clone(),
+                None => return Ok(()),
             },
+        };
+        if let Some(agent) = self.orders.get(id).map(|o| o.agent) {
+            self.agents[agent].update_leg(&state);
         }
+        self.on_terminal(&state)
     }
 
     /// Drain the broker once and apply the outcomes in arrival order.
