@@ -1,5 +1,7 @@
 //! The one order state machine shared by every broker (spec §10.2).
 //!
+//! (A little over 600 lines: the exhaustive table match and its documentation belong together.)
+//!
 //! An [`OrderState`] moves only through [`OrderState::apply_event`] (its fields are private;
 //! read them through getters). Every `(status, event)` pair has one documented outcome, decided
 //! by [`transition`], an exhaustive `match` without a wildcard arm:

@@ -303,3 +303,115 @@ impl OrderManager {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_trait::async_trait;
+    use domain::instrument::OptionType;
+    use domain::segment::{Exchange, Segment};
+    use domain::time::ist_hms;
+    use domain::{Decimal, PremiumSource};
+    use rust_decimal_macros::dec;
+
+    /// Accepts every order; reports what the test queued.
+    struct Queued(Vec<BrokerEvent>);
+
+    #[async_trait]
+    impl Broker for Queued {
+        fn name(&self) -> &str {
+            "queued"
+        }
+        async fn place_order(&mut self, r: &OrderRequest) -> Result<String, BrokerError> {
+            Ok(format!("B{}", r.id))
+        }
+        async fn cancel_order(&mut self, _: &str) -> Result<(), BrokerError> {
+            Ok(())
+        }
+        async fn poll_events(&mut self) -> Result<Vec<BrokerEvent>, BrokerError> {
+            Ok(std::mem::take(&mut self.0))
+        }
+        async fn find_by_tag(&mut self, _: &str) -> Result<Option<String>, BrokerError> {
+            Ok(None)
+        }
+    }
+
+    fn contract() -> OptionContract {
+        OptionContract {
+            segment: Segment::Nifty,
+            exchange: Exchange::NFO,
+            expiry: NaiveDate::from_ymd_opt(2024, 6, 6).unwrap(),
+            strike: dec!(23000),
+            option_type: OptionType::CE,
+            lot_size: 25,
+            tick_size: dec!(0.05),
+            tradingsymbol: "NIFTY2460623000CE".into(),
+            instrument_token: None,
+        }
+    }
+
+    fn fill(order: u64, id: &str, qty: u32) -> BrokerEvent {
+        BrokerEvent::Fill(Fill {
+            order_id: OrderId(order),
+            fill_id: id.into(),
+            ts: ist_hms(NaiveDate::from_ymd_opt(2024, 6, 3).unwrap(), 9, 20, 0),
+            tradingsymbol: "NIFTY2460623000CE".into(),
+            side: Side::Buy,
+            quantity: qty,
+            price: Decimal::from(100),
+            reference_price: Decimal::from(100),
+            premium_source: PremiumSource::Market,
+        })
+    }
+
+    #[test]
+    fn split_unknown_duplicate_and_overfill() {
+        let d = NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
+        let ts = ist_hms(d, 9, 20, 0);
+        let mut m = OrderManager::new();
+        let orders = m.create_split(
+            0,
+            d,
+            &contract(),
+            Side::Buy,
+            100,
+            50,
+            Product::MIS,
+            OrderPurpose::Entry,
+            ts,
+        );
+        assert_eq!(
+            orders
+                .iter()
+                .map(|o| o.request().quantity)
+                .collect::<Vec<_>>(),
+            vec![50, 50]
+        );
+        let mut b = Queued(vec![
+            fill(1, "T1", 25),
+            fill(1, "T1", 25),
+            fill(2, "T2", 75),
+            fill(9, "T3", 25),
+        ]);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let out = rt.block_on(async {
+            m.place(&mut b, OrderId(1), ts).await.unwrap();
+            m.drain(&mut b).await.unwrap()
+        });
+        assert_eq!(m.sent_last_second(ts), 1);
+        assert!(matches!(out[0], OrderOutcome::Filled { first: true, .. }));
+        // The same trade id again, an overfill, a fill for an unknown order: errors, never
+        // booked.
+        for o in &out[1..] {
+            assert!(matches!(o, OrderOutcome::Error { .. }), "{o:?}");
+        }
+        assert_eq!(m.get(OrderId(1)).unwrap().state.filled_quantity(), 25);
+        assert_eq!(m.get(OrderId(2)).unwrap().state.filled_quantity(), 0);
+        assert_eq!(
+            m.get(OrderId(1)).unwrap().state.broker_order_id(),
+            Some("B1")
+        );
+    }
+}
