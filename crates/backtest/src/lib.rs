@@ -153,7 +153,7 @@ pub async fn replay_day(
     let contracts =
         CalendarContracts::new(ExpiryCalendar::new(ctx.calendar.clone()), ctx.lots.clone());
     let mut engine = Engine::new(EngineParts {
-        config: cfg.clone(),
+        settings: cfg.engine_settings(),
         mode: Mode::Replay,
         date,
         broker: Box::new(broker),
@@ -162,6 +162,7 @@ pub async fn replay_day(
         journal,
         calendar: ctx.calendar.clone(),
         charges: ctx.charges.clone(),
+        waits: None,
     })?;
     let history = CatalogHistory::new(
         ctx.catalog.clone(),

@@ -137,7 +137,7 @@ impl KiteBroker {
     /// fills flow again. Its tag counts as sent.
     pub fn track_existing(&mut self, state: OrderState, broker_order_id: &str) {
         self.tags.insert(
-            state.request.tag.clone(),
+            state.request().tag.clone(),
             TagState::Placed(broker_order_id.to_string()),
         );
         self.orders.insert(
@@ -435,11 +435,11 @@ impl KiteBroker {
         let Some(t) = self.orders.get_mut(&o.order_id) else {
             return;
         };
-        let prev = t.state.filled_quantity;
-        let Some(u) = order_update(t.state.request.id, o, prev) else {
+        let prev = t.state.filled_quantity();
+        let Some(u) = order_update(t.state.request().id, o, prev) else {
             return;
         };
-        if u.status == t.state.status && u.filled_quantity == prev {
+        if u.status == t.state.status() && u.filled_quantity == prev {
             return;
         }
         match t.state.apply(&u) {
@@ -450,7 +450,7 @@ impl KiteBroker {
                 }
                 self.pending.push_back(BrokerEvent::Order(u));
             }
-            Err(e) if t.state.status.is_terminal() => {
+            Err(e) if t.state.status().is_terminal() => {
                 tracing::debug!(target: "kite", error = %e, "stale order update ignored");
             }
             Err(e) => {
@@ -495,11 +495,11 @@ impl KiteBroker {
                 }
                 let price = rupees(tr.average_price);
                 self.pending.push_back(BrokerEvent::Fill(Fill {
-                    order_id: t.state.request.id,
+                    order_id: t.state.request().id,
                     fill_id: tr.trade_id.clone(),
                     ts: ist_from_naive(tr.fill_timestamp),
                     tradingsymbol: tr.tradingsymbol.clone(),
-                    side: t.state.request.side,
+                    side: t.state.request().side,
                     quantity: units(tr.quantity),
                     price,
                     reference_price: price,
@@ -507,7 +507,7 @@ impl KiteBroker {
                 }));
             }
             // Keep asking while the trade book lags the order's filled quantity.
-            t.needs_trades = got < t.state.filled_quantity;
+            t.needs_trades = got < t.state.filled_quantity();
         }
         Ok(())
     }
@@ -546,7 +546,7 @@ impl KiteBroker {
         let open: Vec<String> = self
             .orders
             .iter()
-            .filter(|(_, t)| !t.state.status.is_terminal())
+            .filter(|(_, t)| !t.state.status().is_terminal())
             .map(|(id, _)| id.clone())
             .collect();
         let unknown = self
@@ -735,6 +735,8 @@ impl Broker for KiteBroker {
 impl KiteBroker {
     /// The engine id of a tracked Kite order.
     pub fn engine_id(&self, broker_order_id: &str) -> Option<OrderId> {
-        self.orders.get(broker_order_id).map(|t| t.state.request.id)
+        self.orders
+            .get(broker_order_id)
+            .map(|t| t.state.request().id)
     }
 }

@@ -367,7 +367,7 @@ async fn place_order_with_tag_then_updates_and_fill() {
             .collect::<Vec<_>>()
     );
     assert_eq!(
-        broker.order_state(&id).unwrap().status,
+        broker.order_state(&id).unwrap().status(),
         OrderStatus::Complete
     );
     // Nothing more, and the same order is never sent twice.

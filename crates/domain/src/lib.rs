@@ -27,8 +27,8 @@ pub mod trade;
 pub use instrument::{OptionContract, OptionType};
 pub use market::{Bar, Candle, Tick, Timeframe};
 pub use order::{
-    Fill, OrderId, OrderKind, OrderRequest, OrderState, OrderStatus, OrderUpdate, PremiumSource,
-    Product, Side, TransitionError,
+    Applied, Fill, OrderEvent, OrderEventKind, OrderId, OrderKind, OrderRequest, OrderState,
+    OrderStatus, OrderUpdate, PremiumSource, Product, Side, Transition, TransitionError,
 };
 pub use rust_decimal::Decimal;
 pub use segment::{Exchange, Segment};

@@ -7,6 +7,8 @@ use crate::order::{Fill, OrderRequest, OrderUpdate};
 use crate::time::IstDateTime;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
 
 /// The engine's notion of "now".
 ///
@@ -15,6 +17,14 @@ use serde::{Deserialize, Serialize};
 pub trait Clock: Send + Sync {
     /// Current IST time.
     fn now(&self) -> IstDateTime;
+
+    /// Let `d` of this clock's time pass (every wait of the engine goes through here). The
+    /// default returns at once: a clock moved by data has no time to wait for; a wall clock
+    /// sleeps, a simulated clock moves itself forward.
+    fn sleep(&self, d: std::time::Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        let _ = d;
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// Health of a market-data feed, reported to the engine and the risk engine.

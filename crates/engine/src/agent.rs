@@ -2,10 +2,13 @@
 //! position, stops and day statistics.
 
 use crate::candles::CandleAggregator;
-use crate::config::SegmentParams;
+use crate::settings::SegmentSettings;
+use domain::OrderState;
 use domain::order::OrderId;
+use domain::order::OrderStatus;
 use domain::time::IstDateTime;
 use domain::{Decimal, Direction, ExitReason, OptionContract, Segment, Side, Signal, Tick};
+use risk::SegmentRiskState;
 use serde::Serialize;
 use strategy::exits::StopTracker;
 use strategy::{SignalOrigin, Strategy};
@@ -192,7 +195,7 @@ pub struct SegmentAgent {
     /// The index.
     pub segment: Segment,
     /// Resolved parameters.
-    pub params: SegmentParams,
+    pub params: SegmentSettings,
     /// Its strategy instance.
     pub strategy: Box<dyn Strategy>,
     /// Candle builder.
@@ -228,7 +231,8 @@ pub struct SegmentAgent {
 
 impl SegmentAgent {
     /// A new idle agent.
-    pub fn new(segment: Segment, params: SegmentParams, strategy: Box<dyn Strategy>) -> Self {
+    pub fn new(params: SegmentSettings, strategy: Box<dyn Strategy>) -> Self {
+        let segment = params.segment;
         let candles = CandleAggregator::new(strategy.timeframe());
         Self {
             segment,
@@ -274,5 +278,105 @@ impl SegmentAgent {
     /// Every position, open first, then closing ones.
     pub fn positions(&self) -> impl Iterator<Item = &Position> {
         self.position.iter().chain(self.closing.iter())
+    }
+
+    /// Add a leg (an order just created) to the position entered at tick `entry_seq`.
+    pub fn add_leg(&mut self, entry_seq: u64, order: OrderId, side: Side, requested: u32) {
+        if let Some(p) = self.position_by_seq_mut(entry_seq) {
+            p.legs.push(Leg {
+                order,
+                side,
+                requested,
+                filled: 0,
+                average: Decimal::ZERO,
+                done: false,
+                failed: false,
+            });
+        }
+    }
+
+    /// Copy an order's state into its leg (filled units, average, done/failed): the one
+    /// place a leg is written after it is created.
+    pub fn update_leg(&mut self, o: &OrderState) {
+        let id = o.request().id;
+        if let Some(l) = self.position_with_order_mut(id).and_then(|p| p.leg_mut(id)) {
+            let status = o.status();
+            l.filled = o.filled_quantity();
+            l.average = o.average_price().unwrap_or(l.average);
+            l.done = status.is_terminal();
+            l.failed = matches!(status, OrderStatus::Cancelled | OrderStatus::Rejected);
+        }
+    }
+
+    /// Mark-to-market P&L of the open and closing positions at their last marks, ₹.
+    pub fn open_pnl(&self) -> Decimal {
+        self.positions().map(Position::open_pnl).sum()
+    }
+
+    /// This agent's part of the risk state (spec §7).
+    pub fn risk_state(&self) -> SegmentRiskState {
+        SegmentRiskState {
+            open_positions: u32::from(self.position.is_some()),
+            trades_today: self.trades_today,
+            realized_pnl: self.realized_pnl,
+            open_pnl: self
+                .position
+                .as_ref()
+                .map_or(Decimal::ZERO, Position::open_pnl),
+            consecutive_losses: self.consecutive_losses,
+            last_loss_at: self.last_loss_at,
+            last_entry_at: self.last_entry_at,
+        }
+    }
+
+    /// The open position holds units or is buying them.
+    pub fn has_live_position(&self) -> bool {
+        self.position.as_ref().is_some_and(Position::is_live)
+    }
+
+    /// Start the trading day: the strategy's day state resets, the agent waits for signals.
+    pub fn start_day(&mut self) {
+        self.strategy.start_day();
+        self.state = AgentState::WaitingForSignal;
+    }
+
+    /// Ask to close the open position at the next tick (reason `MANUAL`).
+    pub fn request_close(&mut self) {
+        if self.position.is_some() {
+            self.close_requested = true;
+        }
+    }
+
+    /// Book a completed trade's result (spec §7: consecutive losses, cool-down).
+    pub fn book_trade(&mut self, net_pnl: Decimal, exit_time: IstDateTime) {
+        self.realized_pnl += net_pnl;
+        if net_pnl <= Decimal::ZERO {
+            self.consecutive_losses += 1;
+            self.last_loss_at = Some(exit_time);
+        } else {
+            self.consecutive_losses = 0;
+        }
+    }
+
+    /// Feed the strategy the completed candles of earlier sessions (1-minute bars, oldest
+    /// first; spec §3.1 rule 4): the number of candles fed. Signals are not acted on.
+    pub fn warm_up(&mut self, sessions: &[Vec<domain::Bar>]) -> usize {
+        let tf = self.strategy.timeframe();
+        let mut candles = 0usize;
+        for bars in sessions {
+            for c in crate::candles::session_candles(bars, tf, self.segment.index_token()) {
+                self.strategy.on_candle(&c);
+                candles += 1;
+            }
+        }
+        candles
+    }
+
+    /// Closing positions whose orders still work: `tradingsymbol held N` each.
+    pub fn stuck_positions(&self) -> Vec<String> {
+        self.closing
+            .iter()
+            .map(|p| format!("{} held {}", p.contract.tradingsymbol, p.open_quantity()))
+            .collect()
     }
 }

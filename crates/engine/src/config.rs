@@ -111,7 +111,7 @@ impl Default for EngineSection {
             segments: vec![Segment::Nifty, Segment::BankNifty],
             capital: dec!(1000000),
             warmup_sessions: 2,
-            square_off_time: NaiveTime::from_hms_opt(15, 15, 0).expect("valid"),
+            square_off_time: domain::time::hms(15, 15, 0),
         }
     }
 }
@@ -367,7 +367,20 @@ fn default_strategy() -> toml::Table {
 
 impl Default for Config {
     fn default() -> Self {
-        toml::from_str("").expect("empty config is valid")
+        Self {
+            engine: EngineSection::default(),
+            strategy: default_strategy(),
+            exits: ExitsSection::default(),
+            pyramiding: PyramidingSection::default(),
+            options: OptionsSection::default(),
+            risk: RiskConfig::default(),
+            paper: PaperSection::default(),
+            segments: BTreeMap::new(),
+            journal: JournalSection::default(),
+            data: DataSection::default(),
+            lot_sizes: Vec::new(),
+            kite: None,
+        }
     }
 }
 
@@ -553,6 +566,63 @@ impl Config {
                 }
             }),
             freeze_quantity: s.freeze_quantity.unwrap_or(default_freeze_quantity(seg)),
+        }
+    }
+}
+
+impl Config {
+    /// The engine's typed settings ([`crate::settings::EngineSettings`]): segments sorted and
+    /// de-duplicated, per-segment parameters resolved, the strategy built from `[strategy]`.
+    pub fn engine_settings(&self) -> crate::settings::EngineSettings {
+        use crate::settings::{EngineSettings, ExitSettings, PyramidSettings, SegmentSettings};
+        let mut segments = self.engine.segments.clone();
+        segments.sort();
+        segments.dedup();
+        let strategy = self.strategy.clone();
+        EngineSettings {
+            segments: segments
+                .into_iter()
+                .map(|seg| {
+                    let p = self.segment(seg);
+                    SegmentSettings {
+                        segment: seg,
+                        stops: p.stops,
+                        selection: p.selection,
+                        initial_lots: p.initial_lots,
+                        iv: p.iv,
+                        pyramid: p.pyramid.map(|y| PyramidSettings {
+                            step_rupees_per_unit: y.pyramid_points,
+                            lots_per_add: y.lot_addition,
+                            max_quantity: y.max_quantity,
+                        }),
+                        freeze_quantity_units: p.freeze_quantity,
+                    }
+                })
+                .collect(),
+            capital: self.engine.capital,
+            warmup_sessions: self.engine.warmup_sessions,
+            square_off_time: self.engine.square_off_time,
+            exits: ExitSettings {
+                stop_basis: self.exits.stop_basis,
+                stop_loss_pct: self.exits.stop_loss_pct,
+                target_index_points: self.exits.target_points,
+                profit_target_pct: self.exits.profit_target_pct,
+                max_holding_minutes: self.exits.max_holding_minutes,
+                exit_on_opposite_signal: self.exits.exit_on_opposite_signal,
+            },
+            product: self.options.product,
+            risk: self.risk.clone(),
+            strategy_name: self.strategy_name().to_string(),
+            strategy: std::sync::Arc::new(move || {
+                let name = strategy
+                    .get("name")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("rsi_crossover")
+                    .to_string();
+                let mut params = strategy.clone();
+                params.remove("name");
+                strategy::registry::build(&name, &params).map_err(|e| e.to_string())
+            }),
         }
     }
 }

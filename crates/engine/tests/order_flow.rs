@@ -1,6 +1,8 @@
 //! The engine against scripted brokers and random markets: order-flow guarantees of spec
 //! §10.2 and the invariants of issue 4 (pyramiding, stop coverage, caps, halts).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use async_trait::async_trait;
 use catalog::replay::{CalendarContracts, ReplayFeed};
 use chrono::{NaiveDate, TimeDelta};
@@ -11,7 +13,8 @@ use domain::time::ist_hms;
 use domain::{Bar, Decimal, Fill, OrderRequest, OrderStatus, OrderUpdate, PremiumSource, Segment};
 use engine::config::{Config, Mode};
 use engine::{Engine, EngineParts};
-use journal::{MemoryJournal, SharedJournal};
+use engine::{EngineEvent, EventRecord};
+use journal::{Journal, JournalError, MemoryJournal, SharedJournal};
 use proptest::prelude::*;
 use rust_decimal_macros::dec;
 use std::sync::{Arc, Mutex};
@@ -197,9 +200,14 @@ impl domain::ports::PremiumMarks for LinearMarks {
 /// An engine for `day()` over the scripted `broker`, with marks that follow the index.
 fn build(config: Config, broker: Box<dyn Broker>) -> (Engine, SharedJournal) {
     let j = SharedJournal::default();
+    (build_with(config, broker, Box::new(j.clone())), j)
+}
+
+/// An engine for `day()` over `broker`, journaling to `journal`.
+fn build_with(config: Config, broker: Box<dyn Broker>, journal: Box<dyn Journal>) -> Engine {
     let cal = MarketCalendar::builtin();
-    let engine = Engine::new(EngineParts {
-        config,
+    Engine::new(EngineParts {
+        settings: config.engine_settings(),
         mode: Mode::Replay,
         date: day(),
         broker,
@@ -208,16 +216,16 @@ fn build(config: Config, broker: Box<dyn Broker>) -> (Engine, SharedJournal) {
             ExpiryCalendar::new(cal.clone()),
             LotSizes::builtin(),
         )),
-        journal: Box::new(j.clone()),
+        journal,
         calendar: cal,
         charges: ChargesSchedule::builtin(),
+        waits: None,
     })
-    .unwrap();
-    (engine, j)
+    .unwrap()
 }
 
-fn run(config: Config, broker: Box<dyn Broker>, moves: &[i64]) -> MemoryJournal {
-    let (mut engine, j) = build(config, broker);
+/// Run the day on `engine`: its typed events.
+fn run_engine(mut engine: Engine, moves: &[i64]) -> Vec<EventRecord> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -226,7 +234,76 @@ fn run(config: Config, broker: Box<dyn Broker>, moves: &[i64]) -> MemoryJournal 
         let mut feed = ReplayFeed::new(day(), &[(Segment::Nifty, bars(day(), 23000, moves))]);
         engine.run(&mut feed).await.unwrap();
     });
-    j.snapshot()
+    engine.events().to_vec()
+}
+
+fn run_with_events(
+    config: Config,
+    broker: Box<dyn Broker>,
+    moves: &[i64],
+) -> (MemoryJournal, Vec<EventRecord>) {
+    let (engine, j) = build(config, broker);
+    let events = run_engine(engine, moves);
+    (j.snapshot(), events)
+}
+
+fn run(config: Config, broker: Box<dyn Broker>, moves: &[i64]) -> MemoryJournal {
+    run_with_events(config, broker, moves).0
+}
+
+/// A journal whose `exit` event lines fail to write.
+struct ExitEventsFail(SharedJournal);
+
+impl Journal for ExitEventsFail {
+    fn order(&mut self, row: &journal::OrderRow) -> Result<(), JournalError> {
+        self.0.order(row)
+    }
+    fn fill(&mut self, row: &journal::FillRow) -> Result<(), JournalError> {
+        self.0.fill(row)
+    }
+    fn trade(&mut self, trade: &domain::Trade) -> Result<(), JournalError> {
+        self.0.trade(trade)
+    }
+    fn event(&mut self, event: &journal::Event) -> Result<(), JournalError> {
+        if event.kind == EngineEvent::Exit.kind() {
+            return Err(JournalError::WriterStopped);
+        }
+        self.0.event(event)
+    }
+    fn summary(&mut self, summary: &journal::DaySummary) -> Result<(), JournalError> {
+        self.0.summary(summary)
+    }
+}
+
+/// Send, then journal: a journal failing on the exit line never holds the exit back; it is a
+/// critical event and every trade still closes through its exit orders.
+#[test]
+fn journal_failure_on_exit_is_critical_and_the_exit_goes_out() {
+    let j = SharedJournal::default();
+    let engine = build_with(
+        nifty_config(),
+        Box::new(ScriptedBroker {
+            script: Script::Fill,
+            book: Arc::new(Mutex::new(Book::default())),
+        }),
+        Box::new(ExitEventsFail(j.clone())),
+    );
+    let events = run_engine(engine, &zigzag());
+    let j = j.snapshot();
+    assert!(!j.trades.is_empty());
+    let critical = events
+        .iter()
+        .filter(|r| r.event == EngineEvent::Critical && r.message.contains("journal write failed"))
+        .count();
+    assert_eq!(critical, j.trades.len());
+    let sold: u32 = j
+        .orders
+        .iter()
+        .filter(|o| o.side == "SELL" && o.status == "COMPLETE")
+        .map(|o| o.filled_quantity)
+        .sum();
+    let bought: u32 = j.trades.iter().map(|t| t.quantity).sum();
+    assert_eq!(sold, bought);
 }
 
 fn nifty_config() -> Config {
@@ -245,7 +322,7 @@ fn timeout_is_settled_by_tag_without_a_second_order() {
         script: Script::TimeoutButPlaced,
         book: book.clone(),
     };
-    let j = run(nifty_config(), Box::new(broker), &zigzag());
+    let (j, events) = run_with_events(nifty_config(), Box::new(broker), &zigzag());
     let placed = &book.lock().unwrap().placed;
     assert!(!placed.is_empty());
     let mut tags: Vec<&str> = placed.iter().map(|r| r.tag.as_str()).collect();
@@ -254,9 +331,9 @@ fn timeout_is_settled_by_tag_without_a_second_order() {
     tags.dedup();
     assert_eq!(tags.len(), n, "an order was sent twice");
     assert!(
-        j.events
+        events
             .iter()
-            .any(|e| e.kind == "order_error" && e.message.contains("outcome unknown"))
+            .any(|e| e.event == EngineEvent::OrderError && e.message.contains("outcome unknown"))
     );
     // Every trade still opened and closed through orders the broker has.
     assert!(!j.trades.is_empty());
@@ -271,12 +348,11 @@ fn rejected_entry_returns_to_waiting() {
         script: Script::RejectBuys,
         book: book.clone(),
     };
-    let j = run(nifty_config(), Box::new(broker), &zigzag());
+    let (j, events) = run_with_events(nifty_config(), Box::new(broker), &zigzag());
     assert!(j.trades.is_empty());
-    let failed: Vec<_> = j
-        .events
+    let failed: Vec<_> = events
         .iter()
-        .filter(|e| e.kind == "entry_failed")
+        .filter(|e| e.event == EngineEvent::EntryFailed)
         .collect();
     assert!(
         failed.len() >= 2,
@@ -330,6 +406,12 @@ fn expired_session_blocks_entries_with_an_alert() {
         book.lock().unwrap().placed.len(),
         1,
         "entries went on after the 403"
+    );
+    // The refused entry left nothing working: the agent is flat again at once.
+    assert!(
+        j.events
+            .iter()
+            .any(|e| e.kind == "entry_failed" && e.message.contains("back to waiting"))
     );
     assert!(
         j.events
@@ -477,7 +559,7 @@ fn run_with(
     let cal = MarketCalendar::builtin();
     let book = Arc::new(Mutex::new(Book::default()));
     let mut engine = Engine::new(EngineParts {
-        config,
+        settings: config.engine_settings(),
         mode: Mode::Replay,
         date: day(),
         broker: Box::new(ScriptedBroker {
@@ -492,6 +574,7 @@ fn run_with(
         journal: Box::new(j.clone()),
         calendar: cal,
         charges: ChargesSchedule::builtin(),
+        waits: None,
     })
     .unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()

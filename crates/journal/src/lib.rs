@@ -13,6 +13,7 @@
 //! [`CsvJournal::append`] (a restarted live/paper day).
 
 pub mod summary;
+pub mod writer;
 
 pub use summary::{DaySummary, SegmentSummary};
 
@@ -26,6 +27,9 @@ use std::path::{Path, PathBuf};
 /// Journal failures (I/O or encoding), naming the file.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
+    /// The writer thread of a [`writer::WriterThread`] journal has stopped.
+    #[error("journal writer thread stopped")]
+    WriterStopped,
     /// Could not create/write a file.
     #[error("{path}: {source}")]
     Io {
@@ -106,17 +110,17 @@ impl OrderRow {
     /// The row for an order's current state.
     pub fn from_state(o: &OrderState) -> Self {
         use domain::order::OrderPurpose;
-        let r = &o.request;
+        let r = o.request();
         let (order_type, price) = match r.kind {
             domain::OrderKind::Market => ("MARKET", None),
             domain::OrderKind::Limit { price } => ("LIMIT", Some(price)),
             domain::OrderKind::StopLimit { price, .. } => ("SL", Some(price)),
         };
         Self {
-            timestamp: o.updated,
+            timestamp: o.updated(),
             order_id: r.id.0,
             tag: r.tag.clone(),
-            broker_order_id: o.broker_order_id.clone().unwrap_or_default(),
+            broker_order_id: o.broker_order_id().unwrap_or_default().to_string(),
             segment: r.contract.segment,
             tradingsymbol: r.contract.tradingsymbol.clone(),
             side: r.side.code(),
@@ -128,10 +132,10 @@ impl OrderRow {
             order_type,
             price,
             quantity: r.quantity,
-            status: o.status.code(),
-            filled_quantity: o.filled_quantity,
-            average_price: o.average_price,
-            message: o.message.clone().unwrap_or_default(),
+            status: o.status().code(),
+            filled_quantity: o.filled_quantity(),
+            average_price: o.average_price(),
+            message: o.message().unwrap_or_default().to_string(),
         }
     }
 }

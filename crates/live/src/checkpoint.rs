@@ -2,7 +2,7 @@
 //! written atomically (temp file in the same folder, fsync, rename) so a crash leaves either
 //! the previous or the new checkpoint, never a torn one.
 
-use engine::engine::Checkpoint;
+use engine::checkpoint::Checkpoint;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

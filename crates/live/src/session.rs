@@ -32,11 +32,14 @@ use domain::calendar::MarketCalendar;
 use domain::charges::ChargesSchedule;
 use domain::ports::{Broker, Clock, MarketData};
 use domain::{Exchange, Segment};
-use engine::{Config, DayReport, Engine, EngineError, EngineParts, Mode};
+use engine::clock::WallClock;
+use engine::{Config, DayReport, Engine, EngineError, EngineEvent, EngineParts, Mode};
+use journal::writer::WriterThread;
 use journal::{CsvJournal, JournalError};
 use serde_json::json;
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the session file is re-read while the Kite session is invalid.
@@ -187,16 +190,37 @@ fn segments_of(config: &Config) -> Vec<Segment> {
     s
 }
 
-fn checkpoint(engine: &Engine, path: &Path, written: &mut u64) -> Result<(), SessionError> {
-    if engine.version() == *written {
-        return Ok(());
+/// Write the engine's checkpoint when its version moved. The file is written (and fsynced)
+/// on tokio's blocking pool, never on a runtime thread.
+fn checkpoint(
+    engine: &Engine,
+    path: &Path,
+    written: &mut u64,
+) -> impl Future<Output = Result<(), SessionError>> + use<> {
+    // The snapshot is taken now: the returned future borrows nothing of the engine (a failed
+    // write ends the session, so the version is recorded up front).
+    let due = (engine.version() != *written).then(|| {
+        *written = engine.version();
+        (engine.checkpoint(), path.to_path_buf())
+    });
+    async move {
+        match due {
+            Some((cp, file)) => write_off_thread(file, cp).await,
+            None => Ok(()),
+        }
     }
-    write_checkpoint(path, &engine.checkpoint()).map_err(|source| SessionError::Checkpoint {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    *written = engine.version();
-    Ok(())
+}
+
+async fn write_off_thread(
+    path: PathBuf,
+    cp: engine::checkpoint::Checkpoint,
+) -> Result<(), SessionError> {
+    let file = path.clone();
+    tokio::task::spawn_blocking(move || write_checkpoint(&file, &cp))
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|r| r)
+        .map_err(|source| SessionError::Checkpoint { path, source })
 }
 
 /// Run one session until the market closes (15:30 IST on the exchange clock), the feed ends,
@@ -298,19 +322,21 @@ pub async fn run_session(
     let journal_dir = journal.dir().to_path_buf();
     let cp_path = checkpoint_path(&journal_root, mode.dir());
     let mut engine = Engine::new(EngineParts {
-        config,
+        settings: config.engine_settings(),
         mode,
         date,
         broker,
         marks: Box::new(pricer()),
         contracts: Box::new(master),
-        journal: Box::new(journal),
+        // Journal rows are written on their own thread, off the runtime's threads.
+        journal: Box::new(WriterThread::spawn(Box::new(journal))?),
         calendar,
         charges: ChargesSchedule::builtin(),
+        waits: Some(Arc::new(WallClock)),
     })?;
     engine.warm_up(&KiteHistory::new(client.clone())).await?;
     let mut written = u64::MAX;
-    checkpoint(&engine, &cp_path, &mut written)?;
+    checkpoint(&engine, &cp_path, &mut written).await?;
 
     let mut feed = KiteFeed::spawn(&client, order_feed.clone(), quotes.clone())?;
     feed.subscribe_segments(&segments)
@@ -331,15 +357,15 @@ pub async fn run_session(
                 let Some(ev) = ev else {
                     // The ticker stopped for good.
                     if client.session().is_valid() {
-                        engine.note(None, "critical", "market data feed stopped for good; ending the session".into(), json!({}))?;
+                        engine.note(None, EngineEvent::Critical, "market data feed stopped for good; ending the session".into(), json!({}))?;
                         break 'session;
                     }
                     engine.set_broker_healthy(false);
                     let why = client.session().invalid_reason().unwrap_or_default();
-                    engine.note(None, "critical",
+                    engine.note(None, EngineEvent::Critical,
                         format!("Kite session invalid ({why}): ticker refused, entries blocked; waiting for `login` (session file re-read every {}s)", RELOGIN_POLL.as_secs()),
                         json!({"error": why}))?;
-                    checkpoint(&engine, &cp_path, &mut written)?;
+                    checkpoint(&engine, &cp_path, &mut written).await?;
                     loop {
                         tokio::select! {
                             biased;
@@ -364,7 +390,7 @@ pub async fn run_session(
                         .await
                         .map_err(|e| SessionError::Refused(format!("subscribe: {e}")))?;
                     engine.set_broker_healthy(true);
-                    engine.note(None, "session", "Kite session valid again: new feed subscribed, entries allowed".into(), json!({"tokens": tokens}))?;
+                    engine.note(None, EngineEvent::Session, "Kite session valid again: new feed subscribed, entries allowed".into(), json!({"tokens": tokens}))?;
                     continue 'session;
                 };
                 if let Some(r) = engine.handle(ev).await? {
@@ -375,7 +401,7 @@ pub async fn run_session(
                 if !client.session().is_valid() {
                     engine.set_broker_healthy(false);
                 }
-                checkpoint(&engine, &cp_path, &mut written)?;
+                checkpoint(&engine, &cp_path, &mut written).await?;
             }
         }
     }
@@ -387,13 +413,13 @@ pub async fn run_session(
             if square_off_on_exit {
                 engine.note(
                     None,
-                    "session",
+                    EngineEvent::Session,
                     "--square-off-on-exit: closing open positions".into(),
                     json!({}),
                 )?;
                 engine.square_off_now().await?;
             } else {
-                engine.note(None, "session", "shutdown: open positions left as they are (pass --square-off-on-exit to close them)".into(), json!({}))?;
+                engine.note(None, EngineEvent::Session, "shutdown: open positions left as they are (pass --square-off-on-exit to close them)".into(), json!({}))?;
             }
             engine.report()
         }
@@ -402,7 +428,7 @@ pub async fn run_session(
             engine.end_session(now).await?
         }
     };
-    checkpoint(&engine, &cp_path, &mut written)?;
+    checkpoint(&engine, &cp_path, &mut written).await?;
     feed.close();
     Ok(SessionOutcome {
         report,

@@ -1,0 +1,164 @@
+//! Orders (spec §10.2) and fills (spec §8): what the engine asks a broker to do, and the one
+//! order state machine every broker shares ([`machine`], with its documented table).
+
+use crate::instrument::OptionContract;
+use crate::time::IstDateTime;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The engine's own order id: unique within a run (mode + date), monotonically increasing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OrderId(pub u64);
+
+impl OrderId {
+    /// The Kite `tag` for this order (≤ 20 characters, alphanumeric; spec §10.2): `K` + a
+    /// run prefix (`YYMMDD`) + the id, e.g. `K240603000017`.
+    pub fn tag(self, run_date: chrono::NaiveDate) -> String {
+        format!("K{}{:06}", run_date.format("%y%m%d"), self.0 % 1_000_000)
+    }
+}
+
+impl fmt::Display for OrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Buy or sell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Side {
+    /// `BUY`.
+    #[serde(rename = "BUY")]
+    Buy,
+    /// `SELL`.
+    #[serde(rename = "SELL")]
+    Sell,
+}
+
+impl Side {
+    /// `BUY` or `SELL` (Kite `transaction_type`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Side::Buy => "BUY",
+            Side::Sell => "SELL",
+        }
+    }
+}
+
+/// Kite product: `MIS` (intraday, auto squared off by the broker) or `NRML` (carry forward).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Product {
+    /// Intraday.
+    #[default]
+    MIS,
+    /// Normal (overnight).
+    NRML,
+}
+
+/// Order type and its prices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderKind {
+    /// Market order (for options, Kite requires `market_protection`, kite-connect.md §5.3).
+    Market,
+    /// Limit order at `price` (₹).
+    Limit {
+        /// Limit price, ₹.
+        price: Decimal,
+    },
+    /// Stop-loss limit: triggers at `trigger` and rests at `price` (₹).
+    StopLimit {
+        /// Trigger price, ₹.
+        trigger: Decimal,
+        /// Limit price after trigger, ₹.
+        price: Decimal,
+    },
+}
+
+/// Why the engine sends the order; carried to the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderPurpose {
+    /// Opening a position.
+    Entry,
+    /// Adding to an open position (spec §6).
+    PyramidAdd,
+    /// Closing a position.
+    Exit,
+}
+
+/// What the engine asks a broker to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRequest {
+    /// The engine's id.
+    pub id: OrderId,
+    /// Unique Kite tag derived from `id` (≤ 20 chars).
+    pub tag: String,
+    /// The option contract.
+    pub contract: OptionContract,
+    /// Buy or sell.
+    pub side: Side,
+    /// Quantity in units (a whole number of lots).
+    pub quantity: u32,
+    /// Market/limit/SL-limit.
+    pub kind: OrderKind,
+    /// MIS or NRML.
+    pub product: Product,
+    /// Why.
+    pub purpose: OrderPurpose,
+    /// When the engine created it, IST.
+    #[serde(with = "crate::time::serde_ist")]
+    pub created: IstDateTime,
+}
+
+pub mod machine;
+#[cfg(test)]
+mod tests;
+
+pub use machine::{
+    Applied, OrderEvent, OrderEventKind, OrderState, OrderStatus, OrderUpdate, Transition,
+    TransitionError, transition,
+};
+
+/// Where a fill's premium came from (spec §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum PremiumSource {
+    /// A real traded price of the contract (catalog data in replay, the exchange in live).
+    Market,
+    /// Black-76 on the index price with configured IV (no data for the contract).
+    Model,
+}
+
+impl PremiumSource {
+    /// `MARKET` or `MODEL`.
+    pub fn code(self) -> &'static str {
+        match self {
+            PremiumSource::Market => "MARKET",
+            PremiumSource::Model => "MODEL",
+        }
+    }
+}
+
+/// One execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fill {
+    /// The engine's order id.
+    pub order_id: OrderId,
+    /// Broker's trade/fill id.
+    pub fill_id: String,
+    /// Execution time, IST.
+    #[serde(with = "crate::time::serde_ist")]
+    pub ts: IstDateTime,
+    /// Contract tradingsymbol.
+    pub tradingsymbol: String,
+    /// Buy or sell.
+    pub side: Side,
+    /// Units executed.
+    pub quantity: u32,
+    /// Execution price, ₹ per unit (after slippage).
+    pub price: Decimal,
+    /// Reference price before slippage, ₹ (equal to `price` for a real broker).
+    pub reference_price: Decimal,
+    /// Where the premium came from.
+    pub premium_source: PremiumSource,
+}

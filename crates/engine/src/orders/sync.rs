@@ -1,0 +1,327 @@
+//! The engine side of the orders: sending a position's orders, settling unknown placements,
+//! and applying the [`OrderOutcome`]s of one drain to the positions (legs, charges, the end
+//! of an order: trade closed, exit retried, entry failed).
+
+use super::OrderOutcome;
+use crate::agent::AgentState;
+use crate::engine::{EXIT_FAILURES_BEFORE_HALT, Engine, EngineError, UNKNOWN_ORDER_GRACE_SECS};
+use crate::events::EngineEvent;
+use chrono::TimeDelta;
+use domain::order::OrderPurpose;
+use domain::ports::BrokerError;
+use domain::ports::Clock;
+use domain::time::IstDateTime;
+use domain::{OptionContract, OrderId, OrderState, OrderStatus, PremiumSource, Side};
+use journal::{FillRow, OrderRow};
+use serde_json::json;
+
+impl Engine {
+    /// Create and send orders for `quantity` of agent `i`'s position entered at tick `pos`,
+    /// split at the segment's freeze limit (spec §7), then drain the broker once.
+    /// With `exit`, a journal failure never stops the orders from going out (it is reported
+    /// as a critical event instead).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn send_split(
+        &mut self,
+        i: usize,
+        pos: u64,
+        contract: &OptionContract,
+        side: Side,
+        quantity: u32,
+        purpose: OrderPurpose,
+        ts: IstDateTime,
+    ) -> Result<(), EngineError> {
+        let freeze = self.agents[i].params.freeze_quantity_units;
+        let orders = self.orders.create_split(
+            i,
+            self.date,
+            contract,
+            side,
+            quantity,
+            freeze,
+            self.settings.product,
+            purpose,
+            ts,
+        );
+        for state in &orders {
+            let row = OrderRow::from_state(state);
+            if let Err(e) = self.journal.order(&row) {
+                if purpose != OrderPurpose::Exit {
+                    return Err(e.into());
+                }
+                self.journal_failed(ts, contract.segment, &e);
+            }
+            self.agents[i].add_leg(pos, state.request().id, side, state.request().quantity);
+        }
+        for state in orders {
+            self.send(state.request().id).await?;
+        }
+        Ok(())
+    }
+
+    /// Place one order, then drain the broker once.
+    async fn send(&mut self, id: OrderId) -> Result<(), EngineError> {
+        let Some(req) = self.orders.get(id).map(|o| o.state.request().clone()) else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        match self.orders.place(self.broker.as_mut(), id, now).await {
+            Ok(()) => {}
+            Err(BrokerError::Unknown(msg)) => {
+                // Not a rejection: the order stays PENDING_SUBMIT until the tag lookup settles it.
+                self.emit(
+                    req.created,
+                    Some(req.contract.segment),
+                    EngineEvent::OrderError,
+                    format!(
+                        "order {id} outcome unknown ({msg}); settling by tag {}",
+                        req.tag
+                    ),
+                    json!({"order_id": id.0, "tag": req.tag, "error": msg}),
+                )?;
+            }
+            Err(e) => {
+                if let BrokerError::SessionInvalid(_) = e {
+                    self.broker_unhealthy = true;
+                    self.emit(
+                        req.created,
+                        None,
+                        EngineEvent::Critical,
+                        format!("broker session invalid: {e}; entries blocked"),
+                        json!({"error": e.to_string()}),
+                    )?;
+                }
+                self.on_order_failed(id, &e.to_string(), req.created)?;
+            }
+        }
+        self.sync_orders().await
+    }
+
+    /// Orders whose placement outcome is unknown: look them up by tag (spec §10.2); one not
+    /// found [`UNKNOWN_ORDER_GRACE_SECS`] after placement is treated as never placed.
+    pub(crate) async fn settle_unknown_orders(&mut self) -> Result<(), EngineError> {
+        let pending = self.orders.unsettled();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        for (id, tag, created) in pending {
+            match self.broker.find_by_tag(&tag).await {
+                Ok(Some(bid)) => self.orders.found_by_tag(id, bid),
+                Ok(None) => {
+                    let now = self.clock.now();
+                    if now - created >= TimeDelta::seconds(UNKNOWN_ORDER_GRACE_SECS) {
+                        let msg = format!(
+                            "not found at the broker by tag {tag} {UNKNOWN_ORDER_GRACE_SECS}s after placement"
+                        );
+                        self.on_order_failed(id, &msg, now)?;
+                    }
+                }
+                Err(_) => {} // try again at the next event
+            }
+        }
+        self.sync_orders().await
+    }
+
+    /// A placement definitively failed: the order is REJECTED locally.
+    fn on_order_failed(
+        &mut self,
+        id: OrderId,
+        msg: &str,
+        ts: IstDateTime,
+    ) -> Result<(), EngineError> {
+        let state = match self.orders.reject_locally(id, msg, ts) {
+            Some(OrderOutcome::Updated { state, .. }) => {
+                self.journal.order(&OrderRow::from_state(&state))?;
+                state
+            }
+            _ => match self.orders.get(id) {
+                Some(o) => o.state.clone(),
+                None => return Ok(()),
+            },
+        };
+        if let Some(agent) = self.orders.get(id).map(|o| o.agent) {
+            self.agents[agent].update_leg(&state);
+        }
+        self.on_terminal(&state)
+    }
+
+    /// Drain the broker once and apply the outcomes in arrival order.
+    pub(crate) async fn sync_orders(&mut self) -> Result<(), EngineError> {
+        let outcomes = match self.orders.drain(self.broker.as_mut()).await {
+            Ok(o) => o,
+            Err(e) => {
+                let now = self.clock.now();
+                return self.emit(
+                    now,
+                    None,
+                    EngineEvent::BrokerError,
+                    format!("poll failed: {e}"),
+                    json!({"error": e.to_string()}),
+                );
+            }
+        };
+        for outcome in outcomes {
+            self.apply_outcome(outcome)?;
+        }
+        Ok(())
+    }
+
+    fn apply_outcome(&mut self, outcome: OrderOutcome) -> Result<(), EngineError> {
+        match outcome {
+            OrderOutcome::Updated { agent, state } => {
+                self.journal.order(&OrderRow::from_state(&state))?;
+                // The leg is written here only: the order's state is its one source.
+                self.agents[agent].update_leg(&state);
+                if state.status().is_terminal() {
+                    self.on_terminal(&state)?;
+                }
+                Ok(())
+            }
+            OrderOutcome::Filled {
+                agent,
+                fill,
+                first,
+                contract,
+            } => {
+                let turnover = fill.price * domain::Decimal::from(fill.quantity);
+                let c = if first {
+                    self.charges
+                        .charges_for_fill(self.date, contract.exchange, fill.side, turnover)
+                } else {
+                    self.charges.charges_for_later_fill(
+                        self.date,
+                        contract.exchange,
+                        fill.side,
+                        turnover,
+                    )
+                };
+                self.journal
+                    .fill(&FillRow::new(&fill, contract.segment, &c))?;
+                if let Some(p) = self.agents[agent].position_with_order_mut(fill.order_id) {
+                    p.charges += c.total;
+                    if fill.premium_source != PremiumSource::Market {
+                        p.all_market = false;
+                    }
+                }
+                Ok(())
+            }
+            OrderOutcome::Error {
+                order,
+                message,
+                fill_id,
+            } => {
+                let now = self.clock.now();
+                self.emit(
+                    now,
+                    None,
+                    EngineEvent::OrderError,
+                    message,
+                    json!({"order_id": order.0, "fill_id": fill_id}),
+                )
+            }
+        }
+    }
+
+    /// An order reached COMPLETE, CANCELLED or REJECTED.
+    fn on_terminal(&mut self, o: &OrderState) -> Result<(), EngineError> {
+        let id = o.request().id;
+        let Some(i) = self.orders.get(id).map(|t| t.agent) else {
+            return Ok(());
+        };
+        let (status, purpose, ts) = (o.status(), o.request().purpose, o.updated());
+        let msg = o.message().unwrap_or_default().to_string();
+        let seg = self.agents[i].segment;
+        let Some(p) = self.agents[i].position_with_order_mut(id) else {
+            return Ok(());
+        };
+        let seq = p.entry_seq;
+        let closing = p.exit.is_some();
+        match purpose {
+            OrderPurpose::Exit => {
+                if p.sell_in_flight() {
+                    return Ok(());
+                }
+                if p.sold() >= p.bought() && !p.buy_in_flight() {
+                    return self.close_trade(i, seq);
+                }
+                if status == OrderStatus::Complete {
+                    // The exit covered what was held when it was sent; the rest follows when
+                    // the working entry/add completes.
+                    return Ok(());
+                }
+                // A failed or partial exit: send the rest again at the next tick.
+                p.exit_retry = true;
+                p.exit_failures += 1;
+                let failures = p.exit_failures;
+                self.emit(
+                    ts,
+                    Some(seg),
+                    EngineEvent::OrderError,
+                    format!("exit order {id} {status}: {msg}; retrying ({failures} failures)"),
+                    json!({"order_id": id.0, "status": status.code(), "failures": failures}),
+                )?;
+                if failures >= EXIT_FAILURES_BEFORE_HALT && !self.halted {
+                    self.halted = true;
+                    self.emit(
+                        ts,
+                        Some(seg),
+                        EngineEvent::Critical,
+                        format!(
+                            "exit failed {failures} times: session halted, still retrying the exit"
+                        ),
+                        json!({"failures": failures}),
+                    )?;
+                }
+            }
+            OrderPurpose::Entry | OrderPurpose::PyramidAdd => {
+                if closing && !p.buy_in_flight() {
+                    // The exit was decided while this order worked: cover what it bought (sent
+                    // by `retry_exits` at the next tick).
+                    if p.unexited() > 0 {
+                        p.exit_retry = true;
+                        return Ok(());
+                    }
+                    if !p.sell_in_flight() && p.bought() == 0 {
+                        self.agents[i].closing.retain(|p| p.entry_seq != seq);
+                        return self.emit(
+                            ts,
+                            Some(seg),
+                            EngineEvent::EntryFailed,
+                            format!("order {id} {status}: {msg}; nothing was bought, no trade"),
+                            json!({"order_id": id.0, "status": status.code(), "message": msg}),
+                        );
+                    }
+                    if !p.sell_in_flight() && p.sold() >= p.bought() {
+                        return self.close_trade(i, seq);
+                    }
+                }
+                if status == OrderStatus::Complete {
+                    return Ok(());
+                }
+                let kind = if purpose == OrderPurpose::Entry {
+                    EngineEvent::EntryFailed
+                } else {
+                    EngineEvent::PyramidFailed
+                };
+                let nothing_held = p.bought() == 0 && !p.buy_in_flight();
+                if nothing_held && !closing {
+                    self.agents[i].position = None;
+                    self.agents[i].state = AgentState::WaitingForSignal;
+                }
+                let back = if nothing_held && !closing {
+                    "; back to waiting"
+                } else {
+                    ""
+                };
+                self.emit(
+                    ts,
+                    Some(seg),
+                    kind,
+                    format!("order {id} {status}: {msg}{back}"),
+                    json!({"order_id": id.0, "status": status.code(), "message": msg}),
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

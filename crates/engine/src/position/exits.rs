@@ -1,0 +1,299 @@
+//! Every exit of spec §4.4 in one [`ExitPolicy`], in its priority order: manual close, stop
+//! loss, trailing stop, target, strategy EXIT (and an opposite signal), max holding time, EOD
+//! square-off. The engine asks the policy, then closes the position (`Engine::exit_position`):
+//! it sends the exit first and journals after, so a failing journal never holds an exit back.
+
+use crate::agent::{AgentState, PendingExit, Position};
+use crate::engine::{Engine, EngineError};
+use crate::events::EngineEvent;
+use crate::settings::{ExitSettings, StopBasis};
+use chrono::{NaiveTime, TimeDelta};
+use domain::order::OrderPurpose;
+use domain::time::IstDateTime;
+use domain::{Decimal, Direction, ExitReason, Side, Signal, Tick};
+use risk::{Decision, IntentKind, OrderIntent};
+use rust_decimal_macros::dec;
+use serde_json::json;
+
+/// What a signal means for an agent's position (spec §4.4 strategy EXIT, §3.1 rule 10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalAction {
+    /// Flat: enter this way.
+    Enter(Direction),
+    /// Close the position (reason `SIGNAL`).
+    Exit,
+    /// Close the position (reason `SIGNAL`), then enter the other way.
+    ExitAndEnter(Direction),
+    /// Not acted on, with the journal's reason.
+    Ignore(&'static str),
+    /// Nothing to do (HOLD).
+    Nothing,
+}
+
+/// The exits of spec §4.4.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExitPolicy {
+    exits: ExitSettings,
+    square_off: NaiveTime,
+}
+
+impl ExitPolicy {
+    /// The policy of these settings, squaring off at `square_off` (IST).
+    pub fn new(exits: ExitSettings, square_off: NaiveTime) -> Self {
+        Self { exits, square_off }
+    }
+
+    /// Whether [`Self::on_tick`] needs the premium mark of a filled position.
+    pub fn needs_mark(&self) -> bool {
+        self.exits.stop_basis == StopBasis::Option || self.exits.profit_target_pct.is_some()
+    }
+
+    /// The exit due for live position `p` at index tick `tick` (number `tick_seq`), in priority
+    /// order: manual; then, from the tick after the entry, stop loss / trailing stop, target,
+    /// max holding time, EOD. `mark` is the premium now (₹ per unit), when known.
+    pub fn on_tick(
+        &self,
+        p: &Position,
+        tick: &Tick,
+        tick_seq: u64,
+        manual: bool,
+        mark: Option<Decimal>,
+    ) -> Option<ExitReason> {
+        if manual {
+            return Some(ExitReason::Manual);
+        }
+        if p.entry_seq >= tick_seq {
+            return None;
+        }
+        let ex = &self.exits;
+        let entry_premium = p.average_entry();
+        let stop = match ex.stop_basis {
+            StopBasis::Underlying => p.stops.check(tick.price),
+            StopBasis::Option => mark
+                .filter(|m| *m <= entry_premium * (Decimal::ONE - ex.stop_loss_pct / dec!(100)))
+                .map(|_| ExitReason::StopLoss),
+        };
+        let target = || {
+            let index_hit = ex.target_index_points.is_some_and(|t| match p.direction {
+                Direction::Long => tick.price >= p.entry_spot + t,
+                Direction::Short => tick.price <= p.entry_spot - t,
+            });
+            let premium_hit = ex.profit_target_pct.is_some_and(|pct| {
+                mark.is_some_and(|m| m >= entry_premium * (Decimal::ONE + pct / dec!(100)))
+            });
+            (index_hit || premium_hit).then_some(ExitReason::Target)
+        };
+        let max_hold = || {
+            ex.max_holding_minutes
+                .filter(|m| tick.ts - p.entry_time >= TimeDelta::minutes(i64::from(*m)))
+                .map(|_| ExitReason::MaxHold)
+        };
+        stop.or_else(target)
+            .or_else(max_hold)
+            .or_else(|| (tick.ts.time() >= self.square_off).then_some(ExitReason::Eod))
+    }
+
+    /// What `signal` means for a position held in `held` (direction, exit already decided).
+    pub fn on_signal(&self, signal: Signal, held: Option<(Direction, bool)>) -> SignalAction {
+        let Some(direction) = signal.direction() else {
+            return match (signal, held) {
+                (Signal::Exit, Some((_, false))) => SignalAction::Exit,
+                (Signal::Exit, _) => SignalAction::Ignore("flat"),
+                _ => SignalAction::Nothing,
+            };
+        };
+        match held {
+            None => SignalAction::Enter(direction),
+            Some((d, false)) if d != direction && self.exits.exit_on_opposite_signal => {
+                SignalAction::ExitAndEnter(direction)
+            }
+            Some(_) => SignalAction::Ignore("in_position"),
+        }
+    }
+}
+
+impl Engine {
+    /// Step (a) of a tick: the exit the policy finds for agent `i`'s position, if any.
+    pub(crate) async fn check_exits(&mut self, i: usize, tick: &Tick) -> Result<(), EngineError> {
+        let manual = std::mem::take(&mut self.agents[i].close_requested);
+        let Some(p) = self.agents[i].position.as_ref() else {
+            return Ok(());
+        };
+        // Index-level exits do not wait for the entry's fill: a live fill that arrives a few
+        // ticks late must not move the trade (replay/live parity, spec §10.4).
+        if !p.is_live() {
+            return Ok(());
+        }
+        let mark = if p.bought() > 0
+            && !manual
+            && p.entry_seq < self.tick_seq
+            && self.exit_policy.needs_mark()
+        {
+            let c = p.contract.clone();
+            self.marks.mark(&c, tick.price, tick.ts).map(|m| m.0)
+        } else {
+            None
+        };
+        let Some(p) = self.agents[i].position.as_ref() else {
+            return Ok(());
+        };
+        match self
+            .exit_policy
+            .on_tick(p, tick, self.tick_seq, manual, mark)
+        {
+            Some(r) => self.exit_position(i, *tick, r).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Close agent `i`'s open position at `tick` for `reason` (exits are never blocked): the
+    /// decision fixes the trade's exit time, index price and reason, the strategy learns of it
+    /// at once (re-entry, spec §3.1 rule 10) and the agent is flat for signals; the position
+    /// waits in `closing` until its orders finish (an entry still working is covered when it
+    /// fills). The exit orders go out first; the `exit` event is journaled after them.
+    pub(crate) async fn exit_position(
+        &mut self,
+        i: usize,
+        tick: Tick,
+        reason: ExitReason,
+    ) -> Result<(), EngineError> {
+        let seg = self.agents[i].segment;
+        let Some(mut p) = self.agents[i].position.take() else {
+            return Ok(());
+        };
+        let qty = p.unexited();
+        let contract = p.contract.clone();
+        let intent = OrderIntent {
+            segment: seg,
+            kind: IntentKind::Exit,
+            time: tick.ts,
+            quantity: qty.max(contract.lot_size),
+            lot_size: contract.lot_size,
+            risk_per_unit: None,
+        };
+        debug_assert_eq!(
+            self.risk.evaluate(&intent, &self.risk_state()),
+            Decision::Approve
+        );
+        p.exit = Some(PendingExit { reason, tick });
+        p.exit_retry = false;
+        let (seq, direction, waiting) = (p.entry_seq, p.direction, p.buy_in_flight());
+        let a = &mut self.agents[i];
+        a.strategy.on_position_closed(direction, reason);
+        a.state = AgentState::WaitingForSignal;
+        a.closing.push(p);
+        let sent = if qty == 0 {
+            Ok(())
+        } else {
+            self.send_split(
+                i,
+                seq,
+                &contract,
+                Side::Sell,
+                qty,
+                OrderPurpose::Exit,
+                tick.ts,
+            )
+            .await
+        };
+        let when = if waiting {
+            " (the working entry is covered when it fills)"
+        } else {
+            ""
+        };
+        let journaled = self.emit(
+            tick.ts,
+            Some(seg),
+            EngineEvent::Exit,
+            format!("{reason} exit {} qty {qty} at index {}{when}", contract.tradingsymbol, tick.price),
+            json!({"reason": reason.code(), "tradingsymbol": contract.tradingsymbol, "quantity": qty,
+                   "index": tick.price, "awaiting_entry_fill": waiting}),
+        );
+        if let Err(EngineError::Journal(e)) = &journaled {
+            self.journal_failed(tick.ts, seg, e);
+        }
+        sent
+    }
+
+    /// Send again the exits that failed or filled partly (spec §10.2: keep retrying).
+    pub(crate) async fn retry_exits(
+        &mut self,
+        i: usize,
+        ts: IstDateTime,
+    ) -> Result<(), EngineError> {
+        let due: Vec<(u64, u32, domain::OptionContract)> = self.agents[i]
+            .closing
+            .iter_mut()
+            .filter(|p| p.exit_retry && !p.sell_in_flight())
+            .map(|p| {
+                p.exit_retry = false;
+                (p.entry_seq, p.unexited(), p.contract.clone())
+            })
+            .collect();
+        for (seq, qty, contract) in due {
+            if qty > 0 {
+                self.send_split(i, seq, &contract, Side::Sell, qty, OrderPurpose::Exit, ts)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Close agent `i`'s live position at its last index tick (or `at`), reason `reason`.
+    pub(crate) async fn close_live(
+        &mut self,
+        i: usize,
+        at: Option<Tick>,
+        reason: ExitReason,
+    ) -> Result<(), EngineError> {
+        if let (true, Some(t)) = (self.agents[i].has_live_position(), at) {
+            self.exit_position(i, t, reason).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(opposite: bool) -> ExitPolicy {
+        ExitPolicy::new(
+            ExitSettings {
+                stop_basis: StopBasis::Underlying,
+                stop_loss_pct: dec!(30),
+                target_index_points: None,
+                profit_target_pct: None,
+                max_holding_minutes: None,
+                exit_on_opposite_signal: opposite,
+            },
+            NaiveTime::from_hms_opt(15, 15, 0).unwrap(),
+        )
+    }
+
+    #[test]
+    fn signals_map_to_actions() {
+        let p = policy(true);
+        assert_eq!(
+            p.on_signal(Signal::Exit, None),
+            SignalAction::Ignore("flat")
+        );
+        assert_eq!(
+            p.on_signal(Signal::Exit, Some((Direction::Long, false))),
+            SignalAction::Exit
+        );
+        assert_eq!(p.on_signal(Signal::Hold, None), SignalAction::Nothing);
+        assert_eq!(
+            p.on_signal(Signal::BuyCe, None),
+            SignalAction::Enter(Direction::Long)
+        );
+        assert_eq!(
+            p.on_signal(Signal::BuyPe, Some((Direction::Long, false))),
+            SignalAction::ExitAndEnter(Direction::Short)
+        );
+        assert_eq!(
+            policy(false).on_signal(Signal::BuyPe, Some((Direction::Long, false))),
+            SignalAction::Ignore("in_position")
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! Positions: entry and sizing (this file), the exits ([`exits`]), pyramiding ([`pyramid`])
+//! and the trade rows of closed positions ([`trade`]).
+
+pub mod exits;
+pub mod pyramid;
+pub mod trade;
+
+use crate::agent::{AgentState, PendingSignal, Position};
+use crate::engine::{Engine, EngineError};
+use crate::events::EngineEvent;
+use crate::risk_glue::Admission;
+use crate::settings::StopBasis;
+use domain::order::OrderPurpose;
+use domain::{Decimal, Direction, Side, Tick};
+use risk::{IntentKind, OrderIntent};
+use rust_decimal_macros::dec;
+use serde_json::json;
+use strategy::exits::{StopTracker, UnderlyingStops};
+use strategy::option_selection::select_contract;
+
+impl Engine {
+    /// Loss per unit if the stop is hit, ₹: the premium now minus the premium at the stop
+    /// level (model or market marks); for an option-basis stop, premium × stop %.
+    pub(crate) fn risk_per_unit(
+        &mut self,
+        contract: &domain::OptionContract,
+        direction: Direction,
+        stops: &UnderlyingStops,
+        tick: &Tick,
+    ) -> Option<Decimal> {
+        let (now, _) = self.marks.mark(contract, tick.price, tick.ts)?;
+        if self.settings.exits.stop_basis == StopBasis::Option {
+            return Some(now * self.settings.exits.stop_loss_pct / dec!(100));
+        }
+        let at_stop = match direction {
+            Direction::Long => tick.price - stops.sl_points,
+            Direction::Short => tick.price + stops.sl_points,
+        };
+        let (then, _) = self.marks.mark(contract, at_stop, tick.ts)?;
+        let d = now - then;
+        // Market marks ignore the index level: fall back to |delta| ≈ 0.5.
+        Some(if d > Decimal::ZERO {
+            d
+        } else {
+            stops.sl_points * dec!(0.5)
+        })
+    }
+
+    fn skip_entry(
+        &mut self,
+        i: usize,
+        p: &PendingSignal,
+        tick: &Tick,
+        reason: &str,
+        rule: &str,
+        detail: String,
+    ) -> Result<(), EngineError> {
+        self.skipped += 1;
+        let signal = p.signal;
+        self.emit(
+            tick.ts,
+            Some(self.agents[i].segment),
+            EngineEvent::EntrySkipped,
+            format!("{signal} skipped: {detail}"),
+            json!({"signal": signal.code(), "reason": reason, "rule": rule, "detail": detail}),
+        )
+    }
+
+    /// Open a position for agent `i` on signal `p` at `tick` (spec §4, §5, §7): square-off
+    /// time, contract selection, sizing and the risk decision, then the entry orders.
+    pub(crate) async fn try_enter(
+        &mut self,
+        i: usize,
+        p: &PendingSignal,
+        direction: Direction,
+        tick: &Tick,
+    ) -> Result<(), EngineError> {
+        let seg = self.agents[i].segment;
+        let signal = p.signal;
+        if tick.ts.time() >= self.settings.square_off_time {
+            let t = self.settings.square_off_time;
+            return self.skip_entry(
+                i,
+                p,
+                tick,
+                "after_square_off",
+                "square_off_time",
+                format!("at or after square-off {t}"),
+            );
+        }
+        let params = self.agents[i].params.clone();
+        let contract = match select_contract(
+            self.contracts.as_ref(),
+            seg,
+            direction,
+            tick.price,
+            self.date,
+            &params.selection,
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                return self.skip_entry(i, p, tick, "contract", "option_selection", e.to_string());
+            }
+        };
+        let stops = match p.stop_points {
+            Some(sp) => UnderlyingStops {
+                sl_points: sp,
+                trailing_stop_points: sp,
+            },
+            None => params.stops,
+        };
+        let quantity = params.initial_lots * contract.lot_size;
+        let intent = OrderIntent {
+            segment: seg,
+            kind: IntentKind::Entry,
+            time: tick.ts,
+            quantity,
+            lot_size: contract.lot_size,
+            risk_per_unit: self.risk_per_unit(&contract, direction, &stops, tick),
+        };
+        let quantity = match self.admit(seg, &intent, tick, true).await? {
+            Admission::Quantity(q) => q,
+            Admission::Refused { rule, reason } => {
+                return self.skip_entry(i, p, tick, "risk", rule.code(), reason);
+            }
+        };
+        let tracker = StopTracker::new(direction, tick.price, stops);
+        let a = &mut self.agents[i];
+        a.position = Some(Position {
+            direction,
+            signal,
+            origin: p.origin,
+            contract: contract.clone(),
+            entry_spot: tick.price,
+            entry_time: tick.ts,
+            entry_seq: self.tick_seq,
+            stops: tracker,
+            legs: Vec::new(),
+            charges: Decimal::ZERO,
+            all_market: true,
+            mfe: Decimal::ZERO,
+            mae: Decimal::ZERO,
+            exit: None,
+            exit_retry: false,
+            exit_failures: 0,
+            last_mark: None,
+            adds: 0,
+            add_block_logged: false,
+        });
+        a.state = AgentState::InPosition;
+        a.trades_today += 1;
+        a.last_entry_at = Some(tick.ts);
+        if let Some(token) = contract.instrument_token
+            && self.subscribed.insert(token)
+        {
+            self.subscriptions.push(token);
+        }
+        let (s, t) = (tracker.initial_stop(), tracker.trailing_stop());
+        self.emit(
+            tick.ts,
+            Some(seg),
+            EngineEvent::Entry,
+            format!("{signal} {} qty {quantity} at index {} (SL {s}, TSL {t})", contract.tradingsymbol, tick.price),
+            json!({"signal": signal.code(), "tradingsymbol": contract.tradingsymbol, "quantity": quantity,
+                   "index": tick.price, "sl": s, "tsl": t, "strike": contract.strike, "expiry": contract.expiry}),
+        )?;
+        let seq = self.tick_seq;
+        self.send_split(
+            i,
+            seq,
+            &contract,
+            Side::Buy,
+            quantity,
+            OrderPurpose::Entry,
+            tick.ts,
+        )
+        .await
+    }
+}

@@ -1,0 +1,115 @@
+//! Typed engine settings: what the engine needs to trade a day, with units in the names,
+//! built by the application from its configuration (`Config::engine_settings`). No TOML here.
+
+use chrono::NaiveTime;
+use domain::{Decimal, Product, Segment};
+use risk::RiskConfig;
+use std::fmt;
+use std::sync::Arc;
+use strategy::Strategy;
+use strategy::exits::UnderlyingStops;
+use strategy::option_selection::SelectionParams;
+
+/// Stop basis (spec §4.4).
+pub use crate::config::StopBasis;
+
+/// Builds one strategy instance per segment agent (the embedding program registers its own
+/// strategy here). Errors are a message naming the bad parameter.
+pub type StrategyFactory = Arc<dyn Fn() -> Result<Box<dyn Strategy>, String> + Send + Sync>;
+
+/// Exit rules of spec §4.4 (read by [`crate::position::exits::ExitPolicy`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExitSettings {
+    /// Index points (underlying) or % of premium (option).
+    pub stop_basis: StopBasis,
+    /// Option-basis stop, % of the average entry premium.
+    pub stop_loss_pct: Decimal,
+    /// Target, index points from the entry index price.
+    pub target_index_points: Option<Decimal>,
+    /// Target, % gain of the premium.
+    pub profit_target_pct: Option<Decimal>,
+    /// Close after this many minutes in the position.
+    pub max_holding_minutes: Option<u32>,
+    /// An opposite entry signal closes the position (reason `SIGNAL`) and enters the other way.
+    pub exit_on_opposite_signal: bool,
+}
+
+/// Pyramiding amounts of one segment (spec §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PyramidSettings {
+    /// ₹ of open profit per unit held that triggers an add (threshold = held units × this);
+    /// TOML key `pyramid_points`.
+    pub step_rupees_per_unit: Decimal,
+    /// Lots bought per add.
+    pub lots_per_add: u32,
+    /// Quantity cap, units.
+    pub max_quantity: u32,
+}
+
+impl PyramidSettings {
+    /// The strategy crate's parameter type.
+    pub fn params(&self) -> strategy::pyramid::PyramidParams {
+        strategy::pyramid::PyramidParams {
+            pyramid_points: self.step_rupees_per_unit,
+            lot_addition: self.lots_per_add,
+            max_quantity: self.max_quantity,
+        }
+    }
+}
+
+/// Per-segment parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentSettings {
+    /// The index.
+    pub segment: Segment,
+    /// Underlying stops: `sl_points`/`trailing_stop_points` in index points.
+    pub stops: UnderlyingStops,
+    /// Contract selection (strike step, ITM offset in index points).
+    pub selection: SelectionParams,
+    /// Lots per entry.
+    pub initial_lots: u32,
+    /// Implied volatility for the premium model, annualised.
+    pub iv: f64,
+    /// Pyramiding, when enabled.
+    pub pyramid: Option<PyramidSettings>,
+    /// Max units per order (exchange freeze quantity, spec §7).
+    pub freeze_quantity_units: u32,
+}
+
+/// Everything the engine is configured with.
+#[derive(Clone)]
+pub struct EngineSettings {
+    /// Enabled segments with their parameters (agents run in segment order).
+    pub segments: Vec<SegmentSettings>,
+    /// Capital, ₹.
+    pub capital: Decimal,
+    /// Sessions of warm-up before the trading date (spec §3).
+    pub warmup_sessions: usize,
+    /// EOD square-off time, IST.
+    pub square_off_time: NaiveTime,
+    /// Exit rules.
+    pub exits: ExitSettings,
+    /// Kite product of every order.
+    pub product: Product,
+    /// Risk rules (spec §7).
+    pub risk: RiskConfig,
+    /// Strategy name (journal and summary).
+    pub strategy_name: String,
+    /// One strategy instance per agent.
+    pub strategy: StrategyFactory,
+}
+
+impl fmt::Debug for EngineSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineSettings")
+            .field("segments", &self.segments)
+            .field("capital", &self.capital)
+            .field("warmup_sessions", &self.warmup_sessions)
+            .field("square_off_time", &self.square_off_time)
+            .field("exits", &self.exits)
+            .field("product", &self.product)
+            .field("risk", &self.risk)
+            .field("strategy_name", &self.strategy_name)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,191 @@
+//! The tick path (spec §3.1 rule 6), four visible steps per index tick:
+//! (a) exits of positions opened earlier, against the levels before this tick, then the
+//! session loss check; (b) candles completed by this tick, their signals, and an entry at this
+//! tick; (c) the tick joins its candle; (d) trailing stops, excursions and pyramiding move with
+//! it. Broker reports are drained once before the steps and once after each order decision.
+
+use crate::agent::PendingSignal;
+use crate::engine::{Engine, EngineError};
+use crate::events::EngineEvent;
+use crate::position::exits::SignalAction;
+use domain::ports::Clock;
+use domain::time::{IstDateTime, fmt_iso};
+use domain::{Candle, ExitReason, Segment, Signal, Tick};
+use serde_json::json;
+use strategy::SignalOrigin;
+
+impl Engine {
+    /// Process one tick (spec §3.1 rule 6).
+    pub async fn on_tick(&mut self, tick: Tick) -> Result<(), EngineError> {
+        let day = tick.ts.date_naive();
+        if day != self.date {
+            // Not this session's data (a stale pre-open packet, or a simulator on another day).
+            if self.foreign_days.insert(day) {
+                let now = self.clock.now();
+                self.emit(
+                    now,
+                    None,
+                    EngineEvent::Warning,
+                    format!(
+                        "ticks dated {day} ignored: the session is {}; against the simulator pass its date",
+                        self.date
+                    ),
+                    json!({"tick_date": day, "session_date": self.date}),
+                )?;
+            }
+            return Ok(());
+        }
+        self.clock.advance(tick.ts);
+        self.tick_seq += 1;
+        self.last_tick_at = Some(tick.ts);
+        self.broker.observe(&tick);
+        self.marks.observe(&tick);
+        self.sync_orders().await?;
+        self.settle_unknown_orders().await?;
+        let Some(seg) = Segment::from_index_token(tick.token) else {
+            return Ok(());
+        };
+        let Some(i) = self.agents.iter().position(|a| a.segment == seg) else {
+            return Ok(());
+        };
+        self.agents[i].last_tick = Some(tick);
+        for j in 0..self.agents.len() {
+            self.retry_exits(j, tick.ts).await?;
+        }
+
+        // (a) exits, then the session-level loss check
+        self.check_exits(i, &tick).await?;
+        self.check_halt(&tick).await?;
+
+        // (b) candles completed by this tick, and any signal left by the clock
+        if let Some(p) = self.agents[i].pending.take() {
+            self.act_on_signal(i, &p, &tick).await?;
+        }
+        if let Some(c) = self.agents[i].candles.complete_until(&tick.ts) {
+            let p = self.on_candle(i, &c)?;
+            if p.signal != Signal::Hold {
+                self.act_on_signal(i, &p, &tick).await?;
+            }
+        }
+
+        // (c) the tick joins its candle
+        self.agents[i].candles.push(&tick);
+
+        // (d) trail, excursions, pyramiding
+        self.track_position(i, &tick).await
+    }
+
+    /// Time passed without ticks: complete candles by the clock; their signals wait for the
+    /// next tick (spec §3, §3.1 rule 3).
+    pub async fn on_timer(&mut self, now: IstDateTime) -> Result<(), EngineError> {
+        if now.date_naive() != self.date {
+            return Ok(());
+        }
+        self.clock.advance(now);
+        self.sync_orders().await?;
+        self.settle_unknown_orders().await?;
+        for i in 0..self.agents.len() {
+            if let Some(c) = self.agents[i].candles.complete_until(&now) {
+                let p = self.on_candle(i, &c)?;
+                if p.signal != Signal::Hold {
+                    self.agents[i].pending = Some(p);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A completed candle goes to agent `i`'s strategy; the candle line is journaled.
+    pub(crate) fn on_candle(&mut self, i: usize, c: &Candle) -> Result<PendingSignal, EngineError> {
+        let ev = self.agents[i].strategy.on_candle(c);
+        let seg = self.agents[i].segment;
+        let mut data = json!({
+            "candle_start": fmt_iso(&c.start),
+            "open": c.open, "high": c.high, "low": c.low, "close": c.close,
+            "volume": c.volume,
+            "signal": ev.signal.code(),
+        });
+        for (name, v) in &ev.indicators {
+            data[*name] = v.map_or(serde_json::Value::Null, |x| json!(x));
+        }
+        self.emit(
+            c.end(),
+            Some(seg),
+            EngineEvent::Candle,
+            format!(
+                "{} {} O{} H{} L{} C{} → {}",
+                c.timeframe,
+                fmt_iso(&c.start),
+                c.open,
+                c.high,
+                c.low,
+                c.close,
+                ev.signal
+            ),
+            data,
+        )?;
+        Ok(PendingSignal {
+            signal: ev.signal,
+            origin: ev.origin,
+            candle_start: c.start,
+            stop_points: ev.stop_points,
+        })
+    }
+
+    /// A signal at `tick`: the exit policy says what it means for the agent's position.
+    async fn act_on_signal(
+        &mut self,
+        i: usize,
+        p: &PendingSignal,
+        tick: &Tick,
+    ) -> Result<(), EngineError> {
+        let seg = self.agents[i].segment;
+        let signal = p.signal;
+        let origin_s = match p.origin {
+            SignalOrigin::Fresh => "cross",
+            SignalOrigin::ReEntry => "re-entry",
+        };
+        self.emit(
+            tick.ts,
+            Some(seg),
+            EngineEvent::Signal,
+            format!("{signal} ({origin_s}) from candle {}", fmt_iso(&p.candle_start)),
+            json!({"signal": signal.code(), "origin": origin_s, "candle_start": fmt_iso(&p.candle_start), "index": tick.price}),
+        )?;
+        let held = self.agents[i]
+            .position
+            .as_ref()
+            .map(|p| (p.direction, p.exit.is_some()));
+        match self.exit_policy.on_signal(signal, held) {
+            SignalAction::Nothing => Ok(()),
+            SignalAction::Ignore(reason) => self.ignore_signal(seg, signal, tick, reason),
+            SignalAction::Exit => self.exit_position(i, *tick, ExitReason::Signal).await,
+            SignalAction::Enter(direction) => self.try_enter(i, p, direction, tick).await,
+            SignalAction::ExitAndEnter(direction) => {
+                self.exit_position(i, *tick, ExitReason::Signal).await?;
+                if self.agents[i].position.is_none() {
+                    self.try_enter(i, p, direction, tick).await
+                } else {
+                    self.ignore_signal(seg, signal, tick, "exit_in_progress")
+                }
+            }
+        }
+    }
+
+    fn ignore_signal(
+        &mut self,
+        seg: Segment,
+        signal: Signal,
+        tick: &Tick,
+        reason: &str,
+    ) -> Result<(), EngineError> {
+        self.skipped += 1;
+        self.emit(
+            tick.ts,
+            Some(seg),
+            EngineEvent::SignalIgnored,
+            format!("{signal} ignored: {reason}"),
+            json!({"signal": signal.code(), "reason": reason}),
+        )
+    }
+}
