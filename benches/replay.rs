@@ -3,10 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::NaiveDate;
-use criterion::{Criterion, criterion_main};
-use engine::config::Config;
 use backtest::{ReplayContext, replay_day};
+use chrono::NaiveDate;
+use config::Config;
+use criterion::{Criterion, criterion_main};
 use kestrel_support::{data_dir, repo_root};
 
 fn bench(c: &mut Criterion) {

@@ -6,9 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::NaiveDate;
+use config::Config;
 use domain::Decimal;
 use domain::time::{fmt_iso, parse_iso};
-use engine::config::Config;
 use journal::MemoryJournal;
 use kestrel_support::golden_dir;
 use std::str::FromStr;

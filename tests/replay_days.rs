@@ -2,10 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::NaiveDate;
-use domain::PremiumSource;
-use engine::config::Config;
 use backtest::{ReplayContext, replay_day};
+use chrono::NaiveDate;
+use config::Config;
+use domain::PremiumSource;
 use journal::MemoryJournal;
 use kestrel_support::{data_dir, repo_root};
 

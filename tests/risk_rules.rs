@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use config::Config;
 use domain::{ExitReason, Segment};
-use engine::config::Config;
 use journal::MemoryJournal;
 use kestrel_support::{config, date};
 
@@ -164,7 +164,7 @@ fn max_holding_time_exit_on_2024_08_20() {
 #[test]
 fn option_basis_stop_and_target_on_2024_06_03() {
     let j = replay((2024, 6, 3), |c| {
-        c.exits.stop_basis = engine::config::StopBasis::Option;
+        c.exits.stop_basis = config::StopBasis::Option;
         c.exits.stop_loss_pct = 10.into();
         c.exits.profit_target_pct = Some(10.into());
     });

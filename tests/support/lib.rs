@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::NaiveDate;
-use engine::config::Config;
 use backtest::{ReplayContext, replay_day};
+use chrono::NaiveDate;
+use config::Config;
 use journal::{MemoryJournal, SharedJournal};
 use std::path::PathBuf;
 

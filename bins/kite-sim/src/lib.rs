@@ -1,10 +1,10 @@
 //! The config-file side of the `kite-sim` command: maps Kestrel's TOML configuration
-//! (`engine::Config`) onto the simulator library's typed settings, so the `kite-sim` library
+//! (`config::Config`) onto the simulator library's typed settings, so the `kite-sim` library
 //! itself stays below the engine.
 
 use chrono::NaiveDate;
+use config::Config;
 use domain::Segment;
-use engine::Config;
 use kite_sim::{SimConfig, SimMarket, SimSegment};
 use std::path::PathBuf;
 

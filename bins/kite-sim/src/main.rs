@@ -121,7 +121,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let config = engine::config::Config::load(&cli.config).map_err(|e| anyhow!("--config {e}"))?;
+    let config = config::Config::load(&cli.config).map_err(|e| anyhow!("--config {e}"))?;
     let data_dir = cli
         .data_dir
         .clone()

@@ -8,7 +8,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use backtest::{ReplayContext, replay_day};
-//! let ctx = ReplayContext::new(engine::Config::default(), catalog::Catalog::open("data")?)?;
+//! let ctx = ReplayContext::new(config::Config::default(), catalog::Catalog::open("data")?)?;
 //! let date = chrono::NaiveDate::from_ymd_opt(2024, 6, 3).ok_or("date")?;
 //! let report = replay_day(&ctx, date, Box::new(journal::MemoryJournal::default())).await?;
 //! println!("{} trades, net ₹{}", report.summary.total.trades, report.summary.total.net_pnl);
@@ -20,10 +20,11 @@ use broker_paper::{PaperBroker, PaperSettings};
 use catalog::replay::{CalendarContracts, CatalogHistory, CatalogPremiums, ReplayFeed};
 use catalog::{Catalog, CatalogError};
 use chrono::{Datelike, NaiveDate};
+use config::Config;
 use domain::Segment;
 use domain::calendar::{ExpiryCalendar, LotSizes, MarketCalendar};
 use domain::charges::ChargesSchedule;
-use engine::config::{Config, Mode};
+use engine::Mode;
 use engine::{DayReport, Engine, EngineError, EngineParts};
 use journal::Journal;
 

@@ -97,6 +97,17 @@ impl Segment {
             Segment::BankNifty | Segment::Sensex => dec!(100),
         }
     }
+
+    /// Exchange freeze quantity: the most units one index-option order may carry (NSE circular
+    /// of 2024: NIFTY 1800, BANKNIFTY 900; BSE SENSEX 1000). Larger orders are split (spec §7);
+    /// configurable per segment (`freeze_quantity`).
+    pub fn default_freeze_quantity(self) -> u32 {
+        match self {
+            Segment::Nifty => 1800,
+            Segment::BankNifty => 900,
+            Segment::Sensex => 1000,
+        }
+    }
 }
 
 impl fmt::Display for Segment {

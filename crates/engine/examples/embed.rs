@@ -7,17 +7,22 @@
 use async_trait::async_trait;
 use broker_paper::pricer::{ModelParams, NoMarketPremiums, Pricer};
 use broker_paper::{PaperBroker, PaperSettings};
+use catalog::replay::CalendarContracts;
 use chrono::{NaiveDate, TimeDelta};
 use domain::calendar::{ExpiryCalendar, LotSizes, MarketCalendar};
 use domain::charges::ChargesSchedule;
 use domain::ports::{MarketData, MarketDataError, MarketEvent};
 use domain::time::{hms, ist};
-use domain::{Candle, Decimal, Segment, Signal, Tick, Timeframe};
-use catalog::replay::CalendarContracts;
-use engine::{Config, Engine, EngineParts, Mode};
+use domain::{Candle, Decimal, Product, Segment, Signal, Tick, Timeframe};
+use engine::settings::{ExitSettings, SegmentSettings};
+use engine::{Engine, EngineParts, EngineSettings, Mode, StopBasis};
+use risk::RiskConfig;
 use rust_decimal::prelude::ToPrimitive;
+use rust_decimal_macros::dec;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
+use strategy::exits::UnderlyingStops;
+use strategy::option_selection::SelectionParams;
 use strategy::{Evaluation, SignalOrigin, Strategy};
 
 /// The embedding program's own strategy: buy a call when a 5-minute candle closes above the
@@ -99,16 +104,46 @@ fn synthetic_ticks(date: NaiveDate) -> VecDeque<MarketEvent> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let date = NaiveDate::from_ymd_opt(2024, 6, 5).ok_or("bad date")?;
-    // Defaults for exits, risk and sizing; NIFTY only; our own strategy.
-    let mut settings = Config::default().engine_settings();
-    settings.segments.retain(|s| s.segment == Segment::Nifty);
-    settings.strategy_name = "breakout_once".into();
-    settings.strategy = Arc::new(|| {
-        Ok(Box::new(BreakoutOnce {
-            previous_high: None,
-            fired: false,
-        }))
-    });
+    // Typed settings by hand (no configuration file): NIFTY only, 50-point SL and TSL, one
+    // lot two strikes in the money, default risk rules, and our own strategy.
+    let settings = EngineSettings {
+        segments: vec![SegmentSettings {
+            segment: Segment::Nifty,
+            stops: UnderlyingStops {
+                sl_points: dec!(50),
+                trailing_stop_points: dec!(50),
+            },
+            selection: SelectionParams {
+                strike_step: dec!(50),
+                itm_offset: dec!(100),
+                skip_expiry_day: false,
+            },
+            initial_lots: 1,
+            iv: 0.15,
+            pyramid: None,
+            freeze_quantity_units: Segment::Nifty.default_freeze_quantity(),
+        }],
+        capital: dec!(1000000),
+        warmup_sessions: 0,
+        square_off_time: hms(15, 15, 0),
+        exits: ExitSettings {
+            stop_basis: StopBasis::Underlying,
+            stop_loss_pct: dec!(30),
+            target_index_points: None,
+            profit_target_pct: None,
+            max_holding_minutes: None,
+            exit_on_opposite_signal: false,
+        },
+        product: Product::MIS,
+        risk: RiskConfig::default(),
+        strategy_name: "breakout_once".into(),
+        strategy: Arc::new(|| {
+            Ok(Box::new(BreakoutOnce {
+                previous_high: None,
+                fired: false,
+            }))
+        }),
+    };
 
     let calendar = MarketCalendar::builtin();
     let model = ModelParams {

@@ -20,7 +20,7 @@
 //! ## Embedding
 //! Embeddable: no `process::exit`, no global state; errors are returned. Build an
 //! [`EngineSettings`] (by hand, or from the app's TOML with
-//! [`Config::engine_settings`]), register your strategy as its `strategy` factory (any
+//! `config::Config::engine_settings` in the crate above), register your strategy as its `strategy` factory (any
 //! `strategy::Strategy`), plug your edges into [`EngineParts`] — a `dyn MarketData` feed, a
 //! `dyn Broker` (e.g. `broker_paper::PaperBroker`), `dyn PremiumMarks`, `dyn ContractSource`,
 //! a `dyn Journal` — then `Engine::new`, `start_day` (or `warm_up`) and `run(&mut feed)`; the
@@ -44,7 +44,6 @@ pub mod agent;
 pub mod candles;
 pub mod checkpoint;
 pub mod clock;
-pub mod config;
 pub mod controls;
 pub mod engine;
 pub mod events;
@@ -54,7 +53,6 @@ pub mod risk_glue;
 pub mod settings;
 pub mod tick;
 
-pub use config::{Config, Mode};
 pub use engine::{DayReport, Engine, EngineError, EngineParts};
 pub use events::{EngineEvent, EventRecord};
-pub use settings::EngineSettings;
+pub use settings::{EngineSettings, Mode, StopBasis};

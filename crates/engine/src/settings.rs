@@ -4,14 +4,56 @@
 use chrono::NaiveTime;
 use domain::{Decimal, Product, Segment};
 use risk::RiskConfig;
+use serde::Deserialize;
 use std::fmt;
 use std::sync::Arc;
 use strategy::Strategy;
 use strategy::exits::UnderlyingStops;
 use strategy::option_selection::SelectionParams;
 
+/// Trading mode (spec §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Historical data, paper fills, simulated clock.
+    #[default]
+    Replay,
+    /// Live data, paper fills.
+    Paper,
+    /// Live data, real orders.
+    Live,
+}
+
+impl Mode {
+    /// `REPLAY`, `PAPER`, `LIVE` (journal spelling).
+    pub fn code(self) -> &'static str {
+        match self {
+            Mode::Replay => "REPLAY",
+            Mode::Paper => "PAPER",
+            Mode::Live => "LIVE",
+        }
+    }
+
+    /// Journal folder name: `replay`, `paper`, `live`.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Mode::Replay => "replay",
+            Mode::Paper => "paper",
+            Mode::Live => "live",
+        }
+    }
+}
+
 /// Stop basis (spec §4.4).
-pub use crate::config::StopBasis;
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StopBasis {
+    /// Index points from the index price at entry, with a trailing stop (rsi_crossover).
+    #[default]
+    Underlying,
+    /// % of the option premium (seed 002): exit when premium ≤ entry × (1 − stop_loss_pct/100).
+    Option,
+}
 
 /// Builds one strategy instance per segment agent (the embedding program registers its own
 /// strategy here). Errors are a message naming the bad parameter.

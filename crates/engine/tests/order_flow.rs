@@ -6,12 +6,13 @@
 use async_trait::async_trait;
 use catalog::replay::{CalendarContracts, ReplayFeed};
 use chrono::{NaiveDate, TimeDelta};
+use config::Config;
 use domain::calendar::{ExpiryCalendar, LotSizes, MarketCalendar};
 use domain::charges::ChargesSchedule;
 use domain::ports::{Broker, BrokerError, BrokerEvent, HistoricalData, HistoryError};
 use domain::time::ist_hms;
 use domain::{Bar, Decimal, Fill, OrderRequest, OrderStatus, OrderUpdate, PremiumSource, Segment};
-use engine::config::{Config, Mode};
+use engine::Mode;
 use engine::{Engine, EngineParts};
 use engine::{EngineEvent, EventRecord};
 use journal::{Journal, JournalError, MemoryJournal, SharedJournal};

@@ -25,24 +25,14 @@ pub struct SimSegment {
 
 impl SimSegment {
     /// The defaults of `seg`: its code as series, `default_iv`, its default strike step and
-    /// [`default_freeze_quantity`].
+    /// `Segment::default_freeze_quantity`.
     pub fn defaults(seg: Segment, default_iv: f64) -> Self {
         Self {
             series: seg.code().to_string(),
             iv: default_iv,
             strike_step: seg.default_strike_step(),
-            freeze_quantity: default_freeze_quantity(seg),
+            freeze_quantity: seg.default_freeze_quantity(),
         }
-    }
-}
-
-/// Exchange freeze limits per order (NSE circular of 2024 for index options: NIFTY 1800,
-/// BANKNIFTY 900; BSE SENSEX 1000), the same table as the engine's defaults.
-pub fn default_freeze_quantity(seg: Segment) -> u32 {
-    match seg {
-        Segment::Nifty => 1800,
-        Segment::BankNifty => 900,
-        Segment::Sensex => 1000,
     }
 }
 

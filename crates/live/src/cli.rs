@@ -4,8 +4,8 @@
 use crate::session::{SessionError, SessionKind, SessionOptions, run_session};
 use chrono::NaiveDate;
 use clap::Parser;
+use config::Config;
 use domain::Segment;
-use engine::Config;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

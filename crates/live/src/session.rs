@@ -28,12 +28,13 @@ use broker_kite::{
 use broker_paper::pricer::{ModelParams, NoMarketPremiums, Pricer};
 use broker_paper::{PaperBroker, PaperSettings};
 use chrono::NaiveDate;
+use config::Config;
 use domain::calendar::MarketCalendar;
 use domain::charges::ChargesSchedule;
 use domain::ports::{Broker, Clock, MarketData};
 use domain::{Exchange, Segment};
 use engine::clock::WallClock;
-use engine::{Config, DayReport, Engine, EngineError, EngineEvent, EngineParts, Mode};
+use engine::{DayReport, Engine, EngineError, EngineEvent, EngineParts, Mode};
 use journal::writer::WriterThread;
 use journal::{CsvJournal, JournalError};
 use serde_json::json;

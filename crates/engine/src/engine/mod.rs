@@ -5,11 +5,11 @@
 
 use crate::agent::{AgentState, SegmentAgent};
 use crate::clock::EventClock;
-use crate::config::Mode;
 use crate::events::{EngineEvent, EventRecord};
 use crate::orders::OrderManager;
 use crate::position::exits::ExitPolicy;
 use crate::settings::EngineSettings;
+use crate::settings::Mode;
 use chrono::NaiveDate;
 use domain::calendar::MarketCalendar;
 use domain::charges::ChargesSchedule;

@@ -1,0 +1,197 @@
+//! The tables of the configuration file (spec §14), one struct each, with their defaults.
+//! Unknown keys are rejected (`deny_unknown_fields`).
+
+use chrono::NaiveTime;
+use domain::{Decimal, Segment};
+use rust_decimal_macros::dec;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+pub use engine::settings::{Mode, StopBasis};
+
+/// `[engine]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSection {
+    /// Mode the config is meant for; live mode also needs a CLI confirmation (spec §10.6).
+    pub mode: Mode,
+    /// Enabled segments, in any order (agents run in NIFTY, BANKNIFTY, SENSEX order).
+    pub segments: Vec<Segment>,
+    /// Capital, ₹ (for % limits and returns).
+    pub capital: Decimal,
+    /// Sessions of warm-up before the trading date (spec §3, default 2).
+    pub warmup_sessions: usize,
+    /// EOD square-off time, IST (default 15:15:00).
+    pub square_off_time: NaiveTime,
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Replay,
+            segments: vec![Segment::Nifty, Segment::BankNifty],
+            capital: dec!(1000000),
+            warmup_sessions: 2,
+            square_off_time: domain::time::hms(15, 15, 0),
+        }
+    }
+}
+
+/// `[exits]`: exit rules for every segment (spec §4.4), evaluated on every tick in the order
+/// stop loss, trailing stop, target, strategy EXIT, max holding time, EOD.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExitsSection {
+    /// Stop basis.
+    pub stop_basis: StopBasis,
+    /// Initial stop, index points (underlying basis; default 50).
+    pub sl_points: Decimal,
+    /// Trailing stop, index points (underlying basis; default = `sl_points`).
+    pub trailing_stop_points: Option<Decimal>,
+    /// Premium stop, % of the average entry premium (option basis; default 30).
+    pub stop_loss_pct: Decimal,
+    /// Target in index points from the entry index price (optional).
+    pub target_points: Option<Decimal>,
+    /// Target as % gain of the premium (optional, seed 002).
+    pub profit_target_pct: Option<Decimal>,
+    /// Close after this many minutes in the position (optional, seed 002).
+    pub max_holding_minutes: Option<u32>,
+    /// An opposite entry signal closes the position (reason `SIGNAL`) and enters the other way.
+    pub exit_on_opposite_signal: bool,
+}
+
+impl Default for ExitsSection {
+    fn default() -> Self {
+        Self {
+            stop_basis: StopBasis::Underlying,
+            sl_points: dec!(50),
+            trailing_stop_points: None,
+            stop_loss_pct: dec!(30),
+            target_points: None,
+            profit_target_pct: None,
+            max_holding_minutes: None,
+            exit_on_opposite_signal: false,
+        }
+    }
+}
+
+/// `[pyramiding]` (spec §6): per-segment amounts come from `[segments.<CODE>]`.
+///
+/// Off by default: with seed 004's thresholds (NIFTY ₹10/unit) and 50-point stops, adds come
+/// within minutes and a reversal stops out the whole pyramid — on 2024-06-03 it turns the
+/// day's −₹1,987 into −₹21,011 and a daily-loss halt at 10:03. Turn it on deliberately.
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PyramidingSection {
+    /// Add lots to winning positions (seed 004 §4.2; default false).
+    pub enabled: bool,
+}
+
+/// `[options]`: contract choice and sizing defaults (spec §5).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptionsSection {
+    /// ITM offset from ATM, index points (default 100).
+    pub itm_offset: Decimal,
+    /// Lots per entry (default 1).
+    pub initial_lots: u32,
+    /// Skip the nearest expiry on its own expiry day.
+    pub skip_expiry_day: bool,
+    /// Kite product.
+    pub product: domain::Product,
+}
+
+impl Default for OptionsSection {
+    fn default() -> Self {
+        Self {
+            itm_offset: dec!(100),
+            initial_lots: 1,
+            skip_expiry_day: false,
+            product: domain::Product::MIS,
+        }
+    }
+}
+
+/// `[paper]`: the fill model (spec §8).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PaperSection {
+    /// Slippage in ticks against each order (default 1).
+    pub slippage_ticks: u32,
+    /// Risk-free rate for Black-76 (default 0.065).
+    pub rate: f64,
+    /// Implied volatility when a segment has none configured (annualised, default 0.15).
+    pub default_iv: f64,
+}
+
+impl Default for PaperSection {
+    fn default() -> Self {
+        Self {
+            slippage_ticks: 1,
+            rate: 0.065,
+            default_iv: 0.15,
+        }
+    }
+}
+
+/// `[segments.<CODE>]`: per-segment overrides.
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentSection {
+    /// Strike step, index points (defaults: NIFTY 50, others 100).
+    pub strike_step: Option<Decimal>,
+    /// Implied volatility for the premium model, annualised.
+    pub iv: Option<f64>,
+    /// Initial stop, index points.
+    pub sl_points: Option<Decimal>,
+    /// Trailing stop, index points.
+    pub trailing_stop_points: Option<Decimal>,
+    /// ITM offset, index points.
+    pub itm_offset: Option<Decimal>,
+    /// Lots per entry.
+    pub initial_lots: Option<u32>,
+    /// Pyramiding: premium ₹ per unit of open profit per add (spec §6).
+    pub pyramid_points: Option<Decimal>,
+    /// Pyramiding: lots per add.
+    pub lot_addition: Option<u32>,
+    /// Pyramiding: quantity cap, units.
+    pub max_quantity: Option<u32>,
+    /// Exchange freeze quantity (max units per order); larger orders are split (spec §7).
+    pub freeze_quantity: Option<u32>,
+    /// Replay: the catalog series whose bars drive this segment (default the segment code,
+    /// the index). `NIFTY-FUT_5m` feeds `atr_breakout` futures candles with volume; the agent
+    /// then prices strikes and stops off the futures price.
+    pub series: Option<String>,
+}
+
+/// `[journal]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JournalSection {
+    /// Root of `artifacts/<mode>/<date>/` (default `artifacts`).
+    pub root: PathBuf,
+}
+
+impl Default for JournalSection {
+    fn default() -> Self {
+        Self {
+            root: PathBuf::from("artifacts"),
+        }
+    }
+}
+
+/// `[data]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataSection {
+    /// The data catalog directory (default `data`).
+    pub dir: PathBuf,
+}
+
+impl Default for DataSection {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("data"),
+        }
+    }
+}
