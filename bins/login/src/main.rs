@@ -79,7 +79,7 @@ struct Cli {
     #[arg(long)]
     save_credentials: bool,
 
-    /// Kite REST root (the simulator or a test double); default https://api.kite.trade.
+    /// Kite REST root (the simulator or a test double); default `https://api.kite.trade`.
     #[arg(
         long,
         env = "KITE_API_BASE_URL",

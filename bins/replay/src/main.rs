@@ -42,7 +42,7 @@ struct Cli {
     /// Data catalog directory (overrides config `[data] dir`).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Journal root (overrides config `[journal] root`); days go to <out>/replay/<date>/.
+    /// Journal root (overrides config `[journal] root`); days go to `<out>/replay/<date>/`.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Print no progress bar.
