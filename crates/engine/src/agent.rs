@@ -5,9 +5,12 @@ use crate::candles::CandleAggregator;
 use crate::settings::SegmentSettings;
 use domain::OrderState;
 use domain::order::OrderId;
-use domain::order::OrderStatus;
+use domain::order::{OrderPurpose, OrderStatus};
+use domain::ports::PremiumMarks;
 use domain::time::IstDateTime;
-use domain::{Decimal, Direction, ExitReason, OptionContract, Segment, Side, Signal, Tick};
+use domain::{
+    Decimal, Direction, ExitReason, OptionContract, PremiumSource, Segment, Side, Signal, Tick,
+};
 use risk::SegmentRiskState;
 use serde::Serialize;
 use strategy::exits::StopTracker;
@@ -190,6 +193,42 @@ pub struct PendingSignal {
     pub stop_points: Option<Decimal>,
 }
 
+/// Orders a position needs sent: what an exit decision (or an exit retry) asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExitOrders {
+    /// Tick number of the position's entry (it names the position).
+    pub entry_seq: u64,
+    /// Units to sell (0: nothing held yet).
+    pub quantity: u32,
+    /// The contract.
+    pub contract: OptionContract,
+    /// An entry or add order of the position still works (it is covered when it fills).
+    pub awaiting_entry_fill: bool,
+}
+
+/// What the end of one order (COMPLETE, CANCELLED or REJECTED) means for its position, as
+/// decided by [`SegmentAgent::on_order_terminal`]; the engine journals it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TerminalStep {
+    /// Nothing to report (more orders still work, or the order simply completed).
+    Nothing,
+    /// The closing position entered at this tick number is flat: book its trade.
+    Flat(u64),
+    /// An exit order failed or filled partly: the rest is sent again at the next tick.
+    ExitRetry {
+        /// Failed exit attempts so far.
+        failures: u32,
+    },
+    /// The entry of a closing position failed with nothing bought: dropped, no trade.
+    NothingBought,
+    /// An entry or pyramid add failed; with `back_to_waiting` nothing is held and the agent
+    /// is flat again.
+    BuyFailed {
+        /// The position was dropped and the agent waits for signals.
+        back_to_waiting: bool,
+    },
+}
+
 /// One segment's agent.
 pub struct SegmentAgent {
     /// The index.
@@ -308,6 +347,17 @@ impl SegmentAgent {
         }
     }
 
+    /// Book the charges of a fill of `order` (₹) on its position; a fill without a market
+    /// price makes the trade's premium source `MODEL`.
+    pub fn book_fill(&mut self, order: OrderId, charges: Decimal, source: PremiumSource) {
+        if let Some(p) = self.position_with_order_mut(order) {
+            p.charges += charges;
+            if source != PremiumSource::Market {
+                p.all_market = false;
+            }
+        }
+    }
+
     /// Mark-to-market P&L of the open and closing positions at their last marks, ₹.
     pub fn open_pnl(&self) -> Decimal {
         self.positions().map(Position::open_pnl).sum()
@@ -370,6 +420,153 @@ impl SegmentAgent {
             }
         }
         candles
+    }
+
+    /// Open `p` (spec §3 `IN_POSITION`): an entry of today, at its entry time.
+    pub fn open_position(&mut self, p: Position) {
+        self.last_entry_at = Some(p.entry_time);
+        self.position = Some(p);
+        self.state = AgentState::InPosition;
+        self.trades_today += 1;
+    }
+
+    /// Decide the exit of the open position at `tick` for `reason`: the trade's exit time,
+    /// index price and reason are fixed, the strategy learns of it (re-entry, spec §3.1 rule
+    /// 10), the agent is flat for signals and the position waits in `closing`. `None` when
+    /// flat. The returned orders cover what is held and not already being sold.
+    pub fn begin_exit(&mut self, reason: ExitReason, tick: Tick) -> Option<ExitOrders> {
+        let mut p = self.position.take()?;
+        let orders = ExitOrders {
+            entry_seq: p.entry_seq,
+            quantity: p.unexited(),
+            contract: p.contract.clone(),
+            awaiting_entry_fill: p.buy_in_flight(),
+        };
+        p.exit = Some(PendingExit { reason, tick });
+        p.exit_retry = false;
+        self.strategy.on_position_closed(p.direction, reason);
+        self.state = AgentState::WaitingForSignal;
+        self.closing.push(p);
+        Some(orders)
+    }
+
+    /// Closing positions whose exit must be sent again (failed or partly filled, no sell
+    /// working): their retry flags are cleared (spec §10.2: keep retrying).
+    pub fn due_exit_retries(&mut self) -> Vec<ExitOrders> {
+        self.closing
+            .iter_mut()
+            .filter(|p| p.exit_retry && !p.sell_in_flight())
+            .map(|p| {
+                p.exit_retry = false;
+                ExitOrders {
+                    entry_seq: p.entry_seq,
+                    quantity: p.unexited(),
+                    contract: p.contract.clone(),
+                    awaiting_entry_fill: p.buy_in_flight(),
+                }
+            })
+            .collect()
+    }
+
+    /// Step (a) of a tick: the exit [`ExitPolicy`](crate::position::exits::ExitPolicy) finds
+    /// for the open position at `tick` (number `tick_seq`), if it is live. A pending manual
+    /// close is consumed. The premium mark is asked of `marks` only when the policy needs it.
+    pub fn due_exit(
+        &mut self,
+        policy: &crate::position::exits::ExitPolicy,
+        tick: &Tick,
+        tick_seq: u64,
+        marks: &mut dyn PremiumMarks,
+    ) -> Option<ExitReason> {
+        let manual = std::mem::take(&mut self.close_requested);
+        let p = self.position.as_ref()?;
+        // Index-level exits do not wait for the entry's fill: a live fill that arrives a few
+        // ticks late must not move the trade (replay/live parity, spec §10.4).
+        if !p.is_live() {
+            return None;
+        }
+        let mark = if p.bought() > 0 && !manual && p.entry_seq < tick_seq && policy.needs_mark() {
+            marks.mark(&p.contract, tick.price, tick.ts).map(|m| m.0)
+        } else {
+            None
+        };
+        policy.on_tick(p, tick, tick_seq, manual, mark)
+    }
+
+    /// Step (d) of a tick for the open position (no exit decided): trail the stop and track
+    /// the excursions at the premium mark; the new trailing level when it moved.
+    pub fn track(&mut self, tick: &Tick, marks: &mut dyn PremiumMarks) -> Option<Decimal> {
+        let p = self.position.as_mut()?;
+        if p.exit.is_some() {
+            return None;
+        }
+        let moved = p.stops.trail_with(tick.price);
+        if p.open_quantity() > 0
+            && let Some((mark, _)) = marks.mark(&p.contract, tick.price, tick.ts)
+        {
+            let d = mark - p.average_entry();
+            p.mfe = p.mfe.max(d);
+            p.mae = p.mae.min(d);
+            p.last_mark = Some(mark);
+        }
+        moved
+    }
+
+    /// What the end of order `id` (its `status` and `purpose`) means for its position: exits
+    /// retried (spec §10.2), a flat closing position, a failed entry dropped.
+    pub fn on_order_terminal(
+        &mut self,
+        id: OrderId,
+        status: OrderStatus,
+        purpose: OrderPurpose,
+    ) -> TerminalStep {
+        let Some(p) = self.position_with_order_mut(id) else {
+            return TerminalStep::Nothing;
+        };
+        let seq = p.entry_seq;
+        let closing = p.exit.is_some();
+        if purpose == OrderPurpose::Exit {
+            if p.sell_in_flight() {
+                return TerminalStep::Nothing;
+            }
+            if p.sold() >= p.bought() && !p.buy_in_flight() {
+                return TerminalStep::Flat(seq);
+            }
+            if status == OrderStatus::Complete {
+                // The exit covered what was held when it was sent; the rest follows when the
+                // working entry/add completes.
+                return TerminalStep::Nothing;
+            }
+            p.exit_retry = true;
+            p.exit_failures += 1;
+            return TerminalStep::ExitRetry {
+                failures: p.exit_failures,
+            };
+        }
+        if closing && !p.buy_in_flight() {
+            // The exit was decided while this order worked: cover what it bought (sent by the
+            // exit retry at the next tick).
+            if p.unexited() > 0 {
+                p.exit_retry = true;
+                return TerminalStep::Nothing;
+            }
+            if !p.sell_in_flight() && p.bought() == 0 {
+                self.closing.retain(|p| p.entry_seq != seq);
+                return TerminalStep::NothingBought;
+            }
+            if !p.sell_in_flight() && p.sold() >= p.bought() {
+                return TerminalStep::Flat(seq);
+            }
+        }
+        if status == OrderStatus::Complete {
+            return TerminalStep::Nothing;
+        }
+        let back_to_waiting = p.bought() == 0 && !p.buy_in_flight() && !closing;
+        if back_to_waiting {
+            self.position = None;
+            self.state = AgentState::WaitingForSignal;
+        }
+        TerminalStep::BuyFailed { back_to_waiting }
     }
 
     /// Closing positions whose orders still work: `tradingsymbol held N` each.
