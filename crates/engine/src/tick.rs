@@ -48,7 +48,12 @@ impl Engine {
         let Some(i) = self.agents.iter().position(|a| a.segment == seg) else {
             return Ok(());
         };
-        self.agents[i].last_tick = Some(tick);
+        // The agent's own view of this tick: its last tick, any signal left by the clock, and
+        // the candle this tick completes (nothing below reads them before step (b)).
+        let agent = &mut self.agents[i];
+        agent.last_tick = Some(tick);
+        let pending = agent.pending.take();
+        let completed = agent.candles.complete_until(&tick.ts);
         for j in 0..self.agents.len() {
             self.retry_exits(j, tick.ts).await?;
         }
@@ -58,10 +63,10 @@ impl Engine {
         self.check_halt(&tick).await?;
 
         // (b) candles completed by this tick, and any signal left by the clock
-        if let Some(p) = self.agents[i].pending.take() {
+        if let Some(p) = pending {
             self.act_on_signal(i, &p, &tick).await?;
         }
-        if let Some(c) = self.agents[i].candles.complete_until(&tick.ts) {
+        if let Some(c) = completed {
             let p = self.on_candle(i, &c)?;
             if p.signal != Signal::Hold {
                 self.act_on_signal(i, &p, &tick).await?;
@@ -84,12 +89,16 @@ impl Engine {
         self.clock.advance(now);
         self.sync_orders().await?;
         self.settle_unknown_orders().await?;
-        for i in 0..self.agents.len() {
-            if let Some(c) = self.agents[i].candles.complete_until(&now) {
-                let p = self.on_candle(i, &c)?;
-                if p.signal != Signal::Hold {
-                    self.agents[i].pending = Some(p);
-                }
+        let completed: Vec<_> = self
+            .agents
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, a)| a.candles.complete_until(&now).map(|c| (i, c)))
+            .collect();
+        for (i, c) in completed {
+            let p = self.on_candle(i, &c)?;
+            if p.signal != Signal::Hold {
+                self.agents[i].pending = Some(p);
             }
         }
         Ok(())
@@ -97,8 +106,9 @@ impl Engine {
 
     /// A completed candle goes to agent `i`'s strategy; the candle line is journaled.
     pub(crate) fn on_candle(&mut self, i: usize, c: &Candle) -> Result<PendingSignal, EngineError> {
-        let ev = self.agents[i].strategy.on_candle(c);
-        let seg = self.agents[i].segment;
+        let agent = &mut self.agents[i];
+        let ev = agent.strategy.on_candle(c);
+        let seg = agent.segment;
         let mut data = json!({
             "candle_start": fmt_iso(&c.start),
             "open": c.open, "high": c.high, "low": c.low, "close": c.close,
@@ -139,7 +149,12 @@ impl Engine {
         p: &PendingSignal,
         tick: &Tick,
     ) -> Result<(), EngineError> {
-        let seg = self.agents[i].segment;
+        let agent = &self.agents[i];
+        let seg = agent.segment;
+        let held = agent
+            .position
+            .as_ref()
+            .map(|p| (p.direction, p.exit.is_some()));
         let signal = p.signal;
         let origin_s = match p.origin {
             SignalOrigin::Fresh => "cross",
@@ -152,22 +167,16 @@ impl Engine {
             format!("{signal} ({origin_s}) from candle {}", fmt_iso(&p.candle_start)),
             json!({"signal": signal.code(), "origin": origin_s, "candle_start": fmt_iso(&p.candle_start), "index": tick.price}),
         )?;
-        let held = self.agents[i]
-            .position
-            .as_ref()
-            .map(|p| (p.direction, p.exit.is_some()));
         match self.exit_policy.on_signal(signal, held) {
             SignalAction::Nothing => Ok(()),
             SignalAction::Ignore(reason) => self.ignore_signal(seg, signal, tick, reason),
             SignalAction::Exit => self.exit_position(i, *tick, ExitReason::Signal).await,
             SignalAction::Enter(direction) => self.try_enter(i, p, direction, tick).await,
             SignalAction::ExitAndEnter(direction) => {
+                // The exit decision leaves the agent flat at once (the position waits in
+                // `closing`), so the entry may share the tick (spec §3.1 rule 6).
                 self.exit_position(i, *tick, ExitReason::Signal).await?;
-                if self.agents[i].position.is_none() {
-                    self.try_enter(i, p, direction, tick).await
-                } else {
-                    self.ignore_signal(seg, signal, tick, "exit_in_progress")
-                }
+                self.try_enter(i, p, direction, tick).await
             }
         }
     }

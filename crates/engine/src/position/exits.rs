@@ -3,14 +3,14 @@
 //! square-off. The engine asks the policy, then closes the position (`Engine::exit_position`):
 //! it sends the exit first and journals after, so a failing journal never holds an exit back.
 
-use crate::agent::{AgentState, PendingExit, Position};
+use crate::agent::Position;
 use crate::engine::{Engine, EngineError};
 use crate::events::EngineEvent;
 use crate::settings::{ExitSettings, StopBasis};
 use chrono::{NaiveTime, TimeDelta};
 use domain::order::OrderPurpose;
 use domain::time::IstDateTime;
-use domain::{Decimal, Direction, ExitReason, Side, Signal, Tick};
+use domain::{Decimal, Direction, ExitReason, Segment, Side, Signal, Tick};
 use risk::{Decision, IntentKind, OrderIntent};
 use rust_decimal_macros::dec;
 use serde_json::json;
@@ -115,54 +115,32 @@ impl ExitPolicy {
 impl Engine {
     /// Step (a) of a tick: the exit the policy finds for agent `i`'s position, if any.
     pub(crate) async fn check_exits(&mut self, i: usize, tick: &Tick) -> Result<(), EngineError> {
-        let manual = std::mem::take(&mut self.agents[i].close_requested);
-        let Some(p) = self.agents[i].position.as_ref() else {
-            return Ok(());
-        };
-        // Index-level exits do not wait for the entry's fill: a live fill that arrives a few
-        // ticks late must not move the trade (replay/live parity, spec §10.4).
-        if !p.is_live() {
-            return Ok(());
-        }
-        let mark = if p.bought() > 0
-            && !manual
-            && p.entry_seq < self.tick_seq
-            && self.exit_policy.needs_mark()
-        {
-            let c = p.contract.clone();
-            self.marks.mark(&c, tick.price, tick.ts).map(|m| m.0)
-        } else {
-            None
-        };
-        let Some(p) = self.agents[i].position.as_ref() else {
-            return Ok(());
-        };
-        match self
-            .exit_policy
-            .on_tick(p, tick, self.tick_seq, manual, mark)
-        {
+        let due =
+            self.agents[i].due_exit(&self.exit_policy, tick, self.tick_seq, self.marks.as_mut());
+        match due {
             Some(r) => self.exit_position(i, *tick, r).await,
             None => Ok(()),
         }
     }
 
     /// Close agent `i`'s open position at `tick` for `reason` (exits are never blocked): the
-    /// decision fixes the trade's exit time, index price and reason, the strategy learns of it
-    /// at once (re-entry, spec §3.1 rule 10) and the agent is flat for signals; the position
-    /// waits in `closing` until its orders finish (an entry still working is covered when it
-    /// fills). The exit orders go out first; the `exit` event is journaled after them.
+    /// agent fixes the exit ([`SegmentAgent::begin_exit`]); the position waits in `closing`
+    /// until its orders finish (an entry still working is covered when it fills). The exit
+    /// orders go out first; the `exit` event is journaled after them.
+    ///
+    /// [`SegmentAgent::begin_exit`]: crate::agent::SegmentAgent::begin_exit
     pub(crate) async fn exit_position(
         &mut self,
         i: usize,
         tick: Tick,
         reason: ExitReason,
     ) -> Result<(), EngineError> {
-        let seg = self.agents[i].segment;
-        let Some(mut p) = self.agents[i].position.take() else {
+        let agent = &mut self.agents[i];
+        let seg = agent.segment;
+        let Some(exit) = agent.begin_exit(reason, tick) else {
             return Ok(());
         };
-        let qty = p.unexited();
-        let contract = p.contract.clone();
+        let (qty, contract, waiting) = (exit.quantity, &exit.contract, exit.awaiting_entry_fill);
         let intent = OrderIntent {
             segment: seg,
             kind: IntentKind::Exit,
@@ -175,20 +153,13 @@ impl Engine {
             self.risk.evaluate(&intent, &self.risk_state()),
             Decision::Approve
         );
-        p.exit = Some(PendingExit { reason, tick });
-        p.exit_retry = false;
-        let (seq, direction, waiting) = (p.entry_seq, p.direction, p.buy_in_flight());
-        let a = &mut self.agents[i];
-        a.strategy.on_position_closed(direction, reason);
-        a.state = AgentState::WaitingForSignal;
-        a.closing.push(p);
         let sent = if qty == 0 {
             Ok(())
         } else {
             self.send_split(
                 i,
-                seq,
-                &contract,
+                exit.entry_seq,
+                contract,
                 Side::Sell,
                 qty,
                 OrderPurpose::Exit,
@@ -215,38 +186,44 @@ impl Engine {
         sent
     }
 
-    /// Send again the exits that failed or filled partly (spec §10.2: keep retrying).
+    /// Send again the exits of agent `i` that failed or filled partly (spec §10.2: keep
+    /// retrying).
     pub(crate) async fn retry_exits(
         &mut self,
         i: usize,
         ts: IstDateTime,
     ) -> Result<(), EngineError> {
-        let due: Vec<(u64, u32, domain::OptionContract)> = self.agents[i]
-            .closing
-            .iter_mut()
-            .filter(|p| p.exit_retry && !p.sell_in_flight())
-            .map(|p| {
-                p.exit_retry = false;
-                (p.entry_seq, p.unexited(), p.contract.clone())
-            })
-            .collect();
-        for (seq, qty, contract) in due {
-            if qty > 0 {
-                self.send_split(i, seq, &contract, Side::Sell, qty, OrderPurpose::Exit, ts)
-                    .await?;
+        for exit in self.agents[i].due_exit_retries() {
+            if exit.quantity > 0 {
+                self.send_split(
+                    i,
+                    exit.entry_seq,
+                    &exit.contract,
+                    Side::Sell,
+                    exit.quantity,
+                    OrderPurpose::Exit,
+                    ts,
+                )
+                .await?;
             }
         }
         Ok(())
     }
 
-    /// Close agent `i`'s live position at its last index tick (or `at`), reason `reason`.
+    /// Close agent `i`'s live position, reason `reason`: at `now` when that is its own
+    /// segment's index tick, else at the agent's last index tick (no tick yet: nothing to do).
     pub(crate) async fn close_live(
         &mut self,
         i: usize,
-        at: Option<Tick>,
+        now: Option<&Tick>,
         reason: ExitReason,
     ) -> Result<(), EngineError> {
-        if let (true, Some(t)) = (self.agents[i].has_live_position(), at) {
+        let agent = &self.agents[i];
+        let at = match now {
+            Some(t) if Segment::from_index_token(t.token) == Some(agent.segment) => Some(*t),
+            _ => agent.last_tick,
+        };
+        if let (true, Some(t)) = (agent.has_live_position(), at) {
             self.exit_position(i, t, reason).await?;
         }
         Ok(())

@@ -5,7 +5,7 @@ pub mod exits;
 pub mod pyramid;
 pub mod trade;
 
-use crate::agent::{AgentState, PendingSignal, Position};
+use crate::agent::{PendingSignal, Position};
 use crate::engine::{Engine, EngineError};
 use crate::events::EngineEvent;
 use crate::risk_glue::Admission;
@@ -48,7 +48,7 @@ impl Engine {
 
     fn skip_entry(
         &mut self,
-        i: usize,
+        seg: domain::Segment,
         p: &PendingSignal,
         tick: &Tick,
         reason: &str,
@@ -59,7 +59,7 @@ impl Engine {
         let signal = p.signal;
         self.emit(
             tick.ts,
-            Some(self.agents[i].segment),
+            Some(seg),
             EngineEvent::EntrySkipped,
             format!("{signal} skipped: {detail}"),
             json!({"signal": signal.code(), "reason": reason, "rule": rule, "detail": detail}),
@@ -75,12 +75,13 @@ impl Engine {
         direction: Direction,
         tick: &Tick,
     ) -> Result<(), EngineError> {
-        let seg = self.agents[i].segment;
+        let agent = &self.agents[i];
+        let (seg, params) = (agent.segment, agent.params.clone());
         let signal = p.signal;
         if tick.ts.time() >= self.settings.square_off_time {
             let t = self.settings.square_off_time;
             return self.skip_entry(
-                i,
+                seg,
                 p,
                 tick,
                 "after_square_off",
@@ -88,7 +89,6 @@ impl Engine {
                 format!("at or after square-off {t}"),
             );
         }
-        let params = self.agents[i].params.clone();
         let contract = match select_contract(
             self.contracts.as_ref(),
             seg,
@@ -99,7 +99,14 @@ impl Engine {
         ) {
             Ok(c) => c,
             Err(e) => {
-                return self.skip_entry(i, p, tick, "contract", "option_selection", e.to_string());
+                return self.skip_entry(
+                    seg,
+                    p,
+                    tick,
+                    "contract",
+                    "option_selection",
+                    e.to_string(),
+                );
             }
         };
         let stops = match p.stop_points {
@@ -121,12 +128,11 @@ impl Engine {
         let quantity = match self.admit(seg, &intent, tick, true).await? {
             Admission::Quantity(q) => q,
             Admission::Refused { rule, reason } => {
-                return self.skip_entry(i, p, tick, "risk", rule.code(), reason);
+                return self.skip_entry(seg, p, tick, "risk", rule.code(), reason);
             }
         };
         let tracker = StopTracker::new(direction, tick.price, stops);
-        let a = &mut self.agents[i];
-        a.position = Some(Position {
+        self.agents[i].open_position(Position {
             direction,
             signal,
             origin: p.origin,
@@ -147,9 +153,6 @@ impl Engine {
             adds: 0,
             add_block_logged: false,
         });
-        a.state = AgentState::InPosition;
-        a.trades_today += 1;
-        a.last_entry_at = Some(tick.ts);
         if let Some(token) = contract.instrument_token
             && self.subscribed.insert(token)
         {
