@@ -9,7 +9,8 @@ use domain::order::{OrderPurpose, OrderStatus};
 use domain::ports::PremiumMarks;
 use domain::time::IstDateTime;
 use domain::{
-    Decimal, Direction, ExitReason, OptionContract, PremiumSource, Segment, Side, Signal, Tick,
+    Candle, Decimal, Direction, ExitReason, OptionContract, PremiumSource, Segment, Side, Signal,
+    Tick,
 };
 use risk::SegmentRiskState;
 use serde::Serialize;
@@ -229,6 +230,15 @@ pub enum TerminalStep {
     },
 }
 
+/// What an index tick of its segment leaves an agent to act on (step (b) of a tick).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TickWork {
+    /// The signal a candle completed by the clock left for this tick.
+    pub pending: Option<PendingSignal>,
+    /// The candle this tick completes.
+    pub completed: Option<Candle>,
+}
+
 /// One segment's agent.
 pub struct SegmentAgent {
     /// The index.
@@ -420,6 +430,19 @@ impl SegmentAgent {
             }
         }
         candles
+    }
+
+    /// Take an index tick of the agent's segment (spec §3.1 rule 6): it becomes the last
+    /// tick; the signal left by the clock and the candle the tick completes are handed back;
+    /// then the tick joins its (new) candle.
+    pub fn take_tick(&mut self, tick: &Tick) -> TickWork {
+        self.last_tick = Some(*tick);
+        let work = TickWork {
+            pending: self.pending.take(),
+            completed: self.candles.complete_until(&tick.ts),
+        };
+        self.candles.push(tick);
+        work
     }
 
     /// Open `p` (spec §3 `IN_POSITION`): an entry of today, at its entry time.

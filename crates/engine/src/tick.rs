@@ -1,10 +1,11 @@
 //! The tick path (spec §3.1 rule 6), four visible steps per index tick:
 //! (a) exits of positions opened earlier, against the levels before this tick, then the
 //! session loss check; (b) candles completed by this tick, their signals, and an entry at this
-//! tick; (c) the tick joins its candle; (d) trailing stops, excursions and pyramiding move with
-//! it. Broker reports are drained once before the steps and once after each order decision.
+//! tick; (c) the tick joins its candle (done by the agent as it takes the tick, right after
+//! taking the candle the tick completes: nothing in (a) or (b) reads the candle builder);
+//! (d) trailing stops, excursions and pyramiding move with it. Broker reports are drained once before the steps and once after each order decision.
 
-use crate::agent::PendingSignal;
+use crate::agent::{PendingSignal, TickWork};
 use crate::engine::{Engine, EngineError};
 use crate::events::EngineEvent;
 use crate::position::exits::SignalAction;
@@ -48,12 +49,8 @@ impl Engine {
         let Some(i) = self.agents.iter().position(|a| a.segment == seg) else {
             return Ok(());
         };
-        // The agent's own view of this tick: its last tick, any signal left by the clock, and
-        // the candle this tick completes (nothing below reads them before step (b)).
-        let agent = &mut self.agents[i];
-        agent.last_tick = Some(tick);
-        let pending = agent.pending.take();
-        let completed = agent.candles.complete_until(&tick.ts);
+        // The agent takes the tick: steps (b)'s inputs and step (c) (see `take_tick`).
+        let TickWork { pending, completed } = self.agents[i].take_tick(&tick);
         for j in 0..self.agents.len() {
             self.retry_exits(j, tick.ts).await?;
         }
@@ -73,8 +70,7 @@ impl Engine {
             }
         }
 
-        // (c) the tick joins its candle
-        self.agents[i].candles.push(&tick);
+        // (c) the tick joined its candle in `take_tick`
 
         // (d) trail, excursions, pyramiding
         self.track_position(i, &tick).await
@@ -149,13 +145,23 @@ impl Engine {
         p: &PendingSignal,
         tick: &Tick,
     ) -> Result<(), EngineError> {
-        let agent = &self.agents[i];
+        let signal = p.signal;
+        let agent = &mut self.agents[i];
         let seg = agent.segment;
         let held = agent
             .position
             .as_ref()
             .map(|p| (p.direction, p.exit.is_some()));
-        let signal = p.signal;
+        let action = self.exit_policy.on_signal(signal, held);
+        // An exit on the signal is decided now (the agent is flat for the entry that may
+        // share the tick, spec §3.1 rule 6); its orders go out after the signal is journaled.
+        let exit = match action {
+            SignalAction::Exit | SignalAction::ExitAndEnter(_) => {
+                agent.begin_exit(ExitReason::Signal, *tick)
+            }
+            _ => None,
+        };
+        let params = agent.params.clone();
         let origin_s = match p.origin {
             SignalOrigin::Fresh => "cross",
             SignalOrigin::ReEntry => "re-entry",
@@ -167,16 +173,15 @@ impl Engine {
             format!("{signal} ({origin_s}) from candle {}", fmt_iso(&p.candle_start)),
             json!({"signal": signal.code(), "origin": origin_s, "candle_start": fmt_iso(&p.candle_start), "index": tick.price}),
         )?;
-        match self.exit_policy.on_signal(signal, held) {
-            SignalAction::Nothing => Ok(()),
+        if let Some(exit) = exit {
+            self.send_exit(i, seg, exit, ExitReason::Signal, *tick)
+                .await?;
+        }
+        match action {
+            SignalAction::Nothing | SignalAction::Exit => Ok(()),
             SignalAction::Ignore(reason) => self.ignore_signal(seg, signal, tick, reason),
-            SignalAction::Exit => self.exit_position(i, *tick, ExitReason::Signal).await,
-            SignalAction::Enter(direction) => self.try_enter(i, p, direction, tick).await,
-            SignalAction::ExitAndEnter(direction) => {
-                // The exit decision leaves the agent flat at once (the position waits in
-                // `closing`), so the entry may share the tick (spec §3.1 rule 6).
-                self.exit_position(i, *tick, ExitReason::Signal).await?;
-                self.try_enter(i, p, direction, tick).await
+            SignalAction::Enter(direction) | SignalAction::ExitAndEnter(direction) => {
+                self.try_enter(i, seg, &params, p, direction, tick).await
             }
         }
     }

@@ -142,10 +142,10 @@ impl Engine {
                 None => return Ok(()),
             },
         };
-        if let Some(agent) = self.orders.get(id).map(|o| o.agent) {
-            self.agents[agent].update_leg(&state);
+        match self.orders.get(id).map(|o| o.agent) {
+            Some(agent) => self.on_order_state(agent, &state, true),
+            None => Ok(()),
         }
-        self.on_terminal(&state)
     }
 
     /// Drain the broker once and apply the outcomes in arrival order.
@@ -173,12 +173,8 @@ impl Engine {
         match outcome {
             OrderOutcome::Updated { agent, state } => {
                 self.journal.order(&OrderRow::from_state(&state))?;
-                // The leg is written here only: the order's state is its one source.
-                self.agents[agent].update_leg(&state);
-                if state.status().is_terminal() {
-                    self.on_terminal(&state)?;
-                }
-                Ok(())
+                let terminal = state.status().is_terminal();
+                self.on_order_state(agent, &state, terminal)
             }
             OrderOutcome::Filled {
                 agent,
@@ -220,19 +216,27 @@ impl Engine {
         }
     }
 
-    /// An order reached COMPLETE, CANCELLED or REJECTED: its agent decides what that means
-    /// for the position ([`SegmentAgent::on_order_terminal`]); the engine books and journals.
+    /// Order `o` of agent `i` changed: its leg follows (the one place a leg is written: the
+    /// order's state is its one source). When it ended (`terminal`: COMPLETE, CANCELLED or
+    /// REJECTED) the agent decides what that means for the position
+    /// ([`SegmentAgent::on_order_terminal`]); the engine books and journals.
     ///
     /// [`SegmentAgent::on_order_terminal`]: crate::agent::SegmentAgent::on_order_terminal
-    fn on_terminal(&mut self, o: &OrderState) -> Result<(), EngineError> {
-        let id = o.request().id;
+    fn on_order_state(
+        &mut self,
+        i: usize,
+        o: &OrderState,
+        terminal: bool,
+    ) -> Result<(), EngineError> {
         // The order names its agent.
-        let Some(i) = self.orders.get(id).map(|t| t.agent) else {
+        let agent = &mut self.agents[i];
+        agent.update_leg(o);
+        if !terminal {
             return Ok(());
-        };
+        }
+        let id = o.request().id;
         let (status, purpose, ts) = (o.status(), o.request().purpose, o.updated());
         let msg = o.message().unwrap_or_default().to_string();
-        let agent = &mut self.agents[i];
         let seg = agent.segment;
         let step = agent.on_order_terminal(id, status, purpose);
         if let TerminalStep::Flat(seq) = step {

@@ -3,7 +3,7 @@
 //! square-off. The engine asks the policy, then closes the position (`Engine::exit_position`):
 //! it sends the exit first and journals after, so a failing journal never holds an exit back.
 
-use crate::agent::Position;
+use crate::agent::{ExitOrders, Position};
 use crate::engine::{Engine, EngineError};
 use crate::events::EngineEvent;
 use crate::settings::{ExitSettings, StopBasis};
@@ -113,33 +113,35 @@ impl ExitPolicy {
 }
 
 impl Engine {
-    /// Step (a) of a tick: the exit the policy finds for agent `i`'s position, if any.
+    /// Step (a) of a tick: the exit the policy finds for agent `i`'s position, if any, is
+    /// decided by the agent and its orders sent.
     pub(crate) async fn check_exits(&mut self, i: usize, tick: &Tick) -> Result<(), EngineError> {
-        let due =
-            self.agents[i].due_exit(&self.exit_policy, tick, self.tick_seq, self.marks.as_mut());
-        match due {
-            Some(r) => self.exit_position(i, *tick, r).await,
+        let agent = &mut self.agents[i];
+        let (seg, tick_seq) = (agent.segment, self.tick_seq);
+        let exit = agent
+            .due_exit(&self.exit_policy, tick, tick_seq, self.marks.as_mut())
+            .and_then(|reason| Some((reason, agent.begin_exit(reason, *tick)?)));
+        match exit {
+            Some((reason, exit)) => self.send_exit(i, seg, exit, reason, *tick).await,
             None => Ok(()),
         }
     }
 
-    /// Close agent `i`'s open position at `tick` for `reason` (exits are never blocked): the
-    /// agent fixes the exit ([`SegmentAgent::begin_exit`]); the position waits in `closing`
-    /// until its orders finish (an entry still working is covered when it fills). The exit
-    /// orders go out first; the `exit` event is journaled after them.
+    /// Send the orders of an exit agent `i` (of `seg`) has just decided
+    /// ([`SegmentAgent::begin_exit`]: the trade's exit time, index price and reason are
+    /// fixed; exits are never blocked). The position waits in `closing` until its orders
+    /// finish (an entry still working is covered when it fills). The exit orders go out
+    /// first; the `exit` event is journaled after them.
     ///
     /// [`SegmentAgent::begin_exit`]: crate::agent::SegmentAgent::begin_exit
-    pub(crate) async fn exit_position(
+    pub(crate) async fn send_exit(
         &mut self,
         i: usize,
-        tick: Tick,
+        seg: Segment,
+        exit: ExitOrders,
         reason: ExitReason,
+        tick: Tick,
     ) -> Result<(), EngineError> {
-        let agent = &mut self.agents[i];
-        let seg = agent.segment;
-        let Some(exit) = agent.begin_exit(reason, tick) else {
-            return Ok(());
-        };
         let (qty, contract, waiting) = (exit.quantity, &exit.contract, exit.awaiting_entry_fill);
         let intent = OrderIntent {
             segment: seg,
@@ -218,15 +220,20 @@ impl Engine {
         now: Option<&Tick>,
         reason: ExitReason,
     ) -> Result<(), EngineError> {
-        let agent = &self.agents[i];
+        let agent = &mut self.agents[i];
+        let seg = agent.segment;
         let at = match now {
-            Some(t) if Segment::from_index_token(t.token) == Some(agent.segment) => Some(*t),
+            Some(t) if Segment::from_index_token(t.token) == Some(seg) => Some(*t),
             _ => agent.last_tick,
         };
-        if let (true, Some(t)) = (agent.has_live_position(), at) {
-            self.exit_position(i, t, reason).await?;
+        let exit = match at {
+            Some(t) if agent.has_live_position() => agent.begin_exit(reason, t).map(|e| (e, t)),
+            _ => None,
+        };
+        match exit {
+            Some((exit, t)) => self.send_exit(i, seg, exit, reason, t).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 

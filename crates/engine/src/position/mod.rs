@@ -9,7 +9,7 @@ use crate::agent::{PendingSignal, Position};
 use crate::engine::{Engine, EngineError};
 use crate::events::EngineEvent;
 use crate::risk_glue::Admission;
-use crate::settings::StopBasis;
+use crate::settings::{SegmentSettings, StopBasis};
 use domain::order::OrderPurpose;
 use domain::{Decimal, Direction, Side, Tick};
 use risk::{IntentKind, OrderIntent};
@@ -66,17 +66,18 @@ impl Engine {
         )
     }
 
-    /// Open a position for agent `i` on signal `p` at `tick` (spec §4, §5, §7): square-off
+    /// Open a position for agent `i` (of `seg`, with its `params`) on signal `p` at `tick`
+    /// (spec §4, §5, §7): square-off
     /// time, contract selection, sizing and the risk decision, then the entry orders.
     pub(crate) async fn try_enter(
         &mut self,
         i: usize,
+        seg: domain::Segment,
+        params: &SegmentSettings,
         p: &PendingSignal,
         direction: Direction,
         tick: &Tick,
     ) -> Result<(), EngineError> {
-        let agent = &self.agents[i];
-        let (seg, params) = (agent.segment, agent.params.clone());
         let signal = p.signal;
         if tick.ts.time() >= self.settings.square_off_time {
             let t = self.settings.square_off_time;
