@@ -194,19 +194,6 @@ pub struct PendingSignal {
     pub stop_points: Option<Decimal>,
 }
 
-/// Orders a position needs sent: what an exit decision (or an exit retry) asks for.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExitOrders {
-    /// Tick number of the position's entry (it names the position).
-    pub entry_seq: u64,
-    /// Units to sell (0: nothing held yet).
-    pub quantity: u32,
-    /// The contract.
-    pub contract: OptionContract,
-    /// An entry or add order of the position still works (it is covered when it fills).
-    pub awaiting_entry_fill: bool,
-}
-
 /// What the end of one order (COMPLETE, CANCELLED or REJECTED) means for its position, as
 /// decided by [`SegmentAgent::on_order_terminal`]; the engine journals it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -451,69 +438,6 @@ impl SegmentAgent {
         self.position = Some(p);
         self.state = AgentState::InPosition;
         self.trades_today += 1;
-    }
-
-    /// Decide the exit of the open position at `tick` for `reason`: the trade's exit time,
-    /// index price and reason are fixed, the strategy learns of it (re-entry, spec §3.1 rule
-    /// 10), the agent is flat for signals and the position waits in `closing`. `None` when
-    /// flat. The returned orders cover what is held and not already being sold.
-    pub fn begin_exit(&mut self, reason: ExitReason, tick: Tick) -> Option<ExitOrders> {
-        let mut p = self.position.take()?;
-        let orders = ExitOrders {
-            entry_seq: p.entry_seq,
-            quantity: p.unexited(),
-            contract: p.contract.clone(),
-            awaiting_entry_fill: p.buy_in_flight(),
-        };
-        p.exit = Some(PendingExit { reason, tick });
-        p.exit_retry = false;
-        self.strategy.on_position_closed(p.direction, reason);
-        self.state = AgentState::WaitingForSignal;
-        self.closing.push(p);
-        Some(orders)
-    }
-
-    /// Closing positions whose exit must be sent again (failed or partly filled, no sell
-    /// working): their retry flags are cleared (spec §10.2: keep retrying).
-    pub fn due_exit_retries(&mut self) -> Vec<ExitOrders> {
-        self.closing
-            .iter_mut()
-            .filter(|p| p.exit_retry && !p.sell_in_flight())
-            .map(|p| {
-                p.exit_retry = false;
-                ExitOrders {
-                    entry_seq: p.entry_seq,
-                    quantity: p.unexited(),
-                    contract: p.contract.clone(),
-                    awaiting_entry_fill: p.buy_in_flight(),
-                }
-            })
-            .collect()
-    }
-
-    /// Step (a) of a tick: the exit [`ExitPolicy`](crate::position::exits::ExitPolicy) finds
-    /// for the open position at `tick` (number `tick_seq`), if it is live. A pending manual
-    /// close is consumed. The premium mark is asked of `marks` only when the policy needs it.
-    pub fn due_exit(
-        &mut self,
-        policy: &crate::position::exits::ExitPolicy,
-        tick: &Tick,
-        tick_seq: u64,
-        marks: &mut dyn PremiumMarks,
-    ) -> Option<ExitReason> {
-        let manual = std::mem::take(&mut self.close_requested);
-        let p = self.position.as_ref()?;
-        // Index-level exits do not wait for the entry's fill: a live fill that arrives a few
-        // ticks late must not move the trade (replay/live parity, spec §10.4).
-        if !p.is_live() {
-            return None;
-        }
-        let mark = if p.bought() > 0 && !manual && p.entry_seq < tick_seq && policy.needs_mark() {
-            marks.mark(&p.contract, tick.price, tick.ts).map(|m| m.0)
-        } else {
-            None
-        };
-        policy.on_tick(p, tick, tick_seq, manual, mark)
     }
 
     /// Step (d) of a tick for the open position (no exit decided): trail the stop and track
