@@ -7,13 +7,13 @@
 use async_trait::async_trait;
 use broker_paper::pricer::{ModelParams, NoMarketPremiums, Pricer};
 use broker_paper::{PaperBroker, PaperSettings};
+use catalog::replay::CalendarContracts;
 use chrono::{NaiveDate, TimeDelta};
 use domain::calendar::{ExpiryCalendar, LotSizes, MarketCalendar};
 use domain::charges::ChargesSchedule;
 use domain::ports::{MarketData, MarketDataError, MarketEvent};
 use domain::time::{hms, ist};
 use domain::{Candle, Decimal, Segment, Signal, Tick, Timeframe};
-use catalog::replay::CalendarContracts;
 use engine::{Config, Engine, EngineParts, Mode};
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::{BTreeMap, VecDeque};
