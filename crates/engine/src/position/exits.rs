@@ -1,7 +1,8 @@
 //! Every exit of spec §4.4 in one [`ExitPolicy`], in its priority order: manual close, stop
 //! loss, trailing stop, target, strategy EXIT (and an opposite signal), max holding time, EOD
-//! square-off. The engine asks the policy, then closes the position (`Engine::exit_position`):
-//! it sends the exit first and journals after, so a failing journal never holds an exit back.
+//! square-off. The agent asks the policy and decides the exit
+//! ([`SegmentAgent::begin_exit`]); the engine then sends its orders (`Engine::send_exit`)
+//! first and journals after, so a failing journal never holds an exit back.
 
 use crate::agent::{AgentState, PendingExit, Position, SegmentAgent};
 use crate::engine::{Engine, EngineError};
