@@ -7,8 +7,9 @@
 
 use chrono::NaiveDate;
 use config::Config;
-use domain::Decimal;
 use domain::time::{fmt_iso, parse_iso};
+use domain::{Decimal, Segment};
+use engine::EngineEvent;
 use journal::MemoryJournal;
 use kestrel_support::golden_dir;
 use std::str::FromStr;
@@ -104,7 +105,9 @@ fn golden_indicators_nifty_2024_06_03() {
     let candles: Vec<&journal::Event> = j
         .events
         .iter()
-        .filter(|e| e.kind == "candle" && e.segment.map(|s| s.code()) == Some("NIFTY"))
+        .filter(|e| {
+            EngineEvent::of(e) == Some(EngineEvent::Candle) && e.segment == Some(Segment::Nifty)
+        })
         .collect();
     let mut n = 0;
     for rec in r.records() {

@@ -5,6 +5,7 @@
 
 use config::Config;
 use domain::{ExitReason, Segment};
+use engine::EngineEvent;
 use journal::MemoryJournal;
 use kestrel_support::{config, date};
 
@@ -15,8 +16,11 @@ fn replay(d: (i32, u32, u32), tweak: impl FnOnce(&mut Config)) -> MemoryJournal 
     kestrel_support::replay(cfg, date(d.0, d.1, d.2))
 }
 
-fn events<'a>(j: &'a MemoryJournal, kind: &str) -> Vec<&'a journal::Event> {
-    j.events.iter().filter(|e| e.kind == kind).collect()
+fn events(j: &MemoryJournal, kind: EngineEvent) -> Vec<&journal::Event> {
+    j.events
+        .iter()
+        .filter(|e| EngineEvent::of(e) == Some(kind))
+        .collect()
 }
 
 /// Spec §6: adds are their own orders and fills; the exit sells the whole quantity; the trade
@@ -27,7 +31,7 @@ fn pyramid_adds_on_2024_06_03() {
         c.pyramiding.enabled = true;
         c.risk.max_daily_loss_pct = 0.into();
     });
-    let adds = events(&j, "pyramid_add");
+    let adds = events(&j, EngineEvent::PyramidAdd);
     assert!(!adds.is_empty(), "no pyramid add on 2024-06-03");
     let add_orders: Vec<_> = j
         .orders
@@ -91,11 +95,11 @@ fn consecutive_loss_lock_on_2024_06_04() {
         c.risk.max_consecutive_losses = 2;
         c.risk.cooldown_minutes = 30;
     });
-    let locks = events(&j, "lock");
+    let locks = events(&j, EngineEvent::Lock);
     assert!(!locks.is_empty(), "no lock");
     assert_eq!(locks[0].data["rule"], "consecutive_losses");
     assert!(locks[0].data["until"].is_string());
-    let refused: Vec<_> = events(&j, "entry_skipped")
+    let refused: Vec<_> = events(&j, EngineEvent::EntrySkipped)
         .into_iter()
         .filter(|e| e.data["rule"] == "consecutive_losses")
         .collect();
@@ -112,7 +116,7 @@ fn daily_loss_halt() {
             c.risk.max_daily_loss = limit.into();
             c.risk.close_on_halt = true;
         });
-        let halts: Vec<_> = events(&j, "risk")
+        let halts: Vec<_> = events(&j, EngineEvent::Risk)
             .into_iter()
             .filter(|e| e.data["decision"] == "HALT")
             .collect();
@@ -123,7 +127,7 @@ fn daily_loss_halt() {
             "{date:?}: entry after the halt"
         );
         assert!(
-            events(&j, "entry_skipped")
+            events(&j, EngineEvent::EntrySkipped)
                 .iter()
                 .any(|e| e.data["rule"] == "session_halted")
         );

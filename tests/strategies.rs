@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use domain::{ExitReason, Signal};
+use engine::EngineEvent;
 use journal::MemoryJournal;
 use kestrel_support::{config, date};
 
@@ -45,7 +46,9 @@ fn donchian_breakout_day_2024_06_04() {
         let candle = j
             .events
             .iter()
-            .filter(|e| e.kind == "candle" && e.timestamp == t.entry_time)
+            .filter(|e| {
+                EngineEvent::of(e) == Some(EngineEvent::Candle) && e.timestamp == t.entry_time
+            })
             .find(|e| e.data["signal"] == "BUY_CE")
             .unwrap_or_else(|| panic!("no BUY_CE candle completing at {}", t.entry_time));
         let close = num(&candle.data["close"]);
@@ -77,7 +80,9 @@ fn atr_breakout_day_2024_08_12() {
         let candle = j
             .events
             .iter()
-            .filter(|e| e.kind == "candle" && e.segment == Some(t.segment))
+            .filter(|e| {
+                EngineEvent::of(e) == Some(EngineEvent::Candle) && e.segment == Some(t.segment)
+            })
             .find(|e| e.timestamp == t.entry_time && e.data["signal"] == t.signal_type.code())
             .unwrap_or_else(|| panic!("no signal candle for {}", t.trade_id));
         let d = &candle.data;

@@ -5,9 +5,13 @@ use crate::candles::CandleAggregator;
 use crate::settings::SegmentSettings;
 use domain::OrderState;
 use domain::order::OrderId;
-use domain::order::OrderStatus;
+use domain::order::{OrderPurpose, OrderStatus};
+use domain::ports::PremiumMarks;
 use domain::time::IstDateTime;
-use domain::{Decimal, Direction, ExitReason, OptionContract, Segment, Side, Signal, Tick};
+use domain::{
+    Candle, Decimal, Direction, ExitReason, OptionContract, PremiumSource, Segment, Side, Signal,
+    Tick,
+};
 use risk::SegmentRiskState;
 use serde::Serialize;
 use strategy::exits::StopTracker;
@@ -190,6 +194,38 @@ pub struct PendingSignal {
     pub stop_points: Option<Decimal>,
 }
 
+/// What the end of one order (COMPLETE, CANCELLED or REJECTED) means for its position, as
+/// decided by [`SegmentAgent::on_order_terminal`]; the engine journals it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TerminalStep {
+    /// Nothing to report (more orders still work, or the order simply completed).
+    Nothing,
+    /// The closing position entered at this tick number is flat: book its trade.
+    Flat(u64),
+    /// An exit order failed or filled partly: the rest is sent again at the next tick.
+    ExitRetry {
+        /// Failed exit attempts so far.
+        failures: u32,
+    },
+    /// The entry of a closing position failed with nothing bought: dropped, no trade.
+    NothingBought,
+    /// An entry or pyramid add failed; with `back_to_waiting` nothing is held and the agent
+    /// is flat again.
+    BuyFailed {
+        /// The position was dropped and the agent waits for signals.
+        back_to_waiting: bool,
+    },
+}
+
+/// What an index tick of its segment leaves an agent to act on (step (b) of a tick).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TickWork {
+    /// The signal a candle completed by the clock left for this tick.
+    pub pending: Option<PendingSignal>,
+    /// The candle this tick completes.
+    pub completed: Option<Candle>,
+}
+
 /// One segment's agent.
 pub struct SegmentAgent {
     /// The index.
@@ -308,6 +344,17 @@ impl SegmentAgent {
         }
     }
 
+    /// Book the charges of a fill of `order` (₹) on its position; a fill without a market
+    /// price makes the trade's premium source `MODEL`.
+    pub fn book_fill(&mut self, order: OrderId, charges: Decimal, source: PremiumSource) {
+        if let Some(p) = self.position_with_order_mut(order) {
+            p.charges += charges;
+            if source != PremiumSource::Market {
+                p.all_market = false;
+            }
+        }
+    }
+
     /// Mark-to-market P&L of the open and closing positions at their last marks, ₹.
     pub fn open_pnl(&self) -> Decimal {
         self.positions().map(Position::open_pnl).sum()
@@ -370,6 +417,103 @@ impl SegmentAgent {
             }
         }
         candles
+    }
+
+    /// Take an index tick of the agent's segment (spec §3.1 rule 6): it becomes the last
+    /// tick; the signal left by the clock and the candle the tick completes are handed back;
+    /// then the tick joins its (new) candle.
+    pub fn take_tick(&mut self, tick: &Tick) -> TickWork {
+        self.last_tick = Some(*tick);
+        let work = TickWork {
+            pending: self.pending.take(),
+            completed: self.candles.complete_until(&tick.ts),
+        };
+        self.candles.push(tick);
+        work
+    }
+
+    /// Open `p` (spec §3 `IN_POSITION`): an entry of today, at its entry time.
+    pub fn open_position(&mut self, p: Position) {
+        self.last_entry_at = Some(p.entry_time);
+        self.position = Some(p);
+        self.state = AgentState::InPosition;
+        self.trades_today += 1;
+    }
+
+    /// Step (d) of a tick for the open position (no exit decided): trail the stop and track
+    /// the excursions at the premium mark; the new trailing level when it moved.
+    pub fn track(&mut self, tick: &Tick, marks: &mut dyn PremiumMarks) -> Option<Decimal> {
+        let p = self.position.as_mut()?;
+        if p.exit.is_some() {
+            return None;
+        }
+        let moved = p.stops.trail_with(tick.price);
+        if p.open_quantity() > 0
+            && let Some((mark, _)) = marks.mark(&p.contract, tick.price, tick.ts)
+        {
+            let d = mark - p.average_entry();
+            p.mfe = p.mfe.max(d);
+            p.mae = p.mae.min(d);
+            p.last_mark = Some(mark);
+        }
+        moved
+    }
+
+    /// What the end of order `id` (its `status` and `purpose`) means for its position: exits
+    /// retried (spec §10.2), a flat closing position, a failed entry dropped.
+    pub fn on_order_terminal(
+        &mut self,
+        id: OrderId,
+        status: OrderStatus,
+        purpose: OrderPurpose,
+    ) -> TerminalStep {
+        let Some(p) = self.position_with_order_mut(id) else {
+            return TerminalStep::Nothing;
+        };
+        let seq = p.entry_seq;
+        let closing = p.exit.is_some();
+        if purpose == OrderPurpose::Exit {
+            if p.sell_in_flight() {
+                return TerminalStep::Nothing;
+            }
+            if p.sold() >= p.bought() && !p.buy_in_flight() {
+                return TerminalStep::Flat(seq);
+            }
+            if status == OrderStatus::Complete {
+                // The exit covered what was held when it was sent; the rest follows when the
+                // working entry/add completes.
+                return TerminalStep::Nothing;
+            }
+            p.exit_retry = true;
+            p.exit_failures += 1;
+            return TerminalStep::ExitRetry {
+                failures: p.exit_failures,
+            };
+        }
+        if closing && !p.buy_in_flight() {
+            // The exit was decided while this order worked: cover what it bought (sent by the
+            // exit retry at the next tick).
+            if p.unexited() > 0 {
+                p.exit_retry = true;
+                return TerminalStep::Nothing;
+            }
+            if !p.sell_in_flight() && p.bought() == 0 {
+                self.closing.retain(|p| p.entry_seq != seq);
+                return TerminalStep::NothingBought;
+            }
+            if !p.sell_in_flight() && p.sold() >= p.bought() {
+                return TerminalStep::Flat(seq);
+            }
+        }
+        if status == OrderStatus::Complete {
+            return TerminalStep::Nothing;
+        }
+        let back_to_waiting = p.bought() == 0 && !p.buy_in_flight() && !closing;
+        if back_to_waiting {
+            self.position = None;
+            self.state = AgentState::WaitingForSignal;
+        }
+        TerminalStep::BuyFailed { back_to_waiting }
     }
 
     /// Closing positions whose orders still work: `tradingsymbol held N` each.

@@ -66,8 +66,7 @@ impl Engine {
     /// for the orders to finish (`--square-off-on-exit`, spec §10.6).
     pub async fn square_off_now(&mut self) -> Result<(), EngineError> {
         for i in 0..self.agents.len() {
-            let at = self.agents[i].last_tick;
-            self.close_live(i, at, ExitReason::Manual).await?;
+            self.close_live(i, None, ExitReason::Manual).await?;
         }
         let now = self.clock.now();
         self.settle_outstanding(now).await

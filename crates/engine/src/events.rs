@@ -48,6 +48,41 @@ pub enum EngineEvent {
 }
 
 impl EngineEvent {
+    /// Every variant, in declaration order.
+    pub const ALL: [EngineEvent; 19] = [
+        EngineEvent::Session,
+        EngineEvent::Warning,
+        EngineEvent::Feed,
+        EngineEvent::KillSwitch,
+        EngineEvent::Candle,
+        EngineEvent::Signal,
+        EngineEvent::SignalIgnored,
+        EngineEvent::EntrySkipped,
+        EngineEvent::Entry,
+        EngineEvent::Exit,
+        EngineEvent::Risk,
+        EngineEvent::Lock,
+        EngineEvent::OrderError,
+        EngineEvent::BrokerError,
+        EngineEvent::EntryFailed,
+        EngineEvent::PyramidFailed,
+        EngineEvent::PyramidAdd,
+        EngineEvent::StopUpdate,
+        EngineEvent::Critical,
+    ];
+
+    /// The variant of a journal `kind` string (the inverse of [`Self::kind`]); `None` for a
+    /// kind the engine does not emit. Lets code that only has journal lines (a
+    /// `MemoryJournal`, a JSONL file) match variants.
+    pub fn from_kind(kind: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.kind() == kind)
+    }
+
+    /// The variant of a journal event line (see [`Self::from_kind`]).
+    pub fn of(line: &journal::Event) -> Option<Self> {
+        Self::from_kind(line.kind)
+    }
+
     /// The journal's `kind` string.
     pub fn kind(self) -> &'static str {
         match self {
@@ -94,34 +129,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds_are_distinct_snake_case() {
-        let all = [
-            EngineEvent::Session,
-            EngineEvent::Warning,
-            EngineEvent::Feed,
-            EngineEvent::KillSwitch,
-            EngineEvent::Candle,
-            EngineEvent::Signal,
-            EngineEvent::SignalIgnored,
-            EngineEvent::EntrySkipped,
-            EngineEvent::Entry,
-            EngineEvent::Exit,
-            EngineEvent::Risk,
-            EngineEvent::Lock,
-            EngineEvent::OrderError,
-            EngineEvent::BrokerError,
-            EngineEvent::EntryFailed,
-            EngineEvent::PyramidFailed,
-            EngineEvent::PyramidAdd,
-            EngineEvent::StopUpdate,
-            EngineEvent::Critical,
-        ];
-        let kinds: std::collections::BTreeSet<&str> = all.iter().map(|e| e.kind()).collect();
-        assert_eq!(kinds.len(), all.len());
+    fn kinds_are_distinct_snake_case_and_parse_back() {
+        let kinds: std::collections::BTreeSet<&str> =
+            EngineEvent::ALL.iter().map(|e| e.kind()).collect();
+        assert_eq!(kinds.len(), EngineEvent::ALL.len());
         assert!(
             kinds
                 .iter()
                 .all(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         );
+        for e in EngineEvent::ALL {
+            assert_eq!(EngineEvent::from_kind(e.kind()), Some(e));
+        }
+        assert_eq!(EngineEvent::from_kind("no_such_kind"), None);
     }
 }

@@ -120,12 +120,7 @@ impl Engine {
         )?;
         if close {
             for j in 0..self.agents.len() {
-                let at = if Some(self.agents[j].segment) == Segment::from_index_token(tick.token) {
-                    Some(*tick)
-                } else {
-                    self.agents[j].last_tick
-                };
-                self.close_live(j, at, ExitReason::Risk).await?;
+                self.close_live(j, Some(tick), ExitReason::Risk).await?;
             }
         }
         Ok(())

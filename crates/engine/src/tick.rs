@@ -1,10 +1,11 @@
 //! The tick path (spec §3.1 rule 6), four visible steps per index tick:
 //! (a) exits of positions opened earlier, against the levels before this tick, then the
 //! session loss check; (b) candles completed by this tick, their signals, and an entry at this
-//! tick; (c) the tick joins its candle; (d) trailing stops, excursions and pyramiding move with
-//! it. Broker reports are drained once before the steps and once after each order decision.
+//! tick; (c) the tick joins its candle (done by the agent as it takes the tick, right after
+//! taking the candle the tick completes: nothing in (a) or (b) reads the candle builder);
+//! (d) trailing stops, excursions and pyramiding move with it. Broker reports are drained once before the steps and once after each order decision.
 
-use crate::agent::PendingSignal;
+use crate::agent::{PendingSignal, TickWork};
 use crate::engine::{Engine, EngineError};
 use crate::events::EngineEvent;
 use crate::position::exits::SignalAction;
@@ -48,7 +49,8 @@ impl Engine {
         let Some(i) = self.agents.iter().position(|a| a.segment == seg) else {
             return Ok(());
         };
-        self.agents[i].last_tick = Some(tick);
+        // The agent takes the tick: steps (b)'s inputs and step (c) (see `take_tick`).
+        let TickWork { pending, completed } = self.agents[i].take_tick(&tick);
         for j in 0..self.agents.len() {
             self.retry_exits(j, tick.ts).await?;
         }
@@ -58,18 +60,17 @@ impl Engine {
         self.check_halt(&tick).await?;
 
         // (b) candles completed by this tick, and any signal left by the clock
-        if let Some(p) = self.agents[i].pending.take() {
+        if let Some(p) = pending {
             self.act_on_signal(i, &p, &tick).await?;
         }
-        if let Some(c) = self.agents[i].candles.complete_until(&tick.ts) {
+        if let Some(c) = completed {
             let p = self.on_candle(i, &c)?;
             if p.signal != Signal::Hold {
                 self.act_on_signal(i, &p, &tick).await?;
             }
         }
 
-        // (c) the tick joins its candle
-        self.agents[i].candles.push(&tick);
+        // (c) the tick joined its candle in `take_tick`
 
         // (d) trail, excursions, pyramiding
         self.track_position(i, &tick).await
@@ -84,12 +85,16 @@ impl Engine {
         self.clock.advance(now);
         self.sync_orders().await?;
         self.settle_unknown_orders().await?;
-        for i in 0..self.agents.len() {
-            if let Some(c) = self.agents[i].candles.complete_until(&now) {
-                let p = self.on_candle(i, &c)?;
-                if p.signal != Signal::Hold {
-                    self.agents[i].pending = Some(p);
-                }
+        let completed: Vec<_> = self
+            .agents
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, a)| a.candles.complete_until(&now).map(|c| (i, c)))
+            .collect();
+        for (i, c) in completed {
+            let p = self.on_candle(i, &c)?;
+            if p.signal != Signal::Hold {
+                self.agents[i].pending = Some(p);
             }
         }
         Ok(())
@@ -97,8 +102,9 @@ impl Engine {
 
     /// A completed candle goes to agent `i`'s strategy; the candle line is journaled.
     pub(crate) fn on_candle(&mut self, i: usize, c: &Candle) -> Result<PendingSignal, EngineError> {
-        let ev = self.agents[i].strategy.on_candle(c);
-        let seg = self.agents[i].segment;
+        let agent = &mut self.agents[i];
+        let ev = agent.strategy.on_candle(c);
+        let seg = agent.segment;
         let mut data = json!({
             "candle_start": fmt_iso(&c.start),
             "open": c.open, "high": c.high, "low": c.low, "close": c.close,
@@ -139,8 +145,23 @@ impl Engine {
         p: &PendingSignal,
         tick: &Tick,
     ) -> Result<(), EngineError> {
-        let seg = self.agents[i].segment;
         let signal = p.signal;
+        let agent = &mut self.agents[i];
+        let seg = agent.segment;
+        let held = agent
+            .position
+            .as_ref()
+            .map(|p| (p.direction, p.exit.is_some()));
+        let action = self.exit_policy.on_signal(signal, held);
+        // An exit on the signal is decided now (the agent is flat for the entry that may
+        // share the tick, spec §3.1 rule 6); its orders go out after the signal is journaled.
+        let exit = match action {
+            SignalAction::Exit | SignalAction::ExitAndEnter(_) => {
+                agent.begin_exit(ExitReason::Signal, *tick)
+            }
+            _ => None,
+        };
+        let params = agent.params.clone();
         let origin_s = match p.origin {
             SignalOrigin::Fresh => "cross",
             SignalOrigin::ReEntry => "re-entry",
@@ -152,22 +173,15 @@ impl Engine {
             format!("{signal} ({origin_s}) from candle {}", fmt_iso(&p.candle_start)),
             json!({"signal": signal.code(), "origin": origin_s, "candle_start": fmt_iso(&p.candle_start), "index": tick.price}),
         )?;
-        let held = self.agents[i]
-            .position
-            .as_ref()
-            .map(|p| (p.direction, p.exit.is_some()));
-        match self.exit_policy.on_signal(signal, held) {
-            SignalAction::Nothing => Ok(()),
+        if let Some(exit) = exit {
+            self.send_exit(i, seg, exit, ExitReason::Signal, *tick)
+                .await?;
+        }
+        match action {
+            SignalAction::Nothing | SignalAction::Exit => Ok(()),
             SignalAction::Ignore(reason) => self.ignore_signal(seg, signal, tick, reason),
-            SignalAction::Exit => self.exit_position(i, *tick, ExitReason::Signal).await,
-            SignalAction::Enter(direction) => self.try_enter(i, p, direction, tick).await,
-            SignalAction::ExitAndEnter(direction) => {
-                self.exit_position(i, *tick, ExitReason::Signal).await?;
-                if self.agents[i].position.is_none() {
-                    self.try_enter(i, p, direction, tick).await
-                } else {
-                    self.ignore_signal(seg, signal, tick, "exit_in_progress")
-                }
+            SignalAction::Enter(direction) | SignalAction::ExitAndEnter(direction) => {
+                self.try_enter(i, seg, &params, p, direction, tick).await
             }
         }
     }

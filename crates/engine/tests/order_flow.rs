@@ -394,7 +394,7 @@ fn tick_fields(j: &MemoryJournal) -> Vec<String> {
 #[test]
 fn expired_session_blocks_entries_with_an_alert() {
     let book = Arc::new(Mutex::new(Book::default()));
-    let j = run(
+    let (j, events) = run_with_events(
         nifty_config(),
         Box::new(ScriptedBroker {
             script: Script::SessionExpired,
@@ -410,23 +410,23 @@ fn expired_session_blocks_entries_with_an_alert() {
     );
     // The refused entry left nothing working: the agent is flat again at once.
     assert!(
-        j.events
+        events
             .iter()
-            .any(|e| e.kind == "entry_failed" && e.message.contains("back to waiting"))
+            .any(|e| e.event == EngineEvent::EntryFailed && e.message.contains("back to waiting"))
     );
     assert!(
-        j.events
+        events
             .iter()
-            .any(|e| e.kind == "critical" && e.message.contains("session invalid"))
+            .any(|e| e.event == EngineEvent::Critical && e.message.contains("session invalid"))
     );
     assert!(
-        j.events
+        events
             .iter()
-            .any(|e| e.kind == "entry_skipped" && e.data["rule"] == "broker_health"),
+            .any(|e| e.event == EngineEvent::EntrySkipped && e.data["rule"] == "broker_health"),
         "{:?}",
-        j.events
+        events
             .iter()
-            .filter(|e| e.kind == "entry_skipped")
+            .filter(|e| e.event == EngineEvent::EntrySkipped)
             .map(|e| e.data.to_string())
             .collect::<Vec<_>>()
     );
@@ -444,7 +444,7 @@ fn late_fills_on_a_zigzag_day() {
         }),
         &zigzag(),
     );
-    let late = run(
+    let (late, late_events) = run_with_events(
         c,
         Box::new(ScriptedBroker {
             script: Script::Late(6),
@@ -454,7 +454,7 @@ fn late_fills_on_a_zigzag_day() {
     );
     assert!(!now.trades.is_empty());
     assert_eq!(tick_fields(&now), tick_fields(&late));
-    assert!(late.events.iter().any(|e| e.kind == "exit"));
+    assert!(late_events.iter().any(|e| e.event == EngineEvent::Exit));
 }
 
 proptest! {
@@ -492,7 +492,7 @@ proptest! {
         c.risk.max_daily_loss = Decimal::from(loss);
         c.risk.close_on_halt = true;
         let book = Arc::new(Mutex::new(Book::default()));
-        let j = run(c, Box::new(ScriptedBroker { script: Script::Fill, book }), &moves);
+        let (j, events) = run_with_events(c, Box::new(ScriptedBroker { script: Script::Fill, book }), &moves);
         prop_assert!(j.trades.len() <= 5);
         for t in &j.trades {
             prop_assert_eq!(t.quantity % 25, 0);
@@ -506,9 +506,9 @@ proptest! {
             prop_assert_eq!(bought, t.quantity);
             prop_assert_eq!(sold, t.quantity);
         }
-        if let Some(h) = j.events.iter().find(|e| e.kind == "risk" && e.data["decision"] == "HALT") {
-            prop_assert!(j.trades.iter().all(|t| t.entry_time <= h.timestamp));
-            prop_assert!(j.orders.iter().filter(|o| o.side == "BUY").all(|o| o.timestamp <= h.timestamp));
+        if let Some(h) = events.iter().find(|e| e.event == EngineEvent::Risk && e.data["decision"] == "HALT") {
+            prop_assert!(j.trades.iter().all(|t| t.entry_time <= h.ts));
+            prop_assert!(j.orders.iter().filter(|o| o.side == "BUY").all(|o| o.timestamp <= h.ts));
         }
     }
 }
@@ -522,7 +522,7 @@ fn pyramids_on_a_rally() {
     let mut moves: Vec<i64> = (0..150).map(|i| if i % 3 == 0 { 2 } else { -3 }).collect();
     moves.extend((0..225).map(|i| if i % 4 == 0 { -1 } else { 6 }));
     let book = Arc::new(Mutex::new(Book::default()));
-    let j = run(
+    let (j, events) = run_with_events(
         c,
         Box::new(ScriptedBroker {
             script: Script::Fill,
@@ -538,7 +538,7 @@ fn pyramids_on_a_rally() {
     assert!(
         !adds.is_empty(),
         "no add; events: {:?}",
-        j.events.iter().map(|e| &e.message).collect::<Vec<_>>()
+        events.iter().map(|e| &e.message).collect::<Vec<_>>()
     );
     let t = j
         .trades
@@ -546,15 +546,16 @@ fn pyramids_on_a_rally() {
         .find(|t| t.lots > 1)
         .expect("a pyramided trade");
     assert!(t.quantity > 25 && t.quantity <= 1500);
-    assert!(j.events.iter().any(|e| e.kind == "pyramid_add"));
+    assert!(events.iter().any(|e| e.event == EngineEvent::PyramidAdd));
 }
 
-/// Drive the engine event by event, calling `at(engine, tick_time)` before each tick.
+/// Drive the engine event by event, calling `at(engine, tick_time)` before each tick: the
+/// journal and the typed events.
 fn run_with(
     config: Config,
     moves: &[i64],
     mut at: impl FnMut(&mut Engine, domain::IstDateTime),
-) -> MemoryJournal {
+) -> (MemoryJournal, Vec<EventRecord>) {
     use domain::ports::{MarketData, MarketEvent};
     let j = SharedJournal::default();
     let cal = MarketCalendar::builtin();
@@ -597,7 +598,7 @@ fn run_with(
             }
         }
     });
-    j.snapshot()
+    (j.snapshot(), engine.events().to_vec())
 }
 
 /// Kill switch (spec §7): while paused no entry is taken and each refusal names the rule;
@@ -605,7 +606,7 @@ fn run_with(
 #[test]
 fn kill_switch_blocks_entries_until_resumed() {
     let noon = ist_hms(day(), 12, 0, 0);
-    let j = run_with(nifty_config(), &zigzag(), |e, t| {
+    let (j, events) = run_with(nifty_config(), &zigzag(), |e, t| {
         e.set_paused(t < noon).unwrap();
     });
     assert!(
@@ -617,14 +618,14 @@ fn kill_switch_blocks_entries_until_resumed() {
         "no entry after resume"
     );
     assert!(
-        j.events
+        events
             .iter()
-            .any(|e| e.kind == "entry_skipped" && e.data["rule"] == "paused")
+            .any(|e| e.event == EngineEvent::EntrySkipped && e.data["rule"] == "paused")
     );
     assert!(
-        j.events
+        events
             .iter()
-            .any(|e| e.kind == "kill_switch" && e.data["paused"] == false)
+            .any(|e| e.event == EngineEvent::KillSwitch && e.data["paused"] == false)
     );
 }
 
@@ -632,7 +633,7 @@ fn kill_switch_blocks_entries_until_resumed() {
 #[test]
 fn manual_close_at_next_tick() {
     let mut asked = None;
-    let j = run_with(nifty_config(), &zigzag(), |e, t| {
+    let (j, _) = run_with(nifty_config(), &zigzag(), |e, t| {
         if asked.is_none()
             && e.agent_states()
                 .iter()
@@ -660,7 +661,7 @@ fn opposite_signal_reverses_when_enabled() {
     c.exits.exit_on_opposite_signal = true;
     c.exits.sl_points = dec!(500);
     c.exits.trailing_stop_points = Some(dec!(500));
-    let j = run(
+    let (j, events) = run_with_events(
         c,
         Box::new(ScriptedBroker {
             script: Script::Fill,
@@ -683,14 +684,14 @@ fn opposite_signal_reverses_when_enabled() {
             }
             // Otherwise the opposite entry was refused by a rule, and journaled.
             None => assert!(
-                j.events
+                events
                     .iter()
-                    .any(|e| e.kind == "entry_skipped" && e.timestamp == t.exit_time),
+                    .any(|e| e.event == EngineEvent::EntrySkipped && e.ts == t.exit_time),
                 "{}: neither re-entered nor refused: {:?}",
                 t.trade_id,
-                j.events
+                events
                     .iter()
-                    .filter(|e| e.timestamp == t.exit_time)
+                    .filter(|e| e.ts == t.exit_time)
                     .map(|e| &e.message)
                     .collect::<Vec<_>>()
             ),

@@ -269,9 +269,10 @@ impl Engine {
         let n = self.settings.warmup_sessions;
         let now = self.clock.now();
         for i in 0..self.agents.len() {
-            let seg = self.agents[i].segment;
+            let agent = &mut self.agents[i];
+            let seg = agent.segment;
             let sessions = history.sessions_before(seg, self.date, n).await?;
-            let candles = self.agents[i].warm_up(&sessions);
+            let candles = agent.warm_up(&sessions);
             let found = sessions.len();
             if found < n {
                 self.emit(
@@ -404,9 +405,12 @@ impl Engine {
                     .await;
             }
         }
-        for i in 0..self.agents.len() {
-            let seg = self.agents[i].segment;
-            let stuck = self.agents[i].stuck_positions();
+        let stuck: Vec<_> = self
+            .agents
+            .iter()
+            .map(|a| (a.segment, a.stuck_positions()))
+            .collect();
+        for (seg, stuck) in stuck {
             if !stuck.is_empty() {
                 self.emit(
                     now,
@@ -437,29 +441,34 @@ impl Engine {
             let close = ist(self.date, session_close()).max(ts);
             self.clock.advance(close);
             for i in 0..self.agents.len() {
-                let at = self.agents[i].last_tick;
-                self.close_live(i, at, ExitReason::Eod).await?;
+                self.close_live(i, None, ExitReason::Eod).await?;
             }
             self.settle_outstanding(close).await?;
-            for i in 0..self.agents.len() {
-                if let Some(c) = self.agents[i].candles.complete_until(&close) {
-                    let p = self.on_candle(i, &c)?;
-                    if p.signal != Signal::Hold {
-                        self.skipped += 1;
-                        let seg = self.agents[i].segment;
-                        self.emit(
-                            close,
-                            Some(seg),
-                            EngineEvent::EntrySkipped,
-                            format!(
-                                "{} from the session's last candle: no tick left to execute it",
-                                p.signal
-                            ),
-                            json!({"signal": p.signal.code(), "reason": "session_end"}),
-                        )?;
-                    }
+            // The last candles complete by the clock; the agents go idle.
+            let last: Vec<_> = self
+                .agents
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, a)| {
+                    a.state = AgentState::Idle;
+                    a.candles.complete_until(&close).map(|c| (i, a.segment, c))
+                })
+                .collect();
+            for (i, seg, c) in last {
+                let p = self.on_candle(i, &c)?;
+                if p.signal != Signal::Hold {
+                    self.skipped += 1;
+                    self.emit(
+                        close,
+                        Some(seg),
+                        EngineEvent::EntrySkipped,
+                        format!(
+                            "{} from the session's last candle: no tick left to execute it",
+                            p.signal
+                        ),
+                        json!({"signal": p.signal.code(), "reason": "session_end"}),
+                    )?;
                 }
-                self.agents[i].state = AgentState::Idle;
             }
             let summary = self.summary();
             self.journal.summary(&summary)?;

@@ -3,7 +3,7 @@
 //! of an order: trade closed, exit retried, entry failed).
 
 use super::OrderOutcome;
-use crate::agent::AgentState;
+use crate::agent::TerminalStep;
 use crate::engine::{EXIT_FAILURES_BEFORE_HALT, Engine, EngineError, UNKNOWN_ORDER_GRACE_SECS};
 use crate::events::EngineEvent;
 use chrono::TimeDelta;
@@ -11,7 +11,7 @@ use domain::order::OrderPurpose;
 use domain::ports::BrokerError;
 use domain::ports::Clock;
 use domain::time::IstDateTime;
-use domain::{OptionContract, OrderId, OrderState, OrderStatus, PremiumSource, Side};
+use domain::{OptionContract, OrderId, OrderState, Side};
 use journal::{FillRow, OrderRow};
 use serde_json::json;
 
@@ -31,18 +31,22 @@ impl Engine {
         purpose: OrderPurpose,
         ts: IstDateTime,
     ) -> Result<(), EngineError> {
-        let freeze = self.agents[i].params.freeze_quantity_units;
+        let agent = &mut self.agents[i];
         let orders = self.orders.create_split(
             i,
             self.date,
             contract,
             side,
             quantity,
-            freeze,
+            agent.params.freeze_quantity_units,
             self.settings.product,
             purpose,
             ts,
         );
+        // Every created order is a leg of the position (the leg follows the order's state).
+        for state in &orders {
+            agent.add_leg(pos, state.request().id, side, state.request().quantity);
+        }
         for state in &orders {
             let row = OrderRow::from_state(state);
             if let Err(e) = self.journal.order(&row) {
@@ -51,7 +55,6 @@ impl Engine {
                 }
                 self.journal_failed(ts, contract.segment, &e);
             }
-            self.agents[i].add_leg(pos, state.request().id, side, state.request().quantity);
         }
         for state in orders {
             self.send(state.request().id).await?;
@@ -139,10 +142,10 @@ impl Engine {
                 None => return Ok(()),
             },
         };
-        if let Some(agent) = self.orders.get(id).map(|o| o.agent) {
-            self.agents[agent].update_leg(&state);
+        match self.orders.get(id).map(|o| o.agent) {
+            Some(agent) => self.on_order_state(agent, &state, true),
+            None => Ok(()),
         }
-        self.on_terminal(&state)
     }
 
     /// Drain the broker once and apply the outcomes in arrival order.
@@ -170,12 +173,8 @@ impl Engine {
         match outcome {
             OrderOutcome::Updated { agent, state } => {
                 self.journal.order(&OrderRow::from_state(&state))?;
-                // The leg is written here only: the order's state is its one source.
-                self.agents[agent].update_leg(&state);
-                if state.status().is_terminal() {
-                    self.on_terminal(&state)?;
-                }
-                Ok(())
+                let terminal = state.status().is_terminal();
+                self.on_order_state(agent, &state, terminal)
             }
             OrderOutcome::Filled {
                 agent,
@@ -197,12 +196,7 @@ impl Engine {
                 };
                 self.journal
                     .fill(&FillRow::new(&fill, contract.segment, &c))?;
-                if let Some(p) = self.agents[agent].position_with_order_mut(fill.order_id) {
-                    p.charges += c.total;
-                    if fill.premium_source != PremiumSource::Market {
-                        p.all_market = false;
-                    }
-                }
+                self.agents[agent].book_fill(fill.order_id, c.total, fill.premium_source);
                 Ok(())
             }
             OrderOutcome::Error {
@@ -222,37 +216,38 @@ impl Engine {
         }
     }
 
-    /// An order reached COMPLETE, CANCELLED or REJECTED.
-    fn on_terminal(&mut self, o: &OrderState) -> Result<(), EngineError> {
-        let id = o.request().id;
-        let Some(i) = self.orders.get(id).map(|t| t.agent) else {
+    /// Order `o` of agent `i` changed: its leg follows (the one place a leg is written: the
+    /// order's state is its one source). When it ended (`terminal`: COMPLETE, CANCELLED or
+    /// REJECTED) the agent decides what that means for the position
+    /// ([`SegmentAgent::on_order_terminal`]); the engine books and journals.
+    ///
+    /// [`SegmentAgent::on_order_terminal`]: crate::agent::SegmentAgent::on_order_terminal
+    fn on_order_state(
+        &mut self,
+        i: usize,
+        o: &OrderState,
+        terminal: bool,
+    ) -> Result<(), EngineError> {
+        // The order names its agent.
+        let agent = &mut self.agents[i];
+        agent.update_leg(o);
+        if !terminal {
             return Ok(());
-        };
+        }
+        let id = o.request().id;
         let (status, purpose, ts) = (o.status(), o.request().purpose, o.updated());
         let msg = o.message().unwrap_or_default().to_string();
-        let seg = self.agents[i].segment;
-        let Some(p) = self.agents[i].position_with_order_mut(id) else {
-            return Ok(());
-        };
-        let seq = p.entry_seq;
-        let closing = p.exit.is_some();
-        match purpose {
-            OrderPurpose::Exit => {
-                if p.sell_in_flight() {
-                    return Ok(());
-                }
-                if p.sold() >= p.bought() && !p.buy_in_flight() {
-                    return self.close_trade(i, seq);
-                }
-                if status == OrderStatus::Complete {
-                    // The exit covered what was held when it was sent; the rest follows when
-                    // the working entry/add completes.
-                    return Ok(());
-                }
-                // A failed or partial exit: send the rest again at the next tick.
-                p.exit_retry = true;
-                p.exit_failures += 1;
-                let failures = p.exit_failures;
+        let seg = agent.segment;
+        let step = agent.on_order_terminal(id, status, purpose);
+        if let TerminalStep::Flat(seq) = step {
+            return match agent.close_trade(seq, self.date, self.mode.code()) {
+                Some(trade) => self.record_trade(trade),
+                None => Ok(()),
+            };
+        }
+        match step {
+            TerminalStep::Nothing | TerminalStep::Flat(_) => Ok(()),
+            TerminalStep::ExitRetry { failures } => {
                 self.emit(
                     ts,
                     Some(seg),
@@ -272,43 +267,22 @@ impl Engine {
                         json!({"failures": failures}),
                     )?;
                 }
+                Ok(())
             }
-            OrderPurpose::Entry | OrderPurpose::PyramidAdd => {
-                if closing && !p.buy_in_flight() {
-                    // The exit was decided while this order worked: cover what it bought (sent
-                    // by `retry_exits` at the next tick).
-                    if p.unexited() > 0 {
-                        p.exit_retry = true;
-                        return Ok(());
-                    }
-                    if !p.sell_in_flight() && p.bought() == 0 {
-                        self.agents[i].closing.retain(|p| p.entry_seq != seq);
-                        return self.emit(
-                            ts,
-                            Some(seg),
-                            EngineEvent::EntryFailed,
-                            format!("order {id} {status}: {msg}; nothing was bought, no trade"),
-                            json!({"order_id": id.0, "status": status.code(), "message": msg}),
-                        );
-                    }
-                    if !p.sell_in_flight() && p.sold() >= p.bought() {
-                        return self.close_trade(i, seq);
-                    }
-                }
-                if status == OrderStatus::Complete {
-                    return Ok(());
-                }
+            TerminalStep::NothingBought => self.emit(
+                ts,
+                Some(seg),
+                EngineEvent::EntryFailed,
+                format!("order {id} {status}: {msg}; nothing was bought, no trade"),
+                json!({"order_id": id.0, "status": status.code(), "message": msg}),
+            ),
+            TerminalStep::BuyFailed { back_to_waiting } => {
                 let kind = if purpose == OrderPurpose::Entry {
                     EngineEvent::EntryFailed
                 } else {
                     EngineEvent::PyramidFailed
                 };
-                let nothing_held = p.bought() == 0 && !p.buy_in_flight();
-                if nothing_held && !closing {
-                    self.agents[i].position = None;
-                    self.agents[i].state = AgentState::WaitingForSignal;
-                }
-                let back = if nothing_held && !closing {
+                let back = if back_to_waiting {
                     "; back to waiting"
                 } else {
                     ""
@@ -319,9 +293,8 @@ impl Engine {
                     kind,
                     format!("order {id} {status}: {msg}{back}"),
                     json!({"order_id": id.0, "status": status.code(), "message": msg}),
-                )?;
+                )
             }
         }
-        Ok(())
     }
 }

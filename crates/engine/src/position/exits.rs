@@ -1,16 +1,19 @@
 //! Every exit of spec §4.4 in one [`ExitPolicy`], in its priority order: manual close, stop
 //! loss, trailing stop, target, strategy EXIT (and an opposite signal), max holding time, EOD
-//! square-off. The engine asks the policy, then closes the position (`Engine::exit_position`):
-//! it sends the exit first and journals after, so a failing journal never holds an exit back.
+//! square-off. The agent asks the policy and decides the exit
+//! ([`SegmentAgent::begin_exit`]); the engine then sends its orders (`Engine::send_exit`)
+//! first and journals after, so a failing journal never holds an exit back.
 
-use crate::agent::{AgentState, PendingExit, Position};
+use crate::agent::{AgentState, PendingExit, Position, SegmentAgent};
 use crate::engine::{Engine, EngineError};
 use crate::events::EngineEvent;
 use crate::settings::{ExitSettings, StopBasis};
 use chrono::{NaiveTime, TimeDelta};
+use domain::OptionContract;
 use domain::order::OrderPurpose;
+use domain::ports::PremiumMarks;
 use domain::time::IstDateTime;
-use domain::{Decimal, Direction, ExitReason, Side, Signal, Tick};
+use domain::{Decimal, Direction, ExitReason, Segment, Side, Signal, Tick};
 use risk::{Decision, IntentKind, OrderIntent};
 use rust_decimal_macros::dec;
 use serde_json::json;
@@ -112,57 +115,115 @@ impl ExitPolicy {
     }
 }
 
-impl Engine {
-    /// Step (a) of a tick: the exit the policy finds for agent `i`'s position, if any.
-    pub(crate) async fn check_exits(&mut self, i: usize, tick: &Tick) -> Result<(), EngineError> {
-        let manual = std::mem::take(&mut self.agents[i].close_requested);
-        let Some(p) = self.agents[i].position.as_ref() else {
-            return Ok(());
+/// Orders a position needs sent: what an exit decision (or an exit retry) asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExitOrders {
+    /// Tick number of the position's entry (it names the position).
+    pub entry_seq: u64,
+    /// Units to sell (0: nothing held yet).
+    pub quantity: u32,
+    /// The contract.
+    pub contract: OptionContract,
+    /// An entry or add order of the position still works (it is covered when it fills).
+    pub awaiting_entry_fill: bool,
+}
+
+impl SegmentAgent {
+    /// Decide the exit of the open position at `tick` for `reason`: the trade's exit time,
+    /// index price and reason are fixed, the strategy learns of it (re-entry, spec §3.1 rule
+    /// 10), the agent is flat for signals and the position waits in `closing`. `None` when
+    /// flat. The returned orders cover what is held and not already being sold.
+    pub fn begin_exit(&mut self, reason: ExitReason, tick: Tick) -> Option<ExitOrders> {
+        let mut p = self.position.take()?;
+        let orders = ExitOrders {
+            entry_seq: p.entry_seq,
+            quantity: p.unexited(),
+            contract: p.contract.clone(),
+            awaiting_entry_fill: p.buy_in_flight(),
         };
+        p.exit = Some(PendingExit { reason, tick });
+        p.exit_retry = false;
+        self.strategy.on_position_closed(p.direction, reason);
+        self.state = AgentState::WaitingForSignal;
+        self.closing.push(p);
+        Some(orders)
+    }
+
+    /// Closing positions whose exit must be sent again (failed or partly filled, no sell
+    /// working): their retry flags are cleared (spec §10.2: keep retrying).
+    pub fn due_exit_retries(&mut self) -> Vec<ExitOrders> {
+        self.closing
+            .iter_mut()
+            .filter(|p| p.exit_retry && !p.sell_in_flight())
+            .map(|p| {
+                p.exit_retry = false;
+                ExitOrders {
+                    entry_seq: p.entry_seq,
+                    quantity: p.unexited(),
+                    contract: p.contract.clone(),
+                    awaiting_entry_fill: p.buy_in_flight(),
+                }
+            })
+            .collect()
+    }
+
+    /// Step (a) of a tick: the exit [`ExitPolicy`] finds
+    /// for the open position at `tick` (number `tick_seq`), if it is live. A pending manual
+    /// close is consumed. The premium mark is asked of `marks` only when the policy needs it.
+    pub fn due_exit(
+        &mut self,
+        policy: &ExitPolicy,
+        tick: &Tick,
+        tick_seq: u64,
+        marks: &mut dyn PremiumMarks,
+    ) -> Option<ExitReason> {
+        let manual = std::mem::take(&mut self.close_requested);
+        let p = self.position.as_ref()?;
         // Index-level exits do not wait for the entry's fill: a live fill that arrives a few
         // ticks late must not move the trade (replay/live parity, spec §10.4).
         if !p.is_live() {
-            return Ok(());
+            return None;
         }
-        let mark = if p.bought() > 0
-            && !manual
-            && p.entry_seq < self.tick_seq
-            && self.exit_policy.needs_mark()
-        {
-            let c = p.contract.clone();
-            self.marks.mark(&c, tick.price, tick.ts).map(|m| m.0)
+        let mark = if p.bought() > 0 && !manual && p.entry_seq < tick_seq && policy.needs_mark() {
+            marks.mark(&p.contract, tick.price, tick.ts).map(|m| m.0)
         } else {
             None
         };
-        let Some(p) = self.agents[i].position.as_ref() else {
-            return Ok(());
-        };
-        match self
-            .exit_policy
-            .on_tick(p, tick, self.tick_seq, manual, mark)
-        {
-            Some(r) => self.exit_position(i, *tick, r).await,
+        policy.on_tick(p, tick, tick_seq, manual, mark)
+    }
+}
+
+impl Engine {
+    /// Step (a) of a tick: the exit the policy finds for agent `i`'s position, if any, is
+    /// decided by the agent and its orders sent.
+    pub(crate) async fn check_exits(&mut self, i: usize, tick: &Tick) -> Result<(), EngineError> {
+        let agent = &mut self.agents[i];
+        let (seg, tick_seq) = (agent.segment, self.tick_seq);
+        let exit = agent
+            .due_exit(&self.exit_policy, tick, tick_seq, self.marks.as_mut())
+            .and_then(|reason| Some((reason, agent.begin_exit(reason, *tick)?)));
+        match exit {
+            Some((reason, exit)) => self.send_exit(i, seg, exit, reason, *tick).await,
             None => Ok(()),
         }
     }
 
-    /// Close agent `i`'s open position at `tick` for `reason` (exits are never blocked): the
-    /// decision fixes the trade's exit time, index price and reason, the strategy learns of it
-    /// at once (re-entry, spec §3.1 rule 10) and the agent is flat for signals; the position
-    /// waits in `closing` until its orders finish (an entry still working is covered when it
-    /// fills). The exit orders go out first; the `exit` event is journaled after them.
-    pub(crate) async fn exit_position(
+    /// Send the orders of an exit agent `i` (of `seg`) has just decided
+    /// ([`SegmentAgent::begin_exit`]: the trade's exit time, index price and reason are
+    /// fixed; exits are never blocked). The position waits in `closing` until its orders
+    /// finish (an entry still working is covered when it fills). The exit orders go out
+    /// first; the `exit` event is journaled after them.
+    ///
+    /// [`SegmentAgent::begin_exit`]: crate::agent::SegmentAgent::begin_exit
+    pub(crate) async fn send_exit(
         &mut self,
         i: usize,
-        tick: Tick,
+        seg: Segment,
+        exit: ExitOrders,
         reason: ExitReason,
+        tick: Tick,
     ) -> Result<(), EngineError> {
-        let seg = self.agents[i].segment;
-        let Some(mut p) = self.agents[i].position.take() else {
-            return Ok(());
-        };
-        let qty = p.unexited();
-        let contract = p.contract.clone();
+        let (qty, contract, waiting) = (exit.quantity, &exit.contract, exit.awaiting_entry_fill);
         let intent = OrderIntent {
             segment: seg,
             kind: IntentKind::Exit,
@@ -175,20 +236,13 @@ impl Engine {
             self.risk.evaluate(&intent, &self.risk_state()),
             Decision::Approve
         );
-        p.exit = Some(PendingExit { reason, tick });
-        p.exit_retry = false;
-        let (seq, direction, waiting) = (p.entry_seq, p.direction, p.buy_in_flight());
-        let a = &mut self.agents[i];
-        a.strategy.on_position_closed(direction, reason);
-        a.state = AgentState::WaitingForSignal;
-        a.closing.push(p);
         let sent = if qty == 0 {
             Ok(())
         } else {
             self.send_split(
                 i,
-                seq,
-                &contract,
+                exit.entry_seq,
+                contract,
                 Side::Sell,
                 qty,
                 OrderPurpose::Exit,
@@ -215,41 +269,52 @@ impl Engine {
         sent
     }
 
-    /// Send again the exits that failed or filled partly (spec §10.2: keep retrying).
+    /// Send again the exits of agent `i` that failed or filled partly (spec §10.2: keep
+    /// retrying).
     pub(crate) async fn retry_exits(
         &mut self,
         i: usize,
         ts: IstDateTime,
     ) -> Result<(), EngineError> {
-        let due: Vec<(u64, u32, domain::OptionContract)> = self.agents[i]
-            .closing
-            .iter_mut()
-            .filter(|p| p.exit_retry && !p.sell_in_flight())
-            .map(|p| {
-                p.exit_retry = false;
-                (p.entry_seq, p.unexited(), p.contract.clone())
-            })
-            .collect();
-        for (seq, qty, contract) in due {
-            if qty > 0 {
-                self.send_split(i, seq, &contract, Side::Sell, qty, OrderPurpose::Exit, ts)
-                    .await?;
+        for exit in self.agents[i].due_exit_retries() {
+            if exit.quantity > 0 {
+                self.send_split(
+                    i,
+                    exit.entry_seq,
+                    &exit.contract,
+                    Side::Sell,
+                    exit.quantity,
+                    OrderPurpose::Exit,
+                    ts,
+                )
+                .await?;
             }
         }
         Ok(())
     }
 
-    /// Close agent `i`'s live position at its last index tick (or `at`), reason `reason`.
+    /// Close agent `i`'s live position, reason `reason`: at `now` when that is its own
+    /// segment's index tick, else at the agent's last index tick (no tick yet: nothing to do).
     pub(crate) async fn close_live(
         &mut self,
         i: usize,
-        at: Option<Tick>,
+        now: Option<&Tick>,
         reason: ExitReason,
     ) -> Result<(), EngineError> {
-        if let (true, Some(t)) = (self.agents[i].has_live_position(), at) {
-            self.exit_position(i, t, reason).await?;
+        let agent = &mut self.agents[i];
+        let seg = agent.segment;
+        let at = match now {
+            Some(t) if Segment::from_index_token(t.token) == Some(seg) => Some(*t),
+            _ => agent.last_tick,
+        };
+        let exit = match at {
+            Some(t) if agent.has_live_position() => agent.begin_exit(reason, t).map(|e| (e, t)),
+            _ => None,
+        };
+        match exit {
+            Some((exit, t)) => self.send_exit(i, seg, exit, reason, t).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 

@@ -5,11 +5,11 @@ pub mod exits;
 pub mod pyramid;
 pub mod trade;
 
-use crate::agent::{AgentState, PendingSignal, Position};
+use crate::agent::{PendingSignal, Position};
 use crate::engine::{Engine, EngineError};
 use crate::events::EngineEvent;
 use crate::risk_glue::Admission;
-use crate::settings::StopBasis;
+use crate::settings::{SegmentSettings, StopBasis};
 use domain::order::OrderPurpose;
 use domain::{Decimal, Direction, Side, Tick};
 use risk::{IntentKind, OrderIntent};
@@ -48,7 +48,7 @@ impl Engine {
 
     fn skip_entry(
         &mut self,
-        i: usize,
+        seg: domain::Segment,
         p: &PendingSignal,
         tick: &Tick,
         reason: &str,
@@ -59,28 +59,30 @@ impl Engine {
         let signal = p.signal;
         self.emit(
             tick.ts,
-            Some(self.agents[i].segment),
+            Some(seg),
             EngineEvent::EntrySkipped,
             format!("{signal} skipped: {detail}"),
             json!({"signal": signal.code(), "reason": reason, "rule": rule, "detail": detail}),
         )
     }
 
-    /// Open a position for agent `i` on signal `p` at `tick` (spec §4, §5, §7): square-off
+    /// Open a position for agent `i` (of `seg`, with its `params`) on signal `p` at `tick`
+    /// (spec §4, §5, §7): square-off
     /// time, contract selection, sizing and the risk decision, then the entry orders.
     pub(crate) async fn try_enter(
         &mut self,
         i: usize,
+        seg: domain::Segment,
+        params: &SegmentSettings,
         p: &PendingSignal,
         direction: Direction,
         tick: &Tick,
     ) -> Result<(), EngineError> {
-        let seg = self.agents[i].segment;
         let signal = p.signal;
         if tick.ts.time() >= self.settings.square_off_time {
             let t = self.settings.square_off_time;
             return self.skip_entry(
-                i,
+                seg,
                 p,
                 tick,
                 "after_square_off",
@@ -88,7 +90,6 @@ impl Engine {
                 format!("at or after square-off {t}"),
             );
         }
-        let params = self.agents[i].params.clone();
         let contract = match select_contract(
             self.contracts.as_ref(),
             seg,
@@ -99,7 +100,14 @@ impl Engine {
         ) {
             Ok(c) => c,
             Err(e) => {
-                return self.skip_entry(i, p, tick, "contract", "option_selection", e.to_string());
+                return self.skip_entry(
+                    seg,
+                    p,
+                    tick,
+                    "contract",
+                    "option_selection",
+                    e.to_string(),
+                );
             }
         };
         let stops = match p.stop_points {
@@ -121,12 +129,11 @@ impl Engine {
         let quantity = match self.admit(seg, &intent, tick, true).await? {
             Admission::Quantity(q) => q,
             Admission::Refused { rule, reason } => {
-                return self.skip_entry(i, p, tick, "risk", rule.code(), reason);
+                return self.skip_entry(seg, p, tick, "risk", rule.code(), reason);
             }
         };
         let tracker = StopTracker::new(direction, tick.price, stops);
-        let a = &mut self.agents[i];
-        a.position = Some(Position {
+        self.agents[i].open_position(Position {
             direction,
             signal,
             origin: p.origin,
@@ -147,9 +154,6 @@ impl Engine {
             adds: 0,
             add_block_logged: false,
         });
-        a.state = AgentState::InPosition;
-        a.trades_today += 1;
-        a.last_entry_at = Some(tick.ts);
         if let Some(token) = contract.instrument_token
             && self.subscribed.insert(token)
         {

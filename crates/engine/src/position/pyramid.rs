@@ -2,6 +2,7 @@
 //! the tick, then pyramiding (spec §6: add lots when open profit ≥ held units × the step in
 //! ₹ per unit).
 
+use crate::agent::SegmentAgent;
 use crate::engine::{Engine, EngineError};
 use crate::events::EngineEvent;
 use crate::risk_glue::Admission;
@@ -12,6 +13,66 @@ use risk::{IntentKind, OrderIntent};
 use serde_json::json;
 use strategy::pyramid::pyramid_add;
 
+/// A pyramid add the open position has earned (spec §6), before the risk decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PyramidPlan {
+    /// Units to add.
+    pub add: u32,
+    /// Units held now.
+    pub held: u32,
+    /// Open profit at the last mark, ₹.
+    pub profit: Decimal,
+    /// Profit needed for the add: held × step, ₹.
+    pub threshold: Decimal,
+    /// The position's contract.
+    pub contract: domain::OptionContract,
+    /// The position's direction.
+    pub direction: domain::Direction,
+    /// The agent's stop distances (for the risk per unit).
+    pub stops: strategy::exits::UnderlyingStops,
+    /// A refusal is journaled (once per position, not on every tick).
+    pub log_refusal: bool,
+}
+
+impl SegmentAgent {
+    /// The pyramid add due now (spec §6: `lots_per_add` lots when open profit ≥ held ×
+    /// `step_rupees_per_unit`), if pyramiding is on and the open position is settled (filled,
+    /// no order working, no exit decided, marked).
+    pub fn pyramid_plan(&self) -> Option<PyramidPlan> {
+        let settings = self.params.pyramid?;
+        let p = self.position.as_ref()?;
+        if p.exit.is_some() || p.buy_in_flight() || p.sell_in_flight() || p.last_mark.is_none() {
+            return None;
+        }
+        let (held, lot) = (p.open_quantity(), p.contract.lot_size);
+        let profit = p.open_pnl();
+        let add = pyramid_add(held, lot, profit, &settings.params())?;
+        Some(PyramidPlan {
+            add,
+            held,
+            profit,
+            threshold: Decimal::from(held) * settings.step_rupees_per_unit,
+            contract: p.contract.clone(),
+            direction: p.direction,
+            stops: self.params.stops,
+            log_refusal: !p.add_block_logged,
+        })
+    }
+
+    /// The risk engine refused or allowed the add: a refusal is remembered (journaled once
+    /// per position); an allowed add is counted. The effective stop and the position's entry
+    /// tick number when the add goes ahead; `None` when the position is gone.
+    pub fn settle_add(&mut self, allowed: bool) -> Option<(Decimal, u64)> {
+        let p = self.position.as_mut()?;
+        if !allowed {
+            p.add_block_logged = true;
+            return None;
+        }
+        p.adds += 1;
+        Some((p.stops.effective_stop(), p.entry_seq))
+    }
+}
+
 impl Engine {
     /// Trail the stop, track excursions, then consider a pyramid add.
     pub(crate) async fn track_position(
@@ -19,26 +80,14 @@ impl Engine {
         i: usize,
         tick: &Tick,
     ) -> Result<(), EngineError> {
-        let seg = self.agents[i].segment;
-        let Some(p) = self.agents[i].position.as_mut() else {
-            return Ok(());
-        };
-        if p.exit.is_some() {
-            return Ok(());
-        }
-        let moved = p.stops.trail_with(tick.price);
-        if p.open_quantity() > 0
-            && let Some((mark, _)) = self.marks.mark(&p.contract, tick.price, tick.ts)
-        {
-            let d = mark - p.average_entry();
-            p.mfe = p.mfe.max(d);
-            p.mae = p.mae.min(d);
-            p.last_mark = Some(mark);
-        }
-        if let Some(level) = moved
+        let agent = &mut self.agents[i];
+        let seg = agent.segment;
+        let moved = agent.track(tick, self.marks.as_mut());
+        let eff = agent.position.as_ref().map(|p| p.stops.effective_stop());
+        let plan = agent.pyramid_plan();
+        if let (Some(level), Some(eff)) = (moved, eff)
             && self.settings.exits.stop_basis == StopBasis::Underlying
         {
-            let eff = p.stops.effective_stop();
             self.emit(
                 tick.ts,
                 Some(seg),
@@ -47,56 +96,46 @@ impl Engine {
                 json!({"tsl": level, "effective": eff, "index": tick.price}),
             )?;
         }
-        self.maybe_pyramid(i, tick).await
+        match plan {
+            Some(plan) => self.pyramid(i, seg, plan, tick).await,
+            None => Ok(()),
+        }
     }
 
-    /// Spec §6: add `lots_per_add` lots when open profit ≥ held × `step_rupees_per_unit`.
-    async fn maybe_pyramid(&mut self, i: usize, tick: &Tick) -> Result<(), EngineError> {
-        let seg = self.agents[i].segment;
-        let Some(settings) = self.agents[i].params.pyramid else {
-            return Ok(());
-        };
-        let params = settings.params();
-        let Some(p) = self.agents[i].position.as_ref() else {
-            return Ok(());
-        };
-        if p.exit.is_some() || p.buy_in_flight() || p.sell_in_flight() || p.last_mark.is_none() {
-            return Ok(());
-        }
-        let (held, lot) = (p.open_quantity(), p.contract.lot_size);
-        let profit = p.open_pnl();
-        let Some(add) = pyramid_add(held, lot, profit, &params) else {
-            return Ok(());
-        };
-        let contract = p.contract.clone();
-        let direction = p.direction;
-        // A blocked add is journaled once per position, not on every tick.
-        let log_refusal = !p.add_block_logged;
-        let stops = self.agents[i].params.stops;
+    /// Spec §6: the risk decision on a pyramid add, then its orders.
+    async fn pyramid(
+        &mut self,
+        i: usize,
+        seg: domain::Segment,
+        plan: PyramidPlan,
+        tick: &Tick,
+    ) -> Result<(), EngineError> {
+        let PyramidPlan {
+            held,
+            profit,
+            threshold,
+            contract,
+            ..
+        } = &plan;
         let intent = OrderIntent {
             segment: seg,
             kind: IntentKind::Add,
             time: tick.ts,
-            quantity: add,
-            lot_size: lot,
-            risk_per_unit: self.risk_per_unit(&contract, direction, &stops, tick),
+            quantity: plan.add,
+            lot_size: contract.lot_size,
+            risk_per_unit: self.risk_per_unit(contract, plan.direction, &plan.stops, tick),
         };
-        let add = match self.admit(seg, &intent, tick, log_refusal).await? {
-            Admission::Quantity(q) => q,
-            Admission::Refused { .. } => {
-                if let Some(p) = self.agents[i].position.as_mut() {
-                    p.add_block_logged = true;
-                }
-                return Ok(());
-            }
+        let admitted = self.admit(seg, &intent, tick, plan.log_refusal).await?;
+        let add = match admitted {
+            Admission::Quantity(q) => Some(q),
+            Admission::Refused { .. } => None,
         };
-        let Some(p) = self.agents[i].position.as_mut() else {
+        let Some((eff, seq)) = self.agents[i].settle_add(add.is_some()) else {
             return Ok(());
         };
-        p.adds += 1;
-        let eff = p.stops.effective_stop();
-        let seq = p.entry_seq;
-        let threshold = Decimal::from(held) * settings.step_rupees_per_unit;
+        let Some(add) = add else {
+            return Ok(());
+        };
         self.emit(
             tick.ts,
             Some(seg),
@@ -110,7 +149,7 @@ impl Engine {
         self.send_split(
             i,
             seq,
-            &contract,
+            contract,
             Side::Buy,
             add,
             OrderPurpose::PyramidAdd,

@@ -1,7 +1,7 @@
 //! A closed position becomes one trade row (spec §11): prices rounded to the paisa, P&L net
 //! of the charges of its fills, excursions, and the premium source.
 
-use crate::agent::Position;
+use crate::agent::{Position, SegmentAgent};
 use crate::engine::{Engine, EngineError};
 use chrono::NaiveDate;
 use domain::{Decimal, PremiumSource, Segment, Trade};
@@ -73,31 +73,33 @@ pub fn trade_row(
     })
 }
 
-impl Engine {
-    /// The closing position entered at tick `seq` is flat: journal its trade.
-    pub(crate) fn close_trade(&mut self, i: usize, seq: u64) -> Result<(), EngineError> {
-        let a = &mut self.agents[i];
-        let Some(k) = a.closing.iter().position(|p| p.entry_seq == seq) else {
-            return Ok(());
-        };
-        let p = a.closing.remove(k);
-        if p.exit.is_none() {
-            return Ok(());
-        }
-        a.closed_trades += 1;
-        let Some(trade) = trade_row(
+impl SegmentAgent {
+    /// The closing position entered at tick `seq` is flat: it leaves `closing` and, when its
+    /// exit was decided, becomes the agent's next trade of `date` (booked: P&L, losses in a
+    /// row, spec §7).
+    pub fn close_trade(&mut self, seq: u64, date: NaiveDate, mode: &str) -> Option<Trade> {
+        let k = self.closing.iter().position(|p| p.entry_seq == seq)?;
+        let p = self.closing.remove(k);
+        p.exit?;
+        self.closed_trades += 1;
+        let trade = trade_row(
             &p,
-            a.segment,
-            self.date,
-            self.mode.code(),
-            a.closed_trades,
-            a.strategy.timeframe().to_string(),
-            a.strategy.rsi_period(),
-            a.params.stops.trailing_stop_points,
-        ) else {
-            return Ok(());
-        };
-        a.book_trade(trade.net_pnl, trade.exit_time);
+            self.segment,
+            date,
+            mode,
+            self.closed_trades,
+            self.strategy.timeframe().to_string(),
+            self.strategy.rsi_period(),
+            self.params.stops.trailing_stop_points,
+        )?;
+        self.book_trade(trade.net_pnl, trade.exit_time);
+        Some(trade)
+    }
+}
+
+impl Engine {
+    /// Journal and keep a completed trade; the entry locks it brings into force are announced.
+    pub(crate) fn record_trade(&mut self, trade: Trade) -> Result<(), EngineError> {
         let at = trade.exit_time;
         self.journal.trade(&trade)?;
         self.trades.push(trade);
