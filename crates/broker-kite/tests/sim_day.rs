@@ -4,7 +4,8 @@
 //! premium, RMS rejection, a delayed placement settled by tag, 429 and token expiry.
 //!
 //! One file on purpose (over 600 lines): `a_day_through_the_kite_adapter` is one ordered day
-//! (~340 lines, session to square-off) and the other scenarios share its harness.
+//! (~340 lines: session, instruments, warm-up, ticks, orders, faults) and the other scenarios
+//! share its harness.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use broker_kite::history::Interval;
