@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use domain::calendar::{LotSizes, MarketCalendar};
 use domain::time::ist_hms;
 use rust_decimal_macros::dec;
+use std::collections::BTreeMap;
 
 fn universe() -> Universe {
     let day = Day {
