@@ -4,6 +4,9 @@
 //! late or never, a 403 that blocks entries, a 429 that backs off, a socket drop followed by
 //! resubscription, a refused handshake, historical windows, reconciliation, session reload,
 //! timers on the exchange clock, and logs without secrets.
+//!
+//! One file on purpose (over 600 lines): its scenarios share one simulator harness (start,
+//! settings, client, contracts, polling helpers) and each reads top to bottom as one exchange.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use broker_kite::history::Interval;

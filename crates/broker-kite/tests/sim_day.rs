@@ -2,6 +2,10 @@
 //! loopback: session, instruments, historical warm-up, the day's ticks exactly as replay
 //! makes them (through a feed stall and a socket drop), a placed order filled at the modelled
 //! premium, RMS rejection, a delayed placement settled by tag, 429 and token expiry.
+//!
+//! One file on purpose (over 600 lines): `a_day_through_the_kite_adapter` is one ordered day
+//! (~340 lines: session, instruments, warm-up, ticks, orders, faults) and the other scenarios
+//! share its harness.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use broker_kite::history::Interval;

@@ -1,0 +1,142 @@
+//! Contracts from the dump: the configuration check before trading, a token's contract and
+//! [`ContractSource`] for option selection (spec §5); mismatches refuse trading.
+
+use super::{InstrumentRow, InstrumentsMaster};
+use chrono::NaiveDate;
+use domain::ports::{ContractError, ContractSource};
+use domain::{OptionContract, OptionType, Segment};
+use rust_decimal::Decimal;
+use std::collections::BTreeSet;
+
+impl InstrumentsMaster {
+    /// Check the dump against the configuration before trading `segment` on `date`: an expiry
+    /// exists, its lot size equals the configured one, and the strike step (near `spot` when
+    /// given) equals the configured one.
+    ///
+    /// # Errors
+    /// [`ContractError::NotFound`] or [`ContractError::Mismatch`]: refuse to trade.
+    pub fn check_config(
+        &self,
+        segment: Segment,
+        date: NaiveDate,
+        skip_expiry_day: bool,
+        spot: Option<Decimal>,
+    ) -> Result<(), ContractError> {
+        let expiry = self
+            .nearest_expiry(segment, date, skip_expiry_day)
+            .ok_or_else(|| {
+                ContractError::NotFound(format!(
+                    "{segment}: no option expiry on or after {date} in the instruments dump"
+                ))
+            })?;
+        if let Some(&lot) = self.expected_lots.get(&segment) {
+            let lots: BTreeSet<u32> = self
+                .options
+                .range((segment, expiry, Decimal::MIN, 0)..=(segment, expiry, Decimal::MAX, 1))
+                .filter_map(|(_, t)| self.rows.get(t))
+                .map(|r| r.lot_size)
+                .collect();
+            if lots.iter().any(|l| *l != lot) {
+                return Err(ContractError::Mismatch(format!(
+                    "{segment} {expiry}: instruments dump lot size {lots:?} != configured {lot}"
+                )));
+            }
+        }
+        if let Some(&step) = self.expected_steps.get(&segment)
+            && let Some(found) = self.strike_step(segment, expiry, spot)
+            && found != step
+        {
+            return Err(ContractError::Mismatch(format!(
+                "{segment} {expiry}: instruments dump strike step {found} != configured {step}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn contract_from_row(
+        &self,
+        segment: Segment,
+        row: &InstrumentRow,
+    ) -> Result<OptionContract, ContractError> {
+        if let Some(&lot) = self.expected_lots.get(&segment)
+            && lot != row.lot_size
+        {
+            return Err(ContractError::Mismatch(format!(
+                "{}: instruments dump lot size {} != configured {lot}",
+                row.tradingsymbol, row.lot_size
+            )));
+        }
+        if row.lot_size == 0 || row.tick_size <= Decimal::ZERO {
+            return Err(ContractError::Mismatch(format!(
+                "{}: dump has lot size {} / tick size {}",
+                row.tradingsymbol, row.lot_size, row.tick_size
+            )));
+        }
+        Ok(OptionContract {
+            segment,
+            exchange: segment.exchange(),
+            expiry: row.expiry.ok_or_else(|| {
+                ContractError::NotFound(format!("{} has no expiry", row.tradingsymbol))
+            })?,
+            strike: row.strike,
+            option_type: row.option_type().ok_or_else(|| {
+                ContractError::NotFound(format!("{} is not an option", row.tradingsymbol))
+            })?,
+            lot_size: row.lot_size,
+            tick_size: row.tick_size,
+            tradingsymbol: row.tradingsymbol.clone(),
+            instrument_token: Some(row.instrument_token),
+        })
+    }
+
+    /// The contract of a token (e.g. reconciling a position), checked like any other.
+    ///
+    /// # Errors
+    /// Not an option of a traded segment, or a mismatch.
+    pub fn contract_by_token(&self, token: u32) -> Result<OptionContract, ContractError> {
+        let row = self.by_token(token).ok_or_else(|| {
+            ContractError::NotFound(format!("token {token} not in the instruments dump"))
+        })?;
+        let seg = row.underlying().ok_or_else(|| {
+            ContractError::NotFound(format!(
+                "{} is not a NIFTY/BANKNIFTY/SENSEX contract",
+                row.tradingsymbol
+            ))
+        })?;
+        self.contract_from_row(seg, row)
+    }
+}
+
+impl ContractSource for InstrumentsMaster {
+    fn option_contract(
+        &self,
+        segment: Segment,
+        trade_date: NaiveDate,
+        strike: Decimal,
+        option_type: OptionType,
+        skip_expiry_day: bool,
+    ) -> Result<OptionContract, ContractError> {
+        let expiry = self
+            .nearest_expiry(segment, trade_date, skip_expiry_day)
+            .ok_or_else(|| {
+                ContractError::NotFound(format!(
+                    "{segment}: no option expiry on or after {trade_date} in the instruments dump"
+                ))
+            })?;
+        let row = self
+            .option_row(segment, expiry, strike, option_type)
+            .ok_or_else(|| {
+                let strikes = self.strikes(segment, expiry);
+                let near: Vec<String> = {
+                    let mut s = strikes.clone();
+                    s.sort_by_key(|x| (*x - strike).abs());
+                    s.into_iter().take(4).map(|d| d.to_string()).collect()
+                };
+                ContractError::NotFound(format!(
+                    "{segment} {expiry} {strike} {option_type} is not in the instruments dump (nearest listed strikes: {})",
+                    near.join(", ")
+                ))
+            })?;
+        self.contract_from_row(segment, row)
+    }
+}

@@ -1,0 +1,116 @@
+//! The day's positions and premium cash flow from the simulated fills (`GET /portfolio/positions`,
+//! `GET /user/margins`; kite-connect.md §3.5, §6).
+
+use super::{OrderRec, num};
+use domain::{Decimal, Side};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Positions of the day from the fills (`GET /portfolio/positions` → `{net, day}`;
+/// kite-connect.md §3.5). `ltp` gives the current premium of a token.
+pub fn positions(orders: &[OrderRec], ltp: &mut dyn FnMut(u32) -> Decimal) -> Value {
+    #[derive(Default)]
+    struct Agg {
+        exchange: String,
+        token: u32,
+        buy_q: i64,
+        buy_v: Decimal,
+        sell_q: i64,
+        sell_v: Decimal,
+    }
+    let mut keys: Vec<(String, String)> = Vec::new();
+    let mut by: BTreeMap<(String, String), Agg> = BTreeMap::new();
+    for r in orders {
+        for f in &r.o.fills {
+            let k = (r.o.tradingsymbol.clone(), r.o.product.clone());
+            let a = by.entry(k.clone()).or_insert_with(|| {
+                keys.push(k.clone());
+                Agg {
+                    exchange: r.o.exchange.clone(),
+                    token: r.o.instrument_token,
+                    ..Agg::default()
+                }
+            });
+            let v = Decimal::from(f.quantity) * f.price;
+            match r.o.side {
+                Side::Buy => {
+                    a.buy_q += i64::from(f.quantity);
+                    a.buy_v += v;
+                }
+                Side::Sell => {
+                    a.sell_q += i64::from(f.quantity);
+                    a.sell_v += v;
+                }
+            }
+        }
+    }
+    let rows: Vec<Value> = keys
+        .iter()
+        .map(|k| {
+            let a = &by[k];
+            let q = a.buy_q - a.sell_q;
+            let last = ltp(a.token);
+            let avg = |v: Decimal, n: i64| {
+                if n == 0 {
+                    Decimal::ZERO
+                } else {
+                    (v / Decimal::from(n)).round_dp(2)
+                }
+            };
+            let buy_p = avg(a.buy_v, a.buy_q);
+            let sell_p = avg(a.sell_v, a.sell_q);
+            let average = match q {
+                0 => Decimal::ZERO,
+                q if q > 0 => buy_p,
+                _ => sell_p,
+            };
+            let value = a.sell_v - a.buy_v;
+            let pnl = value + Decimal::from(q) * last;
+            let unrealised = Decimal::from(q) * (last - average);
+            json!({
+                "tradingsymbol": k.0,
+                "exchange": a.exchange,
+                "instrument_token": a.token,
+                "product": k.1,
+                "quantity": q,
+                "overnight_quantity": 0,
+                "multiplier": 1,
+                "average_price": num(average),
+                "close_price": 0,
+                "last_price": num(last),
+                "value": num(value),
+                "pnl": num(pnl),
+                "m2m": num(pnl),
+                "unrealised": num(unrealised),
+                "realised": num(pnl - unrealised),
+                "buy_quantity": a.buy_q,
+                "buy_price": num(buy_p),
+                "buy_value": num(a.buy_v),
+                "buy_m2m": num(a.buy_v),
+                "sell_quantity": a.sell_q,
+                "sell_price": num(sell_p),
+                "sell_value": num(a.sell_v),
+                "sell_m2m": num(a.sell_v),
+                "day_buy_quantity": a.buy_q,
+                "day_buy_price": num(buy_p),
+                "day_buy_value": num(a.buy_v),
+                "day_sell_quantity": a.sell_q,
+                "day_sell_price": num(sell_p),
+                "day_sell_value": num(a.sell_v),
+            })
+        })
+        .collect();
+    json!({"net": rows, "day": rows})
+}
+
+/// Net premium cash flow of the day's fills (sells − buys), ₹.
+pub fn cash_flow(orders: &[OrderRec]) -> Decimal {
+    orders
+        .iter()
+        .flat_map(|r| r.o.fills.iter().map(move |f| (r.o.side, f)))
+        .map(|(s, f)| {
+            let v = Decimal::from(f.quantity) * f.price;
+            if s == Side::Buy { -v } else { v }
+        })
+        .sum()
+}
