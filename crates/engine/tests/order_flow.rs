@@ -1,5 +1,8 @@
 //! The engine against scripted brokers and random markets: order-flow guarantees of spec
 //! §10.2 and the invariants of issue 4 (pyramiding, stop coverage, caps, halts).
+//!
+//! (About 700 lines in one file: every scenario shares the scripted brokers and the engine
+//! builders at the top, and reads best next to them.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
