@@ -43,10 +43,10 @@ pub enum ReplayError {
     #[error("{0}")]
     NoData(String),
     /// Reading the catalog failed (names file, line and field).
-    #[error("{0}")]
+    #[error(transparent)]
     Catalog(#[from] CatalogError),
     /// The engine stopped.
-    #[error("{0}")]
+    #[error(transparent)]
     Engine(#[from] EngineError),
 }
 
