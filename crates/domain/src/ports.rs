@@ -3,9 +3,10 @@
 //! implementations are plugged in.
 
 use crate::market::Tick;
-use crate::order::{Fill, OrderRequest, OrderUpdate};
+use crate::order::{Fill, OrderRequest, OrderState, OrderStatus, OrderUpdate, Product, Side};
 use crate::time::IstDateTime;
 use async_trait::async_trait;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
@@ -126,6 +127,154 @@ pub trait Broker: Send {
     /// Let a simulated broker see market data (the paper broker prices fills from it).
     /// Real brokers ignore it.
     fn observe(&mut self, _tick: &Tick) {}
+
+    /// The broker's whole book for the day: every order (any tag), every execution and the
+    /// net positions (Kite `GET /orders`, `GET /trades`, `GET /portfolio/positions`,
+    /// kite-connect.md §3.5, §4). Used to reconcile a restored checkpoint and after every
+    /// ticker reconnect (spec §11).
+    ///
+    /// # Errors
+    /// The broker's error; a broker that cannot report its book says so with
+    /// [`BrokerError::Unavailable`] (the default).
+    async fn book(&mut self) -> Result<BrokerBook, BrokerError> {
+        Err(BrokerError::Unavailable(format!(
+            "{} cannot report its order book",
+            self.name()
+        )))
+    }
+
+    /// Re-attach an order of an earlier run of the same day (restored from the checkpoint, or
+    /// adopted from the book) so that its later status changes and fills are reported under
+    /// `state`'s engine id; the fills already in `state` are not reported again. A broker
+    /// without memory ignores it.
+    fn resume(&mut self, _state: &OrderState) {}
+
+    /// Modify an open order (Kite `PUT /orders/regular/{id}`, kite-connect.md §3.3): new
+    /// quantity (units) and/or trigger and limit prices (₹) of an SL order. The result arrives
+    /// as an order update through [`Broker::poll_events`].
+    ///
+    /// # Errors
+    /// The broker's refusal ([`BrokerError::Rejected`] when the order is no longer open); the
+    /// default refuses: the broker cannot modify orders.
+    async fn modify_order(
+        &mut self,
+        broker_order_id: &str,
+        change: &OrderChange,
+    ) -> Result<(), BrokerError> {
+        let _ = change;
+        Err(BrokerError::Rejected(format!(
+            "{} cannot modify order {broker_order_id}",
+            self.name()
+        )))
+    }
+}
+
+/// A change to an open order ([`Broker::modify_order`]); `None` keeps the field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderChange {
+    /// New quantity, units.
+    pub quantity: Option<u32>,
+    /// New trigger price, ₹ (SL orders).
+    pub trigger_price: Option<Decimal>,
+    /// New limit price, ₹.
+    pub price: Option<Decimal>,
+}
+
+/// One order of the broker's book ([`Broker::book`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookOrder {
+    /// The broker's order id.
+    pub broker_order_id: String,
+    /// The order's tag (the engine's `K…` tags; other tags or none for orders placed by hand).
+    pub tag: Option<String>,
+    /// Contract.
+    pub tradingsymbol: String,
+    /// Buy or sell.
+    pub side: Side,
+    /// Kite `order_type`: `MARKET`, `LIMIT`, `SL`, `SL-M`.
+    pub order_type: String,
+    /// MIS or NRML.
+    pub product: Product,
+    /// Units asked.
+    pub quantity: u32,
+    /// Units filled.
+    pub filled_quantity: u32,
+    /// Average fill price, ₹ (`None` before any fill).
+    pub average_price: Option<Decimal>,
+    /// Trigger price of an SL order, ₹.
+    pub trigger_price: Option<Decimal>,
+    /// Status in the engine's terms.
+    pub status: OrderStatus,
+    /// Kite's status message (rejection reason).
+    pub message: Option<String>,
+    /// Last change, exchange time.
+    #[serde(with = "crate::time::serde_ist")]
+    pub updated: IstDateTime,
+}
+
+/// One execution of the broker's book ([`Broker::book`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookTrade {
+    /// The exchange trade id (Kite `trade_id`).
+    pub trade_id: String,
+    /// The order it belongs to.
+    pub broker_order_id: String,
+    /// Contract.
+    pub tradingsymbol: String,
+    /// Buy or sell.
+    pub side: Side,
+    /// Units.
+    pub quantity: u32,
+    /// Price, ₹.
+    pub price: Decimal,
+    /// Execution time.
+    #[serde(with = "crate::time::serde_ist")]
+    pub ts: IstDateTime,
+}
+
+/// One net position of the broker ([`Broker::book`]): Kite's `net` positions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookPosition {
+    /// Contract.
+    pub tradingsymbol: String,
+    /// MIS or NRML.
+    pub product: Product,
+    /// Net units: bought − sold (negative = short).
+    pub quantity: i64,
+}
+
+/// The broker's book at one moment ([`Broker::book`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerBook {
+    /// Every order of the day.
+    pub orders: Vec<BookOrder>,
+    /// Every execution of the day.
+    pub trades: Vec<BookTrade>,
+    /// Net positions (zero-quantity rows may be present).
+    pub positions: Vec<BookPosition>,
+}
+
+impl BrokerBook {
+    /// Net units held of `tradingsymbol` (0 when absent).
+    pub fn net_quantity(&self, tradingsymbol: &str) -> i64 {
+        self.positions
+            .iter()
+            .filter(|p| p.tradingsymbol == tradingsymbol)
+            .map(|p| p.quantity)
+            .sum()
+    }
+
+    /// The order with broker id `id`.
+    pub fn order(&self, id: &str) -> Option<&BookOrder> {
+        self.orders.iter().find(|o| o.broker_order_id == id)
+    }
+
+    /// Orders carrying `tag`.
+    pub fn with_tag<'a>(&'a self, tag: &'a str) -> impl Iterator<Item = &'a BookOrder> + 'a {
+        self.orders
+            .iter()
+            .filter(move |o| o.tag.as_deref() == Some(tag))
+    }
 }
 
 /// Errors resolving an option contract.
@@ -178,6 +327,19 @@ pub trait HistoricalData: Send + Sync {
         before: chrono::NaiveDate,
         sessions: usize,
     ) -> Result<Vec<Vec<crate::Bar>>, HistoryError>;
+
+    /// The 1-minute bars of `date` completed so far (label = bar start, IST), oldest first:
+    /// what a restarted session catches up from (spec §11). Kite serves the day's candles up
+    /// to the last completed minute; the catalog serves the whole day (a replay caller cuts
+    /// it). The default has none.
+    async fn session_so_far(
+        &self,
+        segment: crate::Segment,
+        date: chrono::NaiveDate,
+    ) -> Result<Vec<crate::Bar>, HistoryError> {
+        let _ = (segment, date);
+        Ok(Vec::new())
+    }
 }
 
 /// Option premium marks for mark-to-market, excursions, pyramiding and paper fills:

@@ -37,10 +37,15 @@ pub enum ExitReason {
     /// Closed by the risk engine (halt with `close_on_halt`).
     #[serde(rename = "RISK")]
     Risk,
+    /// The protective SL order resting at the broker filled (spec §10.3): the engine was down
+    /// or lagging when the stop was hit.
+    #[serde(rename = "BROKER_SL")]
+    BrokerStop,
 }
 
 impl ExitReason {
-    /// Journal spelling: `SL`, `TSL`, `TARGET`, `SIGNAL`, `MAX_HOLD`, `EOD`, `MANUAL`, `RISK`.
+    /// Journal spelling: `SL`, `TSL`, `TARGET`, `SIGNAL`, `MAX_HOLD`, `EOD`, `MANUAL`, `RISK`,
+    /// `BROKER_SL`.
     pub fn code(self) -> &'static str {
         match self {
             ExitReason::StopLoss => "SL",
@@ -51,6 +56,7 @@ impl ExitReason {
             ExitReason::Eod => "EOD",
             ExitReason::Manual => "MANUAL",
             ExitReason::Risk => "RISK",
+            ExitReason::BrokerStop => "BROKER_SL",
         }
     }
 }

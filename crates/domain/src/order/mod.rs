@@ -15,7 +15,63 @@ impl OrderId {
     /// The Kite `tag` for this order (≤ 20 characters, alphanumeric; spec §10.2): `K` + a
     /// run prefix (`YYMMDD`) + the id, e.g. `K240603000017`.
     pub fn tag(self, run_date: chrono::NaiveDate) -> String {
-        format!("K{}{:06}", run_date.format("%y%m%d"), self.0 % 1_000_000)
+        self.tag_in_run(run_date, 0)
+    }
+
+    /// The Kite `tag` for this order in the `run`-th start of the day's session (0 = the
+    /// first): run 0 is [`OrderId::tag`]; a restart adds `R<run>` after the date, e.g.
+    /// `K240603R2000017` (≤ 20 characters), so no tag is ever reused within a trading day
+    /// even when order ids restart (spec §10.2, §11).
+    pub fn tag_in_run(self, run_date: chrono::NaiveDate, run: u32) -> String {
+        let date = run_date.format("%y%m%d");
+        let id = self.0 % 1_000_000;
+        if run == 0 {
+            format!("K{date}{id:06}")
+        } else {
+            format!("K{date}R{}{id:06}", run % 10_000)
+        }
+    }
+}
+
+/// An engine tag read back ([`OrderId::tag_in_run`]): the trading date's `YYMMDD`, the run
+/// and the order id. `None` for a tag the engine did not make (orders placed by hand).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineTag {
+    /// `YYMMDD` of the trading date.
+    pub yymmdd: u32,
+    /// Start of the day's session that placed it (0 = the first).
+    pub run: u32,
+    /// Engine order id (mod 10⁶).
+    pub id: u64,
+}
+
+impl EngineTag {
+    /// Parse `K<YYMMDD>[R<run>]<id:06>`.
+    pub fn parse(tag: &str) -> Option<Self> {
+        let rest = tag.strip_prefix('K')?;
+        if rest.len() < 12 || !rest.is_ascii() {
+            return None;
+        }
+        let (date, rest) = rest.split_at(6);
+        let (run, id) = match rest.strip_prefix('R') {
+            Some(r) if r.len() > 6 => r.split_at(r.len() - 6),
+            Some(_) => return None,
+            None => ("0", rest),
+        };
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(date) || !digits(run) || !digits(id) || id.len() != 6 {
+            return None;
+        }
+        Some(Self {
+            yymmdd: date.parse().ok()?,
+            run: run.parse().ok()?,
+            id: id.parse().ok()?,
+        })
+    }
+
+    /// Whether the tag belongs to trading date `date`.
+    pub fn is_of(&self, date: chrono::NaiveDate) -> bool {
+        date.format("%y%m%d").to_string().parse::<u32>().ok() == Some(self.yymmdd)
     }
 }
 

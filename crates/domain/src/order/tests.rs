@@ -359,3 +359,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn run_tags_are_distinct_and_parse_back() {
+    let d = chrono::NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
+    let first = OrderId(17).tag(d);
+    assert_eq!(first, "K240603000017");
+    let again = OrderId(17).tag_in_run(d, 2);
+    assert_eq!(again, "K240603R2000017");
+    assert!(again.len() <= 20);
+    let t = EngineTag::parse(&again).unwrap();
+    assert_eq!((t.run, t.id), (2, 17));
+    assert!(t.is_of(d));
+    let t0 = EngineTag::parse(&first).unwrap();
+    assert_eq!((t0.run, t0.id), (0, 17));
+    assert_eq!(EngineTag::parse("manual1"), None);
+    assert_eq!(EngineTag::parse("K240603R000017"), None);
+}
