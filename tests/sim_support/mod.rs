@@ -48,6 +48,7 @@ pub fn options(kind: SessionKind, sim: &Simulator, dir: &Path, kite_extra: &str)
         journal_root: dir.join("journal"),
         confirm_live: true,
         square_off_on_exit: false,
+        resolve_unknown: None,
     }
 }
 

@@ -219,6 +219,33 @@ impl HistoricalData for KiteHistory {
                 other => HistoryError::Source(other.to_string()),
             })
     }
+
+    /// Today's 1-minute candles so far (`GET /instruments/historical`, kite-connect.md §4.1).
+    /// On the real trading day Kite also returns the forming minute: a bar that has not ended
+    /// on the wall clock (IST) is dropped.
+    async fn session_so_far(
+        &self,
+        segment: Segment,
+        date: NaiveDate,
+    ) -> Result<Vec<Bar>, HistoryError> {
+        let last_minute = NaiveTime::from_hms_opt(15, 29, 0).unwrap_or(session_close());
+        let bars = self
+            .backfill_today(segment.index_token(), date, last_minute)
+            .await
+            .map_err(|e| match e {
+                KiteError::Rejected(m) => HistoryError::Unavailable(m),
+                other => HistoryError::Source(other.to_string()),
+            })?;
+        let now = chrono::Utc::now().with_timezone(&domain::time::IST);
+        let live_day = now.date_naive() == date;
+        Ok(bars
+            .into_iter()
+            .filter(|b| {
+                b.ts.date_naive() == date
+                    && (!live_day || b.ts + chrono::TimeDelta::minutes(1) <= now)
+            })
+            .collect())
+    }
 }
 
 #[cfg(test)]

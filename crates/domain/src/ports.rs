@@ -302,6 +302,14 @@ pub trait ContractSource: Send + Sync {
         option_type: crate::OptionType,
         skip_expiry_day: bool,
     ) -> Result<crate::OptionContract, ContractError>;
+
+    /// The contract with this tradingsymbol, when the source knows it (the instruments dump
+    /// does; used to adopt or flatten a position found at the broker, spec §11). The default
+    /// knows none.
+    fn by_tradingsymbol(&self, tradingsymbol: &str) -> Option<crate::OptionContract> {
+        let _ = tradingsymbol;
+        None
+    }
 }
 
 /// Errors fetching history for warm-up.

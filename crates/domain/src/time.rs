@@ -122,3 +122,25 @@ pub mod serde_ist {
         parse_iso(&s).map_err(serde::de::Error::custom)
     }
 }
+
+/// Serde adapter for `Option<IstDateTime>` fields (`null` or the [`serde_ist`] form). Use as
+/// `#[serde(with = "domain::time::serde_ist_opt", default)]`.
+pub mod serde_ist_opt {
+    use super::{IstDateTime, fmt_iso, parse_iso};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serialize as `null` or `2024-06-03T09:15:00+05:30`.
+    pub fn serialize<S: Serializer>(t: &Option<IstDateTime>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_some(&fmt_iso(t)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Parse `null` or RFC 3339 into IST.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IstDateTime>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| parse_iso(&s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}

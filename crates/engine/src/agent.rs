@@ -13,12 +13,12 @@ use domain::{
     Tick,
 };
 use risk::SegmentRiskState;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use strategy::exits::StopTracker;
 use strategy::{SignalOrigin, Strategy};
 
 /// Agent state (spec §3): `IDLE → WAITING_FOR_SIGNAL → IN_POSITION (→ back)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AgentState {
     /// Not started (before warm-up / after the session).
@@ -31,7 +31,7 @@ pub enum AgentState {
 
 /// An exit in progress: why, and the index tick that triggered it (its time and price are the
 /// trade's `exit_time` and `index_exit_spot`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PendingExit {
     /// Why.
     pub reason: ExitReason,
@@ -40,7 +40,7 @@ pub struct PendingExit {
 }
 
 /// One order of a position (entry, pyramid add or exit, possibly split at the freeze limit).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Leg {
     /// The order.
     pub order: OrderId,
@@ -59,7 +59,7 @@ pub struct Leg {
 }
 
 /// An open (or opening/closing) position of an agent.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Position {
     /// Long (CE) or short (PE) on the index.
     pub direction: Direction,
@@ -72,6 +72,7 @@ pub struct Position {
     /// Index price at the entry tick.
     pub entry_spot: Decimal,
     /// Entry tick time, IST.
+    #[serde(with = "domain::time::serde_ist")]
     pub entry_time: IstDateTime,
     /// Sequence number of the entry tick (exits start at the next tick, spec §3.1 rule 6).
     pub entry_seq: u64,
@@ -182,13 +183,14 @@ impl Position {
 }
 
 /// A signal from a candle completed by the clock, executed at the next tick (spec §3.1 rule 3).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingSignal {
     /// The signal.
     pub signal: Signal,
     /// Fresh or re-entry.
     pub origin: SignalOrigin,
     /// Start of the candle that produced it.
+    #[serde(with = "domain::time::serde_ist")]
     pub candle_start: IstDateTime,
     /// Strategy stop distance for an entry on it.
     pub stop_points: Option<Decimal>,
@@ -224,6 +226,21 @@ pub struct TickWork {
     pub pending: Option<PendingSignal>,
     /// The candle this tick completes.
     pub completed: Option<Candle>,
+}
+
+/// One input the strategy took today, in order: a restart feeds the same inputs to a fresh
+/// strategy (after the warm-up) to rebuild its state (spec §11).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum StrategyInput {
+    /// A completed candle.
+    Candle(Candle),
+    /// The segment's position closed ([`Strategy::on_position_closed`]).
+    Closed {
+        /// The position's direction.
+        direction: Direction,
+        /// Why it closed.
+        reason: ExitReason,
+    },
 }
 
 /// One segment's agent.
@@ -263,6 +280,8 @@ pub struct SegmentAgent {
     pub last_entry_at: Option<IstDateTime>,
     /// The trader asked to close the position (reason `MANUAL`).
     pub close_requested: bool,
+    /// Today's strategy inputs since the day started ([`StrategyInput`]).
+    pub tape: Vec<StrategyInput>,
 }
 
 impl SegmentAgent {
@@ -287,7 +306,38 @@ impl SegmentAgent {
             last_loss_at: None,
             last_entry_at: None,
             close_requested: false,
+            tape: Vec::new(),
         }
+    }
+
+    /// Give the strategy a completed candle of today (recorded on the tape).
+    pub fn feed_candle(&mut self, c: &Candle) -> strategy::Evaluation {
+        self.tape.push(StrategyInput::Candle(*c));
+        self.strategy.on_candle(c)
+    }
+
+    /// Tell the strategy its position closed (recorded on the tape).
+    pub fn position_closed(&mut self, direction: Direction, reason: ExitReason) {
+        self.tape.push(StrategyInput::Closed { direction, reason });
+        self.strategy.on_position_closed(direction, reason);
+    }
+
+    /// Feed a restored tape to the strategy (signals are not acted on): the strategy is where
+    /// it was when the tape was written. Returns the number of inputs replayed.
+    pub fn replay_tape(&mut self, tape: Vec<StrategyInput>) -> usize {
+        for input in &tape {
+            match input {
+                StrategyInput::Candle(c) => {
+                    self.strategy.on_candle(c);
+                }
+                StrategyInput::Closed { direction, reason } => {
+                    self.strategy.on_position_closed(*direction, *reason);
+                }
+            }
+        }
+        let n = tape.len();
+        self.tape = tape;
+        n
     }
 
     /// The position (open or closing) that has a leg for `order`.

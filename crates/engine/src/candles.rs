@@ -41,6 +41,11 @@ impl CandleAggregator {
         }
     }
 
+    /// Put back a forming candle (restored from a checkpoint).
+    pub fn resume(&mut self, forming: Option<Candle>) {
+        self.current = forming;
+    }
+
     /// Take the forming candle whatever its end (session close).
     pub fn flush(&mut self) -> Option<Candle> {
         self.current.take()

@@ -49,6 +49,8 @@ pub mod engine;
 pub mod events;
 pub mod orders;
 pub mod position;
+pub mod reconcile;
+pub mod restore;
 pub mod risk_glue;
 pub mod settings;
 pub mod tick;

@@ -40,6 +40,7 @@ impl Engine {
             halted: self.halted,
             paused: self.paused,
             broker_unhealthy: self.broker_unhealthy,
+            unreconciled: self.unreconciled.clone(),
             last_tick_at: self.last_tick_at,
             orders_last_second: self.orders.sent_last_second(now),
         }

@@ -46,6 +46,8 @@ impl Engine {
         let Some(seg) = Segment::from_index_token(tick.token) else {
             return Ok(());
         };
+        // Every index tick is checkpoint-worthy (the forming candle, the last tick).
+        self.version += 1;
         let Some(i) = self.agents.iter().position(|a| a.segment == seg) else {
             return Ok(());
         };
@@ -103,7 +105,7 @@ impl Engine {
     /// A completed candle goes to agent `i`'s strategy; the candle line is journaled.
     pub(crate) fn on_candle(&mut self, i: usize, c: &Candle) -> Result<PendingSignal, EngineError> {
         let agent = &mut self.agents[i];
-        let ev = agent.strategy.on_candle(c);
+        let ev = agent.feed_candle(c);
         let seg = agent.segment;
         let mut data = json!({
             "candle_start": fmt_iso(&c.start),

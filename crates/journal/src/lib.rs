@@ -279,6 +279,35 @@ pub struct CsvJournal {
     events: CsvFile,
     jsonl_path: PathBuf,
     jsonl: BufWriter<File>,
+    /// `trade_id`s already in `trades.csv` (appending: a restart that books a trade the
+    /// earlier run already wrote does not write it twice, spec §11).
+    trade_ids: std::collections::BTreeSet<String>,
+}
+
+/// The `trade_id` column of an existing `trades.csv` (empty when the file does not exist).
+fn existing_trade_ids(path: &Path) -> Result<std::collections::BTreeSet<String>, JournalError> {
+    if !path.exists() {
+        return Ok(Default::default());
+    }
+    let err = |source: csv::Error| JournalError::Csv {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut r = csv::Reader::from_path(path).map_err(err)?;
+    let col = r
+        .headers()
+        .map_err(err)?
+        .iter()
+        .position(|h| h == "trade_id");
+    let mut ids = std::collections::BTreeSet::new();
+    if let Some(col) = col {
+        for rec in r.records() {
+            if let Some(id) = rec.map_err(err)?.get(col) {
+                ids.insert(id.to_string());
+            }
+        }
+    }
+    Ok(ids)
 }
 
 impl CsvJournal {
@@ -306,6 +335,11 @@ impl CsvJournal {
         let f = |name: &str| CsvFile::open(dir.join(name), append, true);
         let orders = f("orders.csv")?;
         let fills = f("fills.csv")?;
+        let trade_ids = if append {
+            existing_trade_ids(&dir.join("trades.csv"))?
+        } else {
+            Default::default()
+        };
         let trades = f("trades.csv")?;
         let events = f("events.csv")?;
         let jsonl_path = dir.join("events.jsonl");
@@ -327,6 +361,7 @@ impl CsvJournal {
             events,
             jsonl_path,
             jsonl: BufWriter::new(jsonl),
+            trade_ids,
         })
     }
 
@@ -346,6 +381,10 @@ impl Journal for CsvJournal {
     }
 
     fn trade(&mut self, trade: &Trade) -> Result<(), JournalError> {
+        if !self.trade_ids.insert(trade.trade_id.clone()) {
+            tracing::warn!(target: "journal", trade_id = %trade.trade_id, "trade already in trades.csv (restart): not written twice");
+            return Ok(());
+        }
         self.trades.write(trade)
     }
 

@@ -18,6 +18,19 @@ pub fn checkpoint_path(journal_root: &Path, mode: &str) -> PathBuf {
 /// # Errors
 /// The folder cannot be created or the file written/renamed (the error names the path).
 pub fn write_checkpoint(path: &Path, cp: &Checkpoint) -> Result<(), std::io::Error> {
+    write_checkpoint_with(path, cp, true)
+}
+
+/// Write `cp` to `path` atomically; with `durable`, fsync before the rename (survives a power
+/// loss; without it, a process crash still leaves the old or the new file whole).
+///
+/// # Errors
+/// As [`write_checkpoint`].
+pub fn write_checkpoint_with(
+    path: &Path,
+    cp: &Checkpoint,
+    durable: bool,
+) -> Result<(), std::io::Error> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(
@@ -30,8 +43,86 @@ pub fn write_checkpoint(path: &Path, cp: &Checkpoint) -> Result<(), std::io::Err
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(&json)?;
     f.write_all(b"\n")?;
-    f.sync_all()?;
+    if durable {
+        f.sync_all()?;
+    }
     drop(f);
     std::fs::rename(&tmp, path)
         .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
+
+/// What is at the checkpoint path when a session starts.
+#[derive(Debug)]
+pub enum Found {
+    /// No checkpoint: a flat start.
+    Nothing,
+    /// A checkpoint of the session's date (restore it).
+    Today(Box<Checkpoint>),
+    /// A checkpoint of another date, moved to the archive path given.
+    Archived(PathBuf),
+}
+
+/// Read the checkpoint at `path` for a session of `date` (spec §11): the same date is
+/// returned for restoring; another date is moved to `checkpoints/archive/<file stem>_<date>.json`
+/// (never restored, never lost); an unreadable or corrupt file is an error (a silent flat
+/// start could leave positions at the broker unmanaged).
+///
+/// # Errors
+/// The message names the file and what is wrong with it.
+pub fn read_checkpoint(path: &Path, date: chrono::NaiveDate) -> Result<Found, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Nothing),
+        Err(e) => return Err(format!("{}: unreadable: {e}", path.display())),
+    };
+    let cp: Checkpoint = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}: line {} column {}: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    if cp.date == date {
+        return Ok(Found::Today(Box::new(cp)));
+    }
+    let dir = path
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join("archive");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("checkpoint");
+    let mut to = dir.join(format!("{stem}_{}.json", cp.date));
+    let mut n = 1;
+    while to.exists() {
+        n += 1;
+        to = dir.join(format!("{stem}_{}_{n}.json", cp.date));
+    }
+    std::fs::rename(path, &to)
+        .map_err(|e| format!("archiving {} to {}: {e}", path.display(), to.display()))?;
+    Ok(Found::Archived(to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_corrupt_and_other_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = checkpoint_path(dir.path(), "live");
+        let d = chrono::NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
+        assert!(matches!(read_checkpoint(&path, d), Ok(Found::Nothing)));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "{\"format\": 2, \"mode\": ").unwrap();
+        let e = read_checkpoint(&path, d).unwrap_err();
+        assert!(
+            e.contains("live_state_latest.json") && e.contains("line"),
+            "{e}"
+        );
+        assert!(path.exists(), "a corrupt checkpoint is left where it is");
+    }
 }

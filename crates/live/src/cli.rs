@@ -30,6 +30,20 @@ pub struct SessionArgs {
     /// On Ctrl+C, close open positions before exiting (default: leave them).
     #[arg(long)]
     pub square_off_on_exit: bool,
+    /// Positions and open orders at the broker that the engine does not know (found when
+    /// reconciling at start, spec §11): `adopt` manages them, `flatten` sells/cancels them.
+    /// Without it they block entries until resolved.
+    #[arg(long, value_name = "adopt|flatten")]
+    pub resolve_unknown: Option<ResolveArg>,
+}
+
+/// `--resolve-unknown` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResolveArg {
+    /// Manage unknown positions as the engine's; leave unknown open orders alone.
+    Adopt,
+    /// Sell unknown positions at market; cancel unknown open orders.
+    Flatten,
 }
 
 impl SessionArgs {
@@ -59,6 +73,10 @@ impl SessionArgs {
             journal_root,
             confirm_live: self.confirm_live,
             square_off_on_exit: self.square_off_on_exit,
+            resolve_unknown: self.resolve_unknown.map(|r| match r {
+                ResolveArg::Adopt => engine::reconcile::Resolve::Adopt,
+                ResolveArg::Flatten => engine::reconcile::Resolve::Flatten,
+            }),
         })
     }
 }

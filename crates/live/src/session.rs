@@ -19,7 +19,7 @@
 //! stops entries, optionally squares off, and writes a final checkpoint; positions are left
 //! as they are unless asked.
 
-use crate::checkpoint::{checkpoint_path, write_checkpoint};
+use crate::checkpoint::{Found, checkpoint_path, read_checkpoint, write_checkpoint_with};
 use crate::guard::GuardedBroker;
 use broker_kite::{
     InstrumentsMaster, KiteBroker, KiteClient, KiteError, KiteFeed, KiteHistory, KiteSettings,
@@ -82,6 +82,9 @@ pub struct SessionOptions {
     pub confirm_live: bool,
     /// Close open positions on a graceful shutdown (default: leave them).
     pub square_off_on_exit: bool,
+    /// What to do with positions and open orders at the broker the engine does not know
+    /// (`--resolve-unknown`); `None`: block entries until resolved (spec §11).
+    pub resolve_unknown: Option<engine::reconcile::Resolve>,
 }
 
 /// How a session ended.
@@ -193,20 +196,29 @@ fn segments_of(config: &Config) -> Vec<Segment> {
 
 /// Write the engine's checkpoint when its version moved. The file is written (and fsynced)
 /// on tokio's blocking pool, never on a runtime thread.
+/// The last checkpoint written: the engine's version and its event count (an index tick
+/// moves the version only: that write skips the fsync; an event makes it durable).
+struct Written {
+    version: u64,
+    events: usize,
+}
+
 fn checkpoint(
     engine: &Engine,
     path: &Path,
-    written: &mut u64,
+    written: &mut Written,
 ) -> impl Future<Output = Result<(), SessionError>> + use<> {
     // The snapshot is taken now: the returned future borrows nothing of the engine (a failed
     // write ends the session, so the version is recorded up front).
-    let due = (engine.version() != *written).then(|| {
-        *written = engine.version();
-        (engine.checkpoint(), path.to_path_buf())
+    let due = (engine.version() != written.version).then(|| {
+        let durable = engine.events().len() != written.events;
+        written.version = engine.version();
+        written.events = engine.events().len();
+        (engine.checkpoint(), path.to_path_buf(), durable)
     });
     async move {
         match due {
-            Some((cp, file)) => write_off_thread(file, cp).await,
+            Some((cp, file, durable)) => write_off_thread(file, cp, durable).await,
             None => Ok(()),
         }
     }
@@ -215,9 +227,10 @@ fn checkpoint(
 async fn write_off_thread(
     path: PathBuf,
     cp: engine::checkpoint::Checkpoint,
+    durable: bool,
 ) -> Result<(), SessionError> {
     let file = path.clone();
-    tokio::task::spawn_blocking(move || write_checkpoint(&file, &cp))
+    tokio::task::spawn_blocking(move || write_checkpoint_with(&file, &cp, durable))
         .await
         .map_err(std::io::Error::other)
         .and_then(|r| r)
@@ -242,6 +255,7 @@ pub async fn run_session(
         journal_root,
         confirm_live,
         square_off_on_exit,
+        resolve_unknown,
     } = opts;
     check_guardrails(kind, &config, &config_path, confirm_live)?;
     let mode = kind.mode();
@@ -319,9 +333,24 @@ pub async fn run_session(
             )
         }
     };
+    // The checkpoint of an earlier run today is restored; one of another day is archived; a
+    // corrupt one refuses the start (spec §11).
+    let cp_path = checkpoint_path(&journal_root, mode.dir());
+    let restore = match read_checkpoint(&cp_path, date) {
+        Ok(Found::Today(cp)) => Some(cp),
+        Ok(Found::Archived(to)) => {
+            tracing::info!(target: "live", archived = %to.display(), "checkpoint of another day archived");
+            None
+        }
+        Ok(Found::Nothing) => None,
+        Err(e) => {
+            return Err(SessionError::Refused(format!(
+                "checkpoint {e}; refusing to start flat with positions possibly open at the broker: fix the file or move it away (after checking the broker's positions)"
+            )));
+        }
+    };
     let journal = CsvJournal::append(&journal_root, mode.dir(), date)?;
     let journal_dir = journal.dir().to_path_buf();
-    let cp_path = checkpoint_path(&journal_root, mode.dir());
     let mut engine = Engine::new(EngineParts {
         settings: config.engine_settings(),
         mode,
@@ -335,8 +364,20 @@ pub async fn run_session(
         charges: ChargesSchedule::builtin(),
         waits: Some(Arc::new(WallClock)),
     })?;
-    engine.warm_up(&KiteHistory::new(client.clone())).await?;
-    let mut written = u64::MAX;
+    let history = KiteHistory::new(client.clone());
+    engine.warm_up(&history).await?;
+    if let Some(cp) = restore {
+        engine.restore(*cp)?;
+    }
+    // Before any entry: missed order reports, the broker's book, the ticks missed while down,
+    // then the book compared (entries blocked on a mismatch), spec §11.
+    engine.reconcile_start().await?;
+    engine.catch_up(&history).await?;
+    engine.check_book(resolve_unknown).await?;
+    let mut written = Written {
+        version: u64::MAX,
+        events: 0,
+    };
     checkpoint(&engine, &cp_path, &mut written).await?;
 
     let mut feed = KiteFeed::spawn(&client, order_feed.clone(), quotes.clone())?;
@@ -392,11 +433,17 @@ pub async fn run_session(
                         .map_err(|e| SessionError::Refused(format!("subscribe: {e}")))?;
                     engine.set_broker_healthy(true);
                     engine.note(None, EngineEvent::Session, "Kite session valid again: new feed subscribed, entries allowed".into(), json!({"tokens": tokens}))?;
+                    engine.reconcile(None).await?;
                     continue 'session;
                 };
+                let reconnected = matches!(ev, domain::ports::MarketEvent::Feed(domain::ports::FeedStatus::Reconnected, _));
                 if let Some(r) = engine.handle(ev).await? {
                     report = Some(r);
                     break 'session;
+                }
+                if reconnected {
+                    // Kite does not resend order updates missed while disconnected.
+                    engine.reconcile(None).await?;
                 }
                 engine.subscribe_traded(&mut feed).await?;
                 if !client.session().is_valid() {

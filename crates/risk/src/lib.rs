@@ -73,6 +73,9 @@ pub enum Rule {
     BrokerHealth,
     /// No tick for `feed_stale_seconds`.
     StaleFeed,
+    /// The broker's orders or positions disagree with the engine's (spec §11 reconciliation):
+    /// no entries until an operator adopts or flattens what does not match.
+    Reconciliation,
 }
 
 impl Rule {
@@ -97,6 +100,7 @@ impl Rule {
             Rule::Paused => "paused",
             Rule::BrokerHealth => "broker_health",
             Rule::StaleFeed => "stale_feed",
+            Rule::Reconciliation => "reconciliation",
         }
     }
 }
@@ -207,6 +211,9 @@ pub struct RiskState {
     pub paused: bool,
     /// The broker session is known to be invalid (token expired, 403).
     pub broker_unhealthy: bool,
+    /// An unresolved reconciliation mismatch (spec §11): what does not match, empty when all
+    /// matches.
+    pub unreconciled: Option<String>,
     /// Time of the last market-data tick, any instrument.
     pub last_tick_at: Option<IstDateTime>,
     /// Orders sent in the second before the intent, all segments.
@@ -439,6 +446,14 @@ impl RiskEngine {
         }
         if state.broker_unhealthy {
             return block(Rule::BrokerHealth, "no valid broker session".into());
+        }
+        if let Some(what) = &state.unreconciled {
+            return block(
+                Rule::Reconciliation,
+                format!(
+                    "broker and engine disagree ({what}): resolve with --resolve-unknown adopt|flatten"
+                ),
+            );
         }
         if !self.calendar.is_trading_day(date) {
             return block(Rule::TradingDay, format!("{date} is not a trading day"));

@@ -196,3 +196,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_reconciliation_mismatch_blocks_entries_not_exits() {
+    let e = RiskEngine::new(
+        RiskConfig::default(),
+        dec!(1000000),
+        MarketCalendar::builtin(),
+    );
+    let st = RiskState {
+        unreconciled: Some("NIFTY24JUN23000CE: broker 25, engine 0".into()),
+        ..Default::default()
+    };
+    match e.evaluate(&intent(IntentKind::Entry, 10, 0, 0), &st) {
+        Decision::Block { rule, reason } => {
+            assert_eq!(rule, Rule::Reconciliation);
+            assert!(reason.contains("NIFTY24JUN23000CE"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        e.evaluate(&intent(IntentKind::Exit, 10, 0, 0), &st),
+        Decision::Approve
+    );
+}

@@ -17,7 +17,7 @@ pub mod rsi_crossover;
 use domain::{Candle, Direction, ExitReason, Signal, Timeframe};
 
 /// Why a strategy emitted an entry signal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SignalOrigin {
     /// A fresh crossover (or the strategy's primary rule).
     Fresh,

@@ -108,6 +108,15 @@ impl InstrumentsMaster {
 }
 
 impl ContractSource for InstrumentsMaster {
+    fn by_tradingsymbol(&self, tradingsymbol: &str) -> Option<OptionContract> {
+        let token = self
+            .rows
+            .iter()
+            .find(|(_, r)| r.tradingsymbol == tradingsymbol)
+            .map(|(t, _)| *t)?;
+        self.contract_by_token(token).ok()
+    }
+
     fn option_contract(
         &self,
         segment: Segment,

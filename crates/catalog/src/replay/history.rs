@@ -51,4 +51,16 @@ impl HistoricalData for CatalogHistory {
             })
             .collect()
     }
+
+    /// The whole day's bars of the segment's series (a catalog day is complete; a caller
+    /// replaying a restart cuts it at its clock).
+    async fn session_so_far(
+        &self,
+        segment: Segment,
+        date: NaiveDate,
+    ) -> Result<Vec<Bar>, HistoryError> {
+        self.catalog
+            .bars(self.series(segment), date)
+            .map_err(|e| HistoryError::Source(e.to_string()))
+    }
 }

@@ -56,6 +56,9 @@ pub enum EngineError {
     /// The broker failed in a way that stops the session.
     #[error("broker: {0}")]
     Broker(#[from] BrokerError),
+    /// A checkpoint that cannot be restored into this session (spec §11).
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
 }
 
 /// Everything an engine is built from: typed settings and the edges as trait objects.
@@ -123,6 +126,13 @@ pub struct Engine {
     pub(crate) foreign_days: BTreeSet<NaiveDate>,
     pub(crate) version: u64,
     pub(crate) events: Vec<EventRecord>,
+    /// An unresolved reconciliation mismatch (spec §11): entries blocked while `Some`.
+    pub(crate) unreconciled: Option<String>,
+    /// Units per tradingsymbol the operator adopted from the broker (no engine order).
+    pub(crate) adopted: std::collections::BTreeMap<String, i64>,
+    /// While catching up after a restart: the last tick to catch up to (entries on older
+    /// signals are skipped, [`crate::restore::CATCH_UP_ENTRY_MAX_AGE_SECS`]).
+    pub(crate) catch_up_until: Option<IstDateTime>,
 }
 
 impl Engine {
@@ -184,6 +194,9 @@ impl Engine {
             foreign_days: BTreeSet::new(),
             version: 0,
             events: Vec::new(),
+            unreconciled: None,
+            adopted: std::collections::BTreeMap::new(),
+            catch_up_until: None,
         })
     }
 

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, VecDeque};
 pub type AgentIx = usize;
 
 /// An order and whose it is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TrackedOrder {
     /// The agent (segment) of the order.
     pub agent: AgentIx,
@@ -67,6 +67,13 @@ pub enum OrderOutcome {
 pub struct OrderManager {
     orders: BTreeMap<OrderId, TrackedOrder>,
     next_order: u64,
+    /// Start of the day's session (0 = first): part of every new tag
+    /// ([`OrderId::tag_in_run`]), so a restart never reuses a tag.
+    run: u32,
+    /// Engine-tagged orders of an earlier run that the broker has and the checkpoint does not
+    /// (placed after the last checkpoint): a re-made decision with the same id, contract, side
+    /// and quantity takes the broker's order instead of placing a second one.
+    orphans: Vec<domain::ports::BookOrder>,
     /// Placement times (for the orders-per-second rule), oldest first.
     sent: VecDeque<IstDateTime>,
 }
@@ -77,8 +84,78 @@ impl OrderManager {
         Self {
             orders: BTreeMap::new(),
             next_order: 1,
+            run: 0,
+            orphans: Vec::new(),
             sent: VecDeque::new(),
         }
+    }
+
+    /// The orders of a checkpoint: ids continue from `next_order`; new tags carry `run`.
+    pub fn restore(orders: Vec<TrackedOrder>, next_order: u64, run: u32) -> Self {
+        let max = orders
+            .iter()
+            .map(|o| o.state.request().id.0)
+            .max()
+            .unwrap_or(0);
+        Self {
+            orders: orders
+                .into_iter()
+                .map(|o| (o.state.request().id, o))
+                .collect(),
+            next_order: next_order.max(max + 1),
+            run,
+            orphans: Vec::new(),
+            sent: VecDeque::new(),
+        }
+    }
+
+    /// The session start number in new tags.
+    pub fn run(&self) -> u32 {
+        self.run
+    }
+
+    /// New tags use a run above `run` (a tag of that run exists at the broker).
+    pub fn ensure_run_above(&mut self, run: u32) {
+        if self.run <= run {
+            self.run = run + 1;
+        }
+    }
+
+    /// Orders of an earlier run found at the broker but not in the checkpoint (see the field).
+    pub fn set_orphans(&mut self, orphans: Vec<domain::ports::BookOrder>) {
+        self.orphans = orphans;
+    }
+
+    /// Orphans no re-made decision took.
+    pub fn orphans(&self) -> &[domain::ports::BookOrder] {
+        &self.orphans
+    }
+
+    /// The order known by broker order id `id`.
+    pub fn by_broker_id(&self, id: &str) -> Option<&TrackedOrder> {
+        self.orders
+            .values()
+            .find(|o| o.state.broker_order_id() == Some(id))
+    }
+
+    /// The order known by `tag`.
+    pub fn by_tag(&self, tag: &str) -> Option<&TrackedOrder> {
+        self.orders.values().find(|o| o.state.request().tag == tag)
+    }
+
+    /// Net units per tradingsymbol the engine's orders have filled (buys − sells).
+    pub fn net_filled(&self) -> BTreeMap<String, i64> {
+        let mut net = BTreeMap::new();
+        for o in self.orders.values() {
+            let q = i64::from(o.state.filled_quantity());
+            let signed = match o.state.request().side {
+                Side::Buy => q,
+                Side::Sell => -q,
+            };
+            *net.entry(o.state.request().contract.tradingsymbol.clone())
+                .or_insert(0) += signed;
+        }
+        net
     }
 
     /// The next order id (tags continue from it after a restart).
@@ -134,9 +211,13 @@ impl OrderManager {
             .map(|q| {
                 let id = OrderId(self.next_order);
                 self.next_order += 1;
-                let state = OrderState::new(OrderRequest {
+                let orphan = self.take_orphan(id, date, &contract.tradingsymbol, side, q);
+                let mut state = OrderState::new(OrderRequest {
                     id,
-                    tag: id.tag(date),
+                    tag: orphan
+                        .as_ref()
+                        .and_then(|o| o.tag.clone())
+                        .unwrap_or_else(|| id.tag_in_run(date, self.run)),
                     contract: contract.clone(),
                     side,
                     quantity: q,
@@ -145,6 +226,12 @@ impl OrderManager {
                     purpose,
                     created: ts,
                 });
+                if let Some(o) = orphan {
+                    // The same decision as the earlier run's: its order, not a second one.
+                    let _ = state.apply_event(&OrderEvent::Placed {
+                        broker_order_id: o.broker_order_id,
+                    });
+                }
                 self.orders.insert(
                     id,
                     TrackedOrder {
@@ -158,17 +245,46 @@ impl OrderManager {
             .collect()
     }
 
+    /// The orphan of an earlier run with order id `id` (tag of `date`), when it is the same
+    /// order (tradingsymbol, side, quantity).
+    fn take_orphan(
+        &mut self,
+        id: OrderId,
+        date: NaiveDate,
+        tradingsymbol: &str,
+        side: Side,
+        quantity: u32,
+    ) -> Option<domain::ports::BookOrder> {
+        let k = self.orphans.iter().position(|o| {
+            o.tag
+                .as_deref()
+                .and_then(domain::order::EngineTag::parse)
+                .is_some_and(|t| t.is_of(date) && t.id == id.0 % 1_000_000)
+                && o.tradingsymbol == tradingsymbol
+                && o.side == side
+                && o.quantity == quantity
+        })?;
+        Some(self.orphans.remove(k))
+    }
+
     /// Place an order at the broker. `Ok` records the broker's id; the error is the broker's
-    /// (an unknown outcome leaves the order `PENDING_SUBMIT` to be settled by tag).
+    /// (an unknown outcome leaves the order `PENDING_SUBMIT` to be settled by tag). An order
+    /// that already has a broker id (an orphan taken over) is not sent again: the broker
+    /// resumes reporting it.
     pub async fn place(
         &mut self,
         broker: &mut dyn Broker,
         id: OrderId,
         now: IstDateTime,
     ) -> Result<(), BrokerError> {
-        let Some(req) = self.orders.get(&id).map(|o| o.state.request().clone()) else {
+        let Some(o) = self.orders.get(&id) else {
             return Ok(());
         };
+        if o.state.broker_order_id().is_some() {
+            broker.resume(&o.state);
+            return Ok(());
+        }
+        let req = o.state.request().clone();
         while self
             .sent
             .front()

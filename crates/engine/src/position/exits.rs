@@ -143,7 +143,7 @@ impl SegmentAgent {
         };
         p.exit = Some(PendingExit { reason, tick });
         p.exit_retry = false;
-        self.strategy.on_position_closed(p.direction, reason);
+        self.position_closed(p.direction, reason);
         self.state = AgentState::WaitingForSignal;
         self.closing.push(p);
         Some(orders)

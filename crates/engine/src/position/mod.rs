@@ -90,6 +90,19 @@ impl Engine {
                 format!("at or after square-off {t}"),
             );
         }
+        if self.stale_for_entry(tick) {
+            return self.skip_entry(
+                seg,
+                p,
+                tick,
+                "missed_while_down",
+                "catch_up",
+                format!(
+                    "signal missed while the engine was down (older than {}s at catch-up)",
+                    crate::restore::CATCH_UP_ENTRY_MAX_AGE_SECS
+                ),
+            );
+        }
         let contract = match select_contract(
             self.contracts.as_ref(),
             seg,

@@ -1,0 +1,475 @@
+//! Reconciliation with the broker (spec §11; NautilusTrader's model: refuse to trade on a
+//! mismatch). Run before any entry after a restart, and after every ticker reconnect (Kite
+//! does not resend order updates missed while disconnected).
+//!
+//! 1. Missed reports first: placements of unknown outcome are settled by tag, then the
+//!    broker is drained (a resumed broker reports the status changes and fills of the
+//!    checkpoint's orders that happened while the engine was down, so positions close, trades
+//!    are booked and charges counted by the ordinary order path).
+//! 2. The broker's book ([`domain::ports::Broker::book`]): new tags use a run above any run of
+//!    today's tags in it; engine-tagged orders the engine does not know (placed after the last
+//!    checkpoint) are kept as *orphans* that a re-made decision takes over
+//!    ([`crate::orders::OrderManager::set_orphans`]).
+//! 3. [`Engine::check_book`] (also after catch-up): net units per tradingsymbol at the broker
+//!    against the engine's fills (plus what the operator adopted), and open orders the engine
+//!    does not know. Anything that differs is a `critical` event naming it and **blocks
+//!    entries** (risk rule `reconciliation`) until resolved; exits and stops of known positions
+//!    keep working. [`Resolve`] (CLI `--resolve-unknown adopt|flatten`) settles unknown
+//!    positions and orders explicitly.
+
+use crate::agent::{Leg, Position};
+use crate::engine::{Engine, EngineError};
+use crate::events::EngineEvent;
+use domain::order::{EngineTag, OrderId, OrderPurpose};
+use domain::ports::{BrokerBook, Clock};
+use domain::{Decimal, Direction, OptionType, Side, Signal, Tick};
+use serde_json::json;
+use strategy::SignalOrigin;
+use strategy::exits::StopTracker;
+
+/// What the operator decided for positions and open orders at the broker the engine does not
+/// know (spec §11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolve {
+    /// Manage them: an unknown long option position becomes the position of its segment's
+    /// agent (stops from the index now, exits as usual); unknown open orders are left alone
+    /// and no longer block.
+    Adopt,
+    /// Close them: sell unknown long units at market and cancel unknown open orders.
+    Flatten,
+}
+
+/// One disagreement between the broker and the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mismatch {
+    /// Net units differ for a tradingsymbol.
+    Quantity {
+        /// Contract.
+        tradingsymbol: String,
+        /// Broker's net units.
+        broker: i64,
+        /// Engine's net units.
+        engine: i64,
+    },
+    /// An open order at the broker the engine does not know.
+    UnknownOrder {
+        /// Broker order id.
+        broker_order_id: String,
+        /// Contract.
+        tradingsymbol: String,
+        /// Its tag, if any.
+        tag: Option<String>,
+    },
+    /// The book could not be read.
+    NoBook(String),
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mismatch::Quantity {
+                tradingsymbol,
+                broker,
+                engine,
+            } => write!(f, "{tradingsymbol}: broker holds {broker}, engine {engine}"),
+            Mismatch::UnknownOrder {
+                broker_order_id,
+                tradingsymbol,
+                tag,
+            } => write!(
+                f,
+                "open order {broker_order_id} on {tradingsymbol} (tag {}) unknown to the engine",
+                tag.as_deref().unwrap_or("none")
+            ),
+            Mismatch::NoBook(e) => write!(f, "broker book unavailable: {e}"),
+        }
+    }
+}
+
+impl Engine {
+    /// Steps 1 and 2 of the module: missed reports, the run number and the orphans. Returns
+    /// the book (or `None` when the broker cannot report it; [`Engine::check_book`] then
+    /// blocks entries).
+    ///
+    /// # Errors
+    /// A journal failure.
+    pub async fn reconcile_start(&mut self) -> Result<Option<BrokerBook>, EngineError> {
+        self.settle_unknown_orders().await?;
+        self.sync_orders().await?;
+        let book = match self.broker.book().await {
+            Ok(b) => b,
+            Err(e) => {
+                let m = vec![Mismatch::NoBook(e.to_string())];
+                self.block_on(&m)?;
+                return Ok(None);
+            }
+        };
+        let date = self.date;
+        let tags: Vec<EngineTag> = book
+            .orders
+            .iter()
+            .filter_map(|o| o.tag.as_deref().and_then(EngineTag::parse))
+            .filter(|t| t.is_of(date))
+            .collect();
+        if let Some(max) = tags.iter().map(|t| t.run).max() {
+            self.orders.ensure_run_above(max);
+        }
+        let orphans: Vec<_> = book
+            .orders
+            .iter()
+            .filter(|o| {
+                o.tag
+                    .as_deref()
+                    .and_then(EngineTag::parse)
+                    .is_some_and(|t| t.is_of(date))
+                    && self.orders.by_broker_id(&o.broker_order_id).is_none()
+                    && o.tag
+                        .as_deref()
+                        .is_none_or(|t| self.orders.by_tag(t).is_none())
+            })
+            .cloned()
+            .collect();
+        if !orphans.is_empty() {
+            let now = self.clock.now();
+            let list: Vec<String> = orphans
+                .iter()
+                .map(|o| format!("{} {}", o.tag.as_deref().unwrap_or(""), o.tradingsymbol))
+                .collect();
+            self.emit(
+                now,
+                None,
+                EngineEvent::Warning,
+                format!(
+                    "orders of this engine placed after the last checkpoint: {} (taken over if the same decision is made again while catching up)",
+                    list.join(", ")
+                ),
+                json!({"orders": list}),
+            )?;
+        }
+        self.orders.set_orphans(orphans);
+        Ok(Some(book))
+    }
+
+    /// Reconcile with the broker: [`Engine::reconcile_start`] then [`Engine::check_book`] on a
+    /// fresh book (after a ticker reconnect, or a restart without catch-up).
+    ///
+    /// # Errors
+    /// A journal or broker failure that stops the engine.
+    pub async fn reconcile(
+        &mut self,
+        resolve: Option<Resolve>,
+    ) -> Result<Vec<Mismatch>, EngineError> {
+        if self.reconcile_start().await?.is_none() {
+            return Ok(self.unreconciled_list());
+        }
+        self.check_book(resolve).await
+    }
+
+    fn unreconciled_list(&self) -> Vec<Mismatch> {
+        self.unreconciled
+            .iter()
+            .map(|m| Mismatch::NoBook(m.clone()))
+            .collect()
+    }
+
+    /// Step 3 of the module on a fresh book: compare, resolve what the operator asked, block
+    /// entries on what remains (or unblock when all matches). Returns what remains.
+    ///
+    /// # Errors
+    /// A journal or broker failure that stops the engine.
+    pub async fn check_book(
+        &mut self,
+        resolve: Option<Resolve>,
+    ) -> Result<Vec<Mismatch>, EngineError> {
+        self.settle_unknown_orders().await?;
+        self.sync_orders().await?;
+        let book = match self.broker.book().await {
+            Ok(b) => b,
+            Err(e) => {
+                let m = vec![Mismatch::NoBook(e.to_string())];
+                self.block_on(&m)?;
+                return Ok(m);
+            }
+        };
+        let mut found = self.compare(&book);
+        if let Some(r) = resolve
+            && !found.is_empty()
+        {
+            self.resolve(r, &found, &book).await?;
+            self.sync_orders().await?;
+            found = match self.broker.book().await {
+                Ok(b) => self.compare(&b),
+                Err(e) => vec![Mismatch::NoBook(e.to_string())],
+            };
+        }
+        if found.is_empty() {
+            if self.unreconciled.take().is_some() {
+                let now = self.clock.now();
+                self.emit(
+                    now,
+                    None,
+                    EngineEvent::Session,
+                    "reconciled: the broker's orders and positions match the engine's; entries allowed".into(),
+                    json!({}),
+                )?;
+            }
+        } else {
+            self.block_on(&found)?;
+        }
+        Ok(found)
+    }
+
+    /// What differs between `book` and the engine (pure).
+    pub fn compare(&self, book: &BrokerBook) -> Vec<Mismatch> {
+        let mut engine = self.orders.net_filled();
+        for (ts, q) in &self.adopted {
+            *engine.entry(ts.clone()).or_insert(0) += q;
+        }
+        let mut broker: std::collections::BTreeMap<String, i64> = Default::default();
+        for p in &book.positions {
+            *broker.entry(p.tradingsymbol.clone()).or_insert(0) += p.quantity;
+        }
+        let mut out = Vec::new();
+        let symbols: std::collections::BTreeSet<&String> =
+            engine.keys().chain(broker.keys()).collect();
+        for ts in symbols {
+            let (b, e) = (
+                broker.get(ts).copied().unwrap_or(0),
+                engine.get(ts).copied().unwrap_or(0),
+            );
+            if b != e {
+                out.push(Mismatch::Quantity {
+                    tradingsymbol: ts.clone(),
+                    broker: b,
+                    engine: e,
+                });
+            }
+        }
+        for o in &book.orders {
+            let known = self.orders.by_broker_id(&o.broker_order_id).is_some()
+                || self.adopted_orders().any(|id| id == o.broker_order_id);
+            if !o.status.is_terminal() && !known {
+                out.push(Mismatch::UnknownOrder {
+                    broker_order_id: o.broker_order_id.clone(),
+                    tradingsymbol: o.tradingsymbol.clone(),
+                    tag: o.tag.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    fn adopted_orders(&self) -> impl Iterator<Item = String> + '_ {
+        self.adopted
+            .keys()
+            .filter_map(|k| k.strip_prefix("order:").map(String::from))
+    }
+
+    fn block_on(&mut self, found: &[Mismatch]) -> Result<(), EngineError> {
+        let summary: Vec<String> = found.iter().map(ToString::to_string).collect();
+        let summary = summary.join("; ");
+        if self.unreconciled.as_deref() == Some(summary.as_str()) {
+            return Ok(());
+        }
+        self.unreconciled = Some(summary.clone());
+        let now = self.clock.now();
+        self.emit(
+            now,
+            None,
+            EngineEvent::Critical,
+            format!(
+                "reconciliation mismatch, entries blocked until resolved (restart with --resolve-unknown adopt|flatten): {summary}"
+            ),
+            json!({"mismatches": found.iter().map(ToString::to_string).collect::<Vec<_>>()}),
+        )
+    }
+
+    async fn resolve(
+        &mut self,
+        how: Resolve,
+        found: &[Mismatch],
+        book: &BrokerBook,
+    ) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        for m in found {
+            match m {
+                Mismatch::UnknownOrder {
+                    broker_order_id, ..
+                } => match how {
+                    Resolve::Adopt => {
+                        self.adopted.insert(format!("order:{broker_order_id}"), 0);
+                    }
+                    Resolve::Flatten => {
+                        if let Err(e) = self.broker.cancel_order(broker_order_id).await {
+                            self.emit(now, None, EngineEvent::OrderError,
+                                format!("--resolve-unknown flatten: cancel of {broker_order_id} failed: {e}"),
+                                json!({"broker_order_id": broker_order_id, "error": e.to_string()}))?;
+                        }
+                    }
+                },
+                Mismatch::Quantity {
+                    tradingsymbol,
+                    broker,
+                    engine,
+                } if broker > engine => {
+                    let units = broker - engine;
+                    self.resolve_units(how, tradingsymbol, units, book).await?;
+                }
+                other => {
+                    self.emit(
+                        now,
+                        None,
+                        EngineEvent::Warning,
+                        format!("--resolve-unknown cannot settle: {other} (the engine holds more than the broker: check the broker's trades)"),
+                        json!({"mismatch": other.to_string()}),
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn resolve_units(
+        &mut self,
+        how: Resolve,
+        tradingsymbol: &str,
+        units: i64,
+        book: &BrokerBook,
+    ) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        let Some(contract) = self.contracts.by_tradingsymbol(tradingsymbol) else {
+            return self.emit(
+                now,
+                None,
+                EngineEvent::Warning,
+                format!("--resolve-unknown: {tradingsymbol} is not in today's instruments; settle it by hand"),
+                json!({"tradingsymbol": tradingsymbol}),
+            );
+        };
+        let Some(i) = self
+            .agents
+            .iter()
+            .position(|a| a.segment == contract.segment)
+        else {
+            return self.emit(
+                now,
+                None,
+                EngineEvent::Warning,
+                format!("--resolve-unknown: {tradingsymbol} belongs to {}, which this session does not trade; settle it by hand", contract.segment),
+                json!({"tradingsymbol": tradingsymbol}),
+            );
+        };
+        let qty = u32::try_from(units).unwrap_or(u32::MAX);
+        match how {
+            Resolve::Flatten => {
+                self.emit(
+                    now,
+                    Some(contract.segment),
+                    EngineEvent::Session,
+                    format!("--resolve-unknown flatten: selling {qty} {tradingsymbol} at market (no trade row: the position was not the engine's)"),
+                    json!({"tradingsymbol": tradingsymbol, "quantity": qty}),
+                )?;
+                // Not a leg of any position: the sell is journaled as an order, not a trade.
+                self.send_split(
+                    i,
+                    u64::MAX,
+                    &contract,
+                    Side::Sell,
+                    qty,
+                    OrderPurpose::Exit,
+                    now,
+                )
+                .await
+            }
+            Resolve::Adopt => {
+                let busy = self.agents[i].position.is_some();
+                let Some(tick) = self.agents[i].last_tick.or_else(|| {
+                    self.last_tick_at.map(|ts| Tick {
+                        token: contract.segment.index_token(),
+                        ts,
+                        price: Decimal::ZERO,
+                        volume: None,
+                    })
+                }) else {
+                    return self.emit(now, Some(contract.segment), EngineEvent::Warning,
+                        format!("--resolve-unknown adopt: no index price yet for {}; adopt after the first tick", contract.segment),
+                        json!({"tradingsymbol": tradingsymbol}));
+                };
+                if busy || tick.price <= Decimal::ZERO {
+                    return self.emit(now, Some(contract.segment), EngineEvent::Warning,
+                        format!("--resolve-unknown adopt: the {} agent already holds a position (or has no index price); {tradingsymbol} left to settle by hand", contract.segment),
+                        json!({"tradingsymbol": tradingsymbol}));
+                }
+                let average = average_buy(book, tradingsymbol);
+                let direction = match contract.option_type {
+                    OptionType::CE => Direction::Long,
+                    OptionType::PE => Direction::Short,
+                };
+                let signal = match direction {
+                    Direction::Long => Signal::BuyCe,
+                    Direction::Short => Signal::BuyPe,
+                };
+                let stops = self.agents[i].params.stops;
+                *self.adopted.entry(tradingsymbol.to_string()).or_insert(0) += units;
+                let seq = self.tick_seq;
+                self.agents[i].open_position(Position {
+                    direction,
+                    signal,
+                    origin: SignalOrigin::Fresh,
+                    contract: contract.clone(),
+                    entry_spot: tick.price,
+                    entry_time: tick.ts,
+                    entry_seq: seq,
+                    stops: StopTracker::new(direction, tick.price, stops),
+                    legs: vec![Leg {
+                        order: OrderId(0),
+                        side: Side::Buy,
+                        requested: qty,
+                        filled: qty,
+                        average,
+                        done: true,
+                        failed: false,
+                    }],
+                    charges: Decimal::ZERO,
+                    all_market: true,
+                    mfe: Decimal::ZERO,
+                    mae: Decimal::ZERO,
+                    exit: None,
+                    exit_retry: false,
+                    exit_failures: 0,
+                    last_mark: None,
+                    adds: 0,
+                    add_block_logged: false,
+                });
+                if let Some(token) = contract.instrument_token
+                    && self.subscribed.insert(token)
+                {
+                    self.subscriptions.push(token);
+                }
+                self.emit(
+                    now,
+                    Some(contract.segment),
+                    EngineEvent::Entry,
+                    format!("--resolve-unknown adopt: {qty} {tradingsymbol} at ₹{average} managed as the {} position (stops from index {})", contract.segment, tick.price),
+                    json!({"tradingsymbol": tradingsymbol, "quantity": qty, "average": average, "index": tick.price, "adopted": true}),
+                )
+            }
+        }
+    }
+}
+
+/// Average price of the broker's buys of `tradingsymbol`, ₹ (0 when none).
+fn average_buy(book: &BrokerBook, tradingsymbol: &str) -> Decimal {
+    let (q, v) = book
+        .trades
+        .iter()
+        .filter(|t| t.tradingsymbol == tradingsymbol && t.side == Side::Buy)
+        .fold((0u32, Decimal::ZERO), |(q, v), t| {
+            (q + t.quantity, v + t.price * Decimal::from(t.quantity))
+        });
+    if q == 0 {
+        Decimal::ZERO
+    } else {
+        (v / Decimal::from(q)).round_dp(2)
+    }
+}
