@@ -1,0 +1,297 @@
+//! Restart safety in-process (issue 10, spec §11): replay 2024-06-03 and, at many points of the
+//! day, drop the engine without any shutdown path after it has processed a few ticks past its
+//! last checkpoint (orders it placed then are unknown to the checkpoint); a new engine
+//! restores the checkpoint, reconciles with the same paper broker (its book survives, as
+//! Kite's does), catches up from the day's candles up to the next minute boundary and takes
+//! the rest of the day from the feed. The day's trades must equal the uninterrupted replay's,
+//! no order may be placed twice, and every unit bought must be sold.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use async_trait::async_trait;
+use backtest::ReplayContext;
+use broker_paper::pricer::{ModelParams, Pricer};
+use broker_paper::{PaperBroker, PaperSettings};
+use catalog::replay::{CalendarContracts, CatalogHistory, CatalogPremiums, ReplayFeed};
+use chrono::NaiveDate;
+use domain::calendar::ExpiryCalendar;
+use domain::order::{OrderRequest, OrderState};
+use domain::ports::{
+    Broker, BrokerBook, BrokerError, BrokerEvent, Clock, HistoricalData, HistoryError, MarketData,
+    MarketEvent, OrderChange,
+};
+use domain::time::IstDateTime;
+use domain::{Bar, Segment, Tick, Trade};
+use engine::checkpoint::Checkpoint;
+use engine::{Engine, EngineParts, Mode};
+use journal::MemoryJournal;
+use kestrel_support::{config, data_dir};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// The paper broker behind a lock: the engine is dropped, the broker (like Kite) is not.
+#[derive(Clone)]
+struct Kept(Arc<Mutex<PaperBroker>>, Arc<std::sync::Mutex<Vec<String>>>);
+
+#[async_trait]
+impl Broker for Kept {
+    fn name(&self) -> &str {
+        "kept-paper"
+    }
+    async fn place_order(&mut self, r: &OrderRequest) -> Result<String, BrokerError> {
+        self.1.lock().unwrap().push(r.tag.clone());
+        self.0.lock().await.place_order(r).await
+    }
+    async fn cancel_order(&mut self, id: &str) -> Result<(), BrokerError> {
+        self.0.lock().await.cancel_order(id).await
+    }
+    async fn poll_events(&mut self) -> Result<Vec<BrokerEvent>, BrokerError> {
+        self.0.lock().await.poll_events().await
+    }
+    async fn find_by_tag(&mut self, tag: &str) -> Result<Option<String>, BrokerError> {
+        self.0.lock().await.find_by_tag(tag).await
+    }
+    fn observe(&mut self, tick: &Tick) {
+        if let Ok(mut b) = self.0.try_lock() {
+            b.observe(tick);
+        }
+    }
+    async fn book(&mut self) -> Result<BrokerBook, BrokerError> {
+        self.0.lock().await.book().await
+    }
+    fn resume(&mut self, state: &OrderState) {
+        if let Ok(mut b) = self.0.try_lock() {
+            b.resume(state);
+        }
+    }
+    async fn modify_order(&mut self, id: &str, c: &OrderChange) -> Result<(), BrokerError> {
+        self.0.lock().await.modify_order(id, c).await
+    }
+}
+
+/// The catalog's day cut at the restart's clock (Kite serves the minutes completed so far).
+struct CutHistory(CatalogHistory, IstDateTime);
+
+#[async_trait]
+impl HistoricalData for CutHistory {
+    async fn sessions_before(
+        &self,
+        s: Segment,
+        d: NaiveDate,
+        n: usize,
+    ) -> Result<Vec<Vec<Bar>>, HistoryError> {
+        self.0.sessions_before(s, d, n).await
+    }
+    async fn session_so_far(&self, s: Segment, d: NaiveDate) -> Result<Vec<Bar>, HistoryError> {
+        let bars = self.0.session_so_far(s, d).await?;
+        Ok(bars
+            .into_iter()
+            .filter(|b| b.ts + chrono::TimeDelta::minutes(1) <= self.1)
+            .collect())
+    }
+}
+
+struct Day {
+    ctx: ReplayContext,
+    date: NaiveDate,
+    events: Vec<MarketEvent>,
+    segments: Vec<Segment>,
+}
+
+impl Day {
+    async fn new() -> Self {
+        let cfg = config("config/default.toml");
+        let date = kestrel_support::date(2024, 6, 3);
+        let ctx = ReplayContext::new(cfg, catalog::Catalog::open(data_dir()).unwrap()).unwrap();
+        let mut segments = ctx.config.engine.segments.clone();
+        segments.sort();
+        segments.dedup();
+        let bars: Vec<_> = segments
+            .iter()
+            .map(|s| (*s, ctx.catalog.bars(&ctx.series(*s), date).unwrap()))
+            .collect();
+        let mut feed = ReplayFeed::new(date, &bars);
+        let mut events = Vec::new();
+        while let Some(ev) = feed.next_event().await {
+            events.push(ev);
+        }
+        Self {
+            ctx,
+            date,
+            events,
+            segments,
+        }
+    }
+
+    fn pricer(&self) -> Pricer {
+        let cfg = &self.ctx.config;
+        let model = ModelParams {
+            iv: self
+                .segments
+                .iter()
+                .map(|s| (*s, cfg.segment(*s).iv))
+                .collect(),
+            default_iv: cfg.paper.default_iv,
+            rate: cfg.paper.rate,
+        };
+        Pricer::new(
+            Box::new(CatalogPremiums::new(self.ctx.catalog.clone(), self.date)),
+            model,
+            self.ctx.calendar.clone(),
+        )
+    }
+
+    fn broker(&self) -> Kept {
+        Kept(
+            Arc::new(Mutex::new(PaperBroker::new(
+                PaperSettings {
+                    slippage_ticks: self.ctx.config.paper.slippage_ticks,
+                },
+                Box::new(self.pricer()),
+            ))),
+            Arc::default(),
+        )
+    }
+
+    fn history(&self, until: IstDateTime) -> CutHistory {
+        CutHistory(
+            CatalogHistory::new(
+                self.ctx.catalog.clone(),
+                self.segments
+                    .iter()
+                    .map(|s| (*s, self.ctx.series(*s)))
+                    .collect(),
+            ),
+            until,
+        )
+    }
+
+    async fn engine(&self, broker: &Kept, until: IstDateTime) -> Engine {
+        let mut e = Engine::new(EngineParts {
+            settings: self.ctx.config.engine_settings(),
+            mode: Mode::Paper,
+            date: self.date,
+            broker: Box::new(broker.clone()),
+            marks: Box::new(self.pricer()),
+            contracts: Box::new(CalendarContracts::new(
+                ExpiryCalendar::new(self.ctx.calendar.clone()),
+                self.ctx.lots.clone(),
+            )),
+            journal: Box::new(MemoryJournal::default()),
+            calendar: self.ctx.calendar.clone(),
+            charges: self.ctx.charges.clone(),
+            waits: None,
+        })
+        .unwrap();
+        e.warm_up(&self.history(until)).await.unwrap();
+        e
+    }
+
+    fn ts(&self, i: usize) -> IstDateTime {
+        match self.events[i] {
+            MarketEvent::Tick(t) => t.ts,
+            MarketEvent::Timer(t) | MarketEvent::EndOfSession(t) | MarketEvent::Feed(_, t) => t,
+        }
+    }
+
+    /// The whole day; with `kill = Some((k, extra))`: checkpoint after event `k`, process
+    /// `extra` more events, drop the engine, restart from the checkpoint at the next minute.
+    async fn run(&self, kill: Option<(usize, usize)>) -> (Vec<Trade>, Kept) {
+        let broker = self.broker();
+        let start = self.ts(0);
+        let mut engine = self.engine(&broker, start).await;
+        let mut i = 0;
+        let mut cp: Option<Checkpoint> = None;
+        while i < self.events.len() {
+            if let Some(r) = engine.handle(self.events[i].clone()).await.unwrap() {
+                return (r.trades, broker);
+            }
+            if let Some((k, extra)) = kill {
+                if i == k {
+                    cp = Some(engine.checkpoint());
+                }
+                if i == k + extra {
+                    break;
+                }
+            }
+            i += 1;
+        }
+        drop(engine);
+        let cp = cp.expect("a checkpoint was taken");
+        // The restart's clock: the next minute boundary after the last event processed.
+        let last = self.ts(i);
+        let cut = domain::time::ist(
+            self.date,
+            last.time()
+                - chrono::TimeDelta::seconds(i64::from(chrono::Timelike::second(&last.time())))
+                + chrono::TimeDelta::minutes(1),
+        );
+        let mut engine = self.engine(&broker, cut).await;
+        engine.restore(cp).unwrap();
+        engine.reconcile_start().await.unwrap();
+        engine.catch_up(&self.history(cut)).await.unwrap();
+        let left = engine.check_book(None).await.unwrap();
+        assert!(
+            left.is_empty(),
+            "mismatch after restart at event {i}: {left:?}"
+        );
+        let from = (0..self.events.len())
+            .find(|j| self.ts(*j) >= cut)
+            .unwrap_or(self.events.len());
+        for ev in &self.events[from..] {
+            if let Some(r) = engine.handle(ev.clone()).await.unwrap() {
+                return (r.trades, broker);
+            }
+        }
+        let now = engine.clock().now();
+        (engine.end_session(now).await.unwrap().trades, broker)
+    }
+}
+
+fn key(t: &Trade) -> String {
+    format!(
+        "{} {} {}@{} → {}@{} {} {} {} lots",
+        t.segment.code(),
+        t.signal_type.code(),
+        domain::time::fmt_iso(&t.entry_time),
+        t.index_entry_spot,
+        domain::time::fmt_iso(&t.exit_time),
+        t.index_exit_spot,
+        t.exit_reason.code(),
+        t.option_symbol,
+        t.lots
+    )
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn dropped_anywhere_the_day_trades_like_an_uninterrupted_run() {
+    let day = Day::new().await;
+    let (expected, _) = day.run(None).await;
+    assert!(!expected.is_empty());
+    let expected: Vec<String> = expected.iter().map(key).collect();
+    let n = day.events.len();
+    let mut points = 0;
+    for k in (40..n - 40).step_by(97) {
+        for extra in [0, 3] {
+            let (trades, broker) = day.run(Some((k, extra))).await;
+            let keys: Vec<String> = trades.iter().map(key).collect();
+            assert_eq!(keys, expected, "killed after event {k} (+{extra})");
+            let tags = broker.1.lock().unwrap().clone();
+            let mut unique = tags.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), tags.len(), "a tag was sent twice: {tags:?}");
+            let book = broker.0.lock().await.book().await.unwrap();
+            let open: BTreeMap<&str, i64> = book
+                .positions
+                .iter()
+                .filter(|p| p.quantity != 0)
+                .map(|p| (p.tradingsymbol.as_str(), p.quantity))
+                .collect();
+            assert!(open.is_empty(), "left open after kill at {k}: {open:?}");
+            points += 1;
+        }
+    }
+    assert!(points >= 20, "{points} kill points");
+}
