@@ -226,7 +226,11 @@ impl Engine {
             *engine.entry(ts.clone()).or_insert(0) += q;
         }
         let mut broker: std::collections::BTreeMap<String, i64> = Default::default();
-        for p in &book.positions {
+        for p in book
+            .positions
+            .iter()
+            .filter(|p| self.in_scope(&p.tradingsymbol, p.product, &engine))
+        {
             *broker.entry(p.tradingsymbol.clone()).or_insert(0) += p.quantity;
         }
         let mut out = Vec::new();
@@ -248,7 +252,10 @@ impl Engine {
         for o in &book.orders {
             let known = self.orders.by_broker_id(&o.broker_order_id).is_some()
                 || self.adopted_orders().any(|id| id == o.broker_order_id);
-            if !o.status.is_terminal() && !known {
+            if !o.status.is_terminal()
+                && !known
+                && self.in_scope(&o.tradingsymbol, o.product, &engine)
+            {
                 out.push(Mismatch::UnknownOrder {
                     broker_order_id: o.broker_order_id.clone(),
                     tradingsymbol: o.tradingsymbol.clone(),
@@ -257,6 +264,28 @@ impl Engine {
             }
         }
         out
+    }
+
+    /// Whether a broker position or order is the engine's business: a contract the engine
+    /// has traded today, or an option of a configured segment (`<SEGMENT><digit>…`) in the
+    /// engine's product. Other instruments and products in the account (a trader's own
+    /// equity or NRML positions) are not compared.
+    fn in_scope(
+        &self,
+        tradingsymbol: &str,
+        product: domain::Product,
+        known: &std::collections::BTreeMap<String, i64>,
+    ) -> bool {
+        if known.contains_key(tradingsymbol) {
+            return true;
+        }
+        product == self.settings.product
+            && self.agents.iter().any(|a| {
+                tradingsymbol
+                    .strip_prefix(a.segment.code())
+                    .and_then(|r| r.bytes().next())
+                    .is_some_and(|b| b.is_ascii_digit())
+            })
     }
 
     fn adopted_orders(&self) -> impl Iterator<Item = String> + '_ {
@@ -471,5 +500,89 @@ fn average_buy(book: &BrokerBook, tradingsymbol: &str) -> Decimal {
         Decimal::ZERO
     } else {
         (v / Decimal::from(q)).round_dp(2)
+    }
+}
+
+impl Engine {
+    /// An exit of agent `i`'s closing position (entered at tick `entry_seq`) failed
+    /// [`crate::engine::EXIT_FAILURES_BEFORE_HALT`] times or more: before sending it again, ask
+    /// the broker whether the units are still held (spec §10.2). When the broker no longer
+    /// holds them (sold outside the engine: by hand, by Kite's RMS square-off, or a stop the
+    /// engine did not place), retrying can never succeed: the position is closed at the
+    /// average of the broker's sells the engine does not know (else its last mark), the trade
+    /// is booked with the exit already decided, and a critical event says so. Returns whether
+    /// it was settled that way.
+    ///
+    /// # Errors
+    /// A journal failure.
+    pub(crate) async fn settle_failed_exit(
+        &mut self,
+        i: usize,
+        entry_seq: u64,
+    ) -> Result<bool, EngineError> {
+        let Some(p) = self.agents[i]
+            .closing
+            .iter()
+            .find(|p| p.entry_seq == entry_seq)
+        else {
+            return Ok(false);
+        };
+        if p.exit_failures < crate::engine::EXIT_FAILURES_BEFORE_HALT || p.buy_in_flight() {
+            return Ok(false);
+        }
+        let (ts, held) = (p.contract.tradingsymbol.clone(), p.open_quantity());
+        let fallback = p.last_mark.unwrap_or_else(|| p.average_entry());
+        let Ok(book) = self.broker.book().await else {
+            return Ok(false);
+        };
+        let mut engine_net = self.orders.net_filled().get(&ts).copied().unwrap_or(0);
+        engine_net += self.adopted.get(&ts).copied().unwrap_or(0);
+        let broker_net = book.net_quantity(&ts);
+        if held == 0 || broker_net > engine_net - i64::from(held) {
+            return Ok(false);
+        }
+        let (q, v) = book
+            .trades
+            .iter()
+            .filter(|t| {
+                t.tradingsymbol == ts
+                    && t.side == Side::Sell
+                    && self.orders.by_broker_id(&t.broker_order_id).is_none()
+            })
+            .fold((0u32, Decimal::ZERO), |(q, v), t| {
+                (q + t.quantity, v + t.price * Decimal::from(t.quantity))
+            });
+        let price = if q > 0 {
+            (v / Decimal::from(q)).round_dp(2)
+        } else {
+            fallback
+        };
+        *self.adopted.entry(ts.clone()).or_insert(0) -= i64::from(held);
+        let agent = &mut self.agents[i];
+        let seg = agent.segment;
+        if let Some(p) = agent.position_by_seq_mut(entry_seq) {
+            p.exit_retry = false;
+            p.legs.push(Leg {
+                order: OrderId(0),
+                side: Side::Sell,
+                requested: held,
+                filled: held,
+                average: price,
+                done: true,
+                failed: false,
+            });
+        }
+        let now = self.clock.now();
+        self.emit(
+            now,
+            Some(seg),
+            EngineEvent::Critical,
+            format!("exit of {held} {ts} keeps failing and the broker no longer holds them (sold outside the engine): position closed at ₹{price} from the broker's trades, no more retries"),
+            json!({"tradingsymbol": ts, "quantity": held, "price": price}),
+        )?;
+        if let Some(trade) = self.agents[i].close_trade(entry_seq, self.date, self.mode.code()) {
+            self.record_trade(trade)?;
+        }
+        Ok(true)
     }
 }

@@ -36,6 +36,16 @@ impl Engine {
             }
             return Ok(());
         }
+        if let Some(seg) = Segment::from_index_token(tick.token)
+            && self
+                .agents
+                .iter()
+                .any(|a| a.segment == seg && a.last_tick.is_some_and(|last| tick.ts < last.ts))
+        {
+            // Older than an index tick already processed (the live feed after a restart's
+            // catch-up): never processed twice or out of order.
+            return Ok(());
+        }
         self.clock.advance(tick.ts);
         self.tick_seq += 1;
         self.last_tick_at = Some(tick.ts);

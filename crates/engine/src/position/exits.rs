@@ -277,6 +277,10 @@ impl Engine {
         ts: IstDateTime,
     ) -> Result<(), EngineError> {
         for exit in self.agents[i].due_exit_retries() {
+            // Spec §10.2: an exit failing for a reason that will not change is reconciled.
+            if self.settle_failed_exit(i, exit.entry_seq).await? {
+                continue;
+            }
             if exit.quantity > 0 {
                 self.send_split(
                     i,
