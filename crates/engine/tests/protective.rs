@@ -78,6 +78,10 @@ struct Desk {
     fill_on_cancel: bool,
     /// SL placements are rejected by the broker (RMS).
     reject_stops: bool,
+    /// Modifications are refused.
+    refuse_modify: bool,
+    /// Units sold by SL orders.
+    stop_sold: u32,
 }
 
 impl Desk {
@@ -130,6 +134,7 @@ impl Desk {
                 unreachable!()
             };
             self.fill(&r.request, &r.broker_id, r.quantity, price, ts);
+            self.stop_sold += r.quantity;
         }
     }
 }
@@ -191,6 +196,11 @@ impl Broker for ScriptedBroker {
     async fn modify_order(&mut self, bid: &str, change: &OrderChange) -> Result<(), BrokerError> {
         let mut d = self.0.lock().unwrap();
         d.modified.push((bid.to_string(), *change));
+        if d.refuse_modify {
+            return Err(BrokerError::Rejected(
+                "Maximum allowed order modifications exceeded".into(),
+            ));
+        }
         let Some(r) = d.resting.iter_mut().find(|r| r.broker_id == bid) else {
             return Err(BrokerError::Rejected(format!("{bid} is not open")));
         };
@@ -593,4 +603,112 @@ impl Run {
         self.tick((9, 23, 0), 22990);
         self.end();
     }
+}
+
+fn pyramid_settings() -> EngineSettings {
+    let mut s = settings(true);
+    s.segments[0].pyramid = Some(PyramidSettings {
+        step_rupees_per_unit: dec!(10),
+        lots_per_add: 1,
+        max_quantity: 75,
+    });
+    s
+}
+
+#[test]
+fn a_refused_modification_places_another_protective_order_for_the_added_units() {
+    let desk = Desk {
+        refuse_modify: true,
+        ..Desk::default()
+    };
+    let mut run = Run::with_desk(pyramid_settings(), desk);
+    run.enter();
+    run.tick((9, 21, 10), 23020);
+    // Held 50: the 25-unit SL could not be modified, a second one covers the add.
+    assert_eq!(run.placed(true), vec![(Side::Sell, 25), (Side::Sell, 25)]);
+    assert_eq!(run.count(EngineEvent::OrderError), 1);
+    run.end();
+    let d = run.desk.lock().unwrap();
+    assert_eq!(d.cancels.len(), 2);
+    assert!(d.resting.is_empty());
+    drop(d);
+    let sold: u32 = run
+        .placed(false)
+        .iter()
+        .filter(|x| x.0 == Side::Sell)
+        .map(|x| x.1)
+        .sum();
+    assert_eq!(sold, 50);
+}
+
+/// One scripted day: NIFTY moves by `moves` (points per 10 s from 09:21:10), the broker's
+/// SL fires after tick `fire` (if any), cancels may find the SL already executed.
+fn random_day(moves: &[i64], fire: Option<usize>, fill_on_cancel: bool) -> Run {
+    let desk = Desk {
+        fill_on_cancel,
+        ..Desk::default()
+    };
+    let mut run = Run::with_desk(pyramid_settings(), desk);
+    run.enter();
+    let mut price = 23000;
+    for (k, m) in moves.iter().enumerate() {
+        price += m;
+        let t = at(9, 21, 10) + TimeDelta::seconds(10 * k as i64);
+        run.send(MarketEvent::Tick(Tick {
+            token: Segment::Nifty.index_token(),
+            ts: t,
+            price: Decimal::from(price),
+            volume: None,
+        }));
+        if fire == Some(k) {
+            run.desk.lock().unwrap().fire(t + TimeDelta::seconds(5));
+        }
+    }
+    run.end();
+    run
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Whatever the path, whenever the broker's stop fires and however cancels race: every
+    /// unit bought is sold exactly once (engine sells + SL fills), one trade, nothing rests.
+    #[test]
+    fn every_unit_bought_is_sold_exactly_once(
+        moves in proptest::collection::vec(-25i64..=25, 1..30),
+        fire in proptest::option::of(0usize..30),
+        fill_on_cancel in proptest::bool::ANY,
+    ) {
+        let run = random_day(&moves, fire, fill_on_cancel);
+        let placed = run.placed(false);
+        let bought: u32 = placed.iter().filter(|x| x.0 == Side::Buy).map(|x| x.1).sum();
+        let engine_sold: u32 = placed.iter().filter(|x| x.0 == Side::Sell).map(|x| x.1).sum();
+        let d = run.desk.lock().unwrap();
+        proptest::prop_assert_eq!(engine_sold + d.stop_sold, bought);
+        proptest::prop_assert!(d.resting.is_empty());
+        let j = run.journal();
+        proptest::prop_assert_eq!(j.trades.len(), 1);
+        proptest::prop_assert_eq!(j.trades[0].quantity, bought);
+        // Fired with a tick still to come: that tick's drain books it as the broker's stop.
+        // (Fired after the last tick, the EOD exit is decided first: its cancel is refused,
+        // nothing more is sold, the trade keeps EOD.)
+        let tick_after_fire = fire.is_some_and(|k| k + 1 < moves.len());
+        if d.stop_sold > 0 && !fill_on_cancel && tick_after_fire {
+            proptest::prop_assert_eq!(j.trades[0].exit_reason, ExitReason::BrokerStop);
+        }
+        proptest::prop_assert!(!run.engine.has_outstanding());
+    }
+}
+
+/// The broker's stop fills after the last tick: the engine decides EOD before it sees the
+/// fill, its cancel is refused, and the fill closes the position without a second sell.
+#[test]
+fn a_stop_fill_seen_only_at_the_eod_exit_is_not_sold_again() {
+    let run = random_day(&[0, 0, 0], Some(2), false);
+    assert_eq!(run.placed(false), vec![(Side::Buy, 25)]);
+    assert_eq!(run.desk.lock().unwrap().stop_sold, 25);
+    let j = run.journal();
+    assert_eq!(j.trades.len(), 1);
+    assert_eq!(j.trades[0].exit_reason, ExitReason::Eod);
+    assert_eq!(j.trades[0].exit_price, dec!(58.80));
 }

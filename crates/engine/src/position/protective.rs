@@ -203,6 +203,7 @@ impl SegmentAgent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::Leg;
 
     fn cfg(pct: Option<Decimal>) -> ProtectiveStopSettings {
         ProtectiveStopSettings {
@@ -247,6 +248,92 @@ mod tests {
             protective_trigger(&cfg(None), u, dec!(30), &inputs(None, None)),
             (dec!(70), TriggerBasis::FallbackPct)
         );
+    }
+
+    fn position() -> Position {
+        use domain::instrument::OptionType;
+        use domain::segment::{Exchange, Segment};
+        use domain::time::ist_hms;
+        use domain::{Direction, OptionContract, Signal};
+        let d = chrono::NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
+        let stops = strategy::exits::UnderlyingStops {
+            sl_points: dec!(40),
+            trailing_stop_points: dec!(40),
+        };
+        Position {
+            direction: Direction::Long,
+            signal: Signal::BuyCe,
+            origin: strategy::SignalOrigin::Fresh,
+            contract: OptionContract {
+                segment: Segment::Nifty,
+                exchange: Exchange::NFO,
+                expiry: chrono::NaiveDate::from_ymd_opt(2024, 6, 6).unwrap(),
+                strike: dec!(23000),
+                option_type: OptionType::CE,
+                lot_size: 25,
+                tick_size: dec!(0.05),
+                tradingsymbol: "NIFTY2460623000CE".into(),
+                instrument_token: None,
+            },
+            entry_spot: dec!(23000),
+            entry_time: ist_hms(d, 9, 21, 0),
+            entry_seq: 2,
+            stops: strategy::exits::StopTracker::new(Direction::Long, dec!(23000), stops),
+            legs: Vec::new(),
+            charges: Decimal::ZERO,
+            all_market: true,
+            mfe: Decimal::ZERO,
+            mae: Decimal::ZERO,
+            exit: None,
+            exit_retry: false,
+            exit_failures: 0,
+            last_mark: None,
+            adds: 0,
+            add_block_logged: false,
+            protective: None,
+        }
+    }
+
+    fn leg(order: u64, side: domain::Side, requested: u32, filled: u32, done: bool) -> Leg {
+        Leg {
+            order: OrderId(order),
+            side,
+            requested,
+            filled,
+            average: dec!(100),
+            done,
+            failed: false,
+        }
+    }
+
+    /// A resting protective order covers nothing (the exit must still sell everything) and
+    /// is no exit in flight; what it sold counts as sold.
+    #[test]
+    fn resting_protection_covers_nothing_and_its_fills_count_as_sold() {
+        use domain::Side::{Buy, Sell};
+        let mut p = position();
+        p.legs.push(leg(1, Buy, 50, 50, true));
+        p.legs.push(leg(2, Sell, 50, 0, false));
+        // Without the protective registration the same leg would be an exit in flight.
+        assert_eq!((p.unexited(), p.sell_in_flight()), (0, true));
+        p.protective = Some(ProtectiveOrder {
+            orders: vec![OrderId(2)],
+            trigger: dec!(60),
+            limit: dec!(58.8),
+            abandoned: false,
+        });
+        assert_eq!(p.unexited(), 50);
+        assert!(!p.sell_in_flight());
+        assert!(p.protective_working());
+        assert_eq!(p.protective_covered(), 50);
+        // It triggers and sells 20: held and still to cover drop to 30.
+        p.legs[1] = leg(2, Sell, 50, 20, false);
+        assert_eq!((p.sold(), p.open_quantity(), p.unexited()), (20, 30, 30));
+        assert_eq!(p.protective_covered(), 30);
+        // Cancelled for the rest: nothing works, 30 still to sell.
+        p.legs[1] = leg(2, Sell, 50, 20, true);
+        assert!(!p.protective_working());
+        assert_eq!((p.unexited(), p.protective_covered()), (30, 0));
     }
 
     #[test]
