@@ -2,6 +2,9 @@
 //! orders: placed at the premium equivalent of the engine's stop once the entry filled,
 //! modified after a pyramid add, cancelled before the engine's own exit, a broker fill closes
 //! the position with reason BROKER_SL, never a second sell, and nothing at all when disabled.
+//!
+//! (About 700 lines in one file: every scenario drives the same scripted broker and run
+//! harness defined at the top, and reads best next to them.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
