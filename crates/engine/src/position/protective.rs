@@ -6,7 +6,7 @@
 //! - **Placed** at step (d) of the position's index tick once the entry has filled (nothing
 //!   buying, no exit decided): `SELL` of the units held, `OrderKind::StopLimit` at the
 //!   trigger of [`protective_trigger`] and the limit of [`stop_limit_prices`], split at the
-//!   segment's freeze quantity, purpose [`OrderPurpose::Protect`] (`PROTECT` in orders.csv).
+//!   segment's freeze quantity, purpose `OrderPurpose::Protect` (`PROTECT` in orders.csv).
 //!   It is an ordinary engine order: created by the `OrderManager` (tag from the same
 //!   sequence), journaled and checkpointed like the others.
 //! - **Resized** after a pyramid add filled: one resting order that can take the new
