@@ -56,6 +56,7 @@ impl Config {
                 params.remove("name");
                 strategy::registry::build(&name, &params).map_err(|e| e.to_string())
             }),
+            protective_stop: Default::default(),
         }
     }
 }

@@ -143,6 +143,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 fired: false,
             }))
         }),
+        protective_stop: Default::default(),
     };
 
     let calendar = MarketCalendar::builtin();

@@ -2,6 +2,7 @@
 //! position, stops and day statistics.
 
 use crate::candles::CandleAggregator;
+use crate::position::protective::ProtectiveOrder;
 use crate::settings::SegmentSettings;
 use domain::OrderState;
 use domain::order::OrderId;
@@ -100,6 +101,11 @@ pub struct Position {
     pub adds: u32,
     /// A blocked pyramid add was journaled (once per position, not every tick).
     pub add_block_logged: bool,
+    /// The protective stop at the broker once placed (spec §10.3,
+    /// [`crate::position::protective`]); `None` while disabled or not placed yet. Its orders
+    /// are legs too (their fills count as sold), but a resting one covers nothing.
+    // To be marked `#[serde(default)]` when `Position` derives serde (checkpoint restore).
+    pub protective: Option<ProtectiveOrder>,
 }
 
 impl Position {
@@ -123,12 +129,30 @@ impl Position {
     }
 
     /// Units still to be covered by new exit orders (held minus what live exit orders ask).
+    /// A protective order at the broker covers only what it has sold (spec §10.3).
     pub fn unexited(&self) -> u32 {
-        let covering = self.sum(
-            Side::Sell,
-            |l| if l.failed { l.filled } else { l.requested },
-        );
+        let covering = self.sum(Side::Sell, |l| {
+            if l.failed || self.is_protective(l.order) {
+                l.filled
+            } else {
+                l.requested
+            }
+        });
         self.bought().saturating_sub(covering)
+    }
+
+    /// Order `order` belongs to the protective stop at the broker.
+    pub fn is_protective(&self, order: OrderId) -> bool {
+        self.protective
+            .as_ref()
+            .is_some_and(|p| p.orders.contains(&order))
+    }
+
+    /// Some protective order still rests (or is being cancelled) at the broker.
+    pub fn protective_working(&self) -> bool {
+        self.legs
+            .iter()
+            .any(|l| !l.done && self.is_protective(l.order))
     }
 
     /// Some buy order (entry or add) is still working.
@@ -141,9 +165,12 @@ impl Position {
         self.open_quantity() > 0 || self.buy_in_flight()
     }
 
-    /// Some sell order is still working.
+    /// Some exit order is still working (a resting protective order is not one, see
+    /// [`Self::protective_working`]).
     pub fn sell_in_flight(&self) -> bool {
-        self.legs.iter().any(|l| l.side == Side::Sell && !l.done)
+        self.legs
+            .iter()
+            .any(|l| l.side == Side::Sell && !l.done && !self.is_protective(l.order))
     }
 
     /// The leg of an order.
@@ -526,7 +553,8 @@ impl SegmentAgent {
             if p.sell_in_flight() {
                 return TerminalStep::Nothing;
             }
-            if p.sold() >= p.bought() && !p.buy_in_flight() {
+            // A protective order still working: its end decides (position/protective.rs).
+            if p.sold() >= p.bought() && !p.buy_in_flight() && !p.protective_working() {
                 return TerminalStep::Flat(seq);
             }
             if status == OrderStatus::Complete {
@@ -551,7 +579,7 @@ impl SegmentAgent {
                 self.closing.retain(|p| p.entry_seq != seq);
                 return TerminalStep::NothingBought;
             }
-            if !p.sell_in_flight() && p.sold() >= p.bought() {
+            if !p.sell_in_flight() && !p.protective_working() && p.sold() >= p.bought() {
                 return TerminalStep::Flat(seq);
             }
         }

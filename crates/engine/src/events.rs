@@ -45,11 +45,14 @@ pub enum EngineEvent {
     StopUpdate,
     /// Needs a human: session invalid, exits failing, journal write failed (`critical`).
     Critical,
+    /// The protective stop at the broker was placed, resized or cancelled (`protective_stop`,
+    /// spec §10.3).
+    ProtectiveStop,
 }
 
 impl EngineEvent {
     /// Every variant, in declaration order.
-    pub const ALL: [EngineEvent; 19] = [
+    pub const ALL: [EngineEvent; 20] = [
         EngineEvent::Session,
         EngineEvent::Warning,
         EngineEvent::Feed,
@@ -69,6 +72,7 @@ impl EngineEvent {
         EngineEvent::PyramidAdd,
         EngineEvent::StopUpdate,
         EngineEvent::Critical,
+        EngineEvent::ProtectiveStop,
     ];
 
     /// The variant of a journal `kind` string (the inverse of [`Self::kind`]); `None` for a
@@ -105,6 +109,7 @@ impl EngineEvent {
             EngineEvent::PyramidAdd => "pyramid_add",
             EngineEvent::StopUpdate => "stop_update",
             EngineEvent::Critical => "critical",
+            EngineEvent::ProtectiveStop => "protective_stop",
         }
     }
 }

@@ -118,6 +118,34 @@ pub struct SegmentSettings {
     pub freeze_quantity_units: u32,
 }
 
+/// The protective stop at the broker (spec §10.3, [`crate::position::protective`]): after an
+/// entry fills, an SL sell order on the option rests at the broker so that the position is
+/// closed even while the engine is down. The live session maps `[kite.protective_stop]` here;
+/// replay never enables it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProtectiveStopSettings {
+    /// Place protective stops (default off).
+    pub enabled: bool,
+    /// Trigger at this % below the average entry premium (e.g. 30 → trigger = entry × 0.70);
+    /// `None`: the premium equivalent of the engine's own stop distance (falling back to
+    /// [`crate::position::protective::FALLBACK_PREMIUM_PCT`] without a usable mark).
+    pub premium_pct: Option<Decimal>,
+    /// The SL order's limit price sits this % below its trigger (rounded down to the tick,
+    /// at least one tick below the trigger).
+    pub limit_offset_pct: Decimal,
+}
+
+impl Default for ProtectiveStopSettings {
+    /// Disabled; 2 % limit offset.
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            premium_pct: None,
+            limit_offset_pct: Decimal::TWO,
+        }
+    }
+}
+
 /// Everything the engine is configured with.
 #[derive(Clone)]
 pub struct EngineSettings {
@@ -139,6 +167,8 @@ pub struct EngineSettings {
     pub strategy_name: String,
     /// One strategy instance per agent.
     pub strategy: StrategyFactory,
+    /// The protective stop at the broker (spec §10.3; default off).
+    pub protective_stop: ProtectiveStopSettings,
 }
 
 impl fmt::Debug for EngineSettings {
@@ -152,6 +182,7 @@ impl fmt::Debug for EngineSettings {
             .field("product", &self.product)
             .field("risk", &self.risk)
             .field("strategy_name", &self.strategy_name)
+            .field("protective_stop", &self.protective_stop)
             .finish_non_exhaustive()
     }
 }

@@ -88,7 +88,7 @@ pub struct OrderRow {
     pub tradingsymbol: String,
     /// `BUY`/`SELL`.
     pub side: &'static str,
-    /// `ENTRY`, `PYRAMID_ADD`, `EXIT`.
+    /// `ENTRY`, `PYRAMID_ADD`, `EXIT`, `PROTECT`.
     pub purpose: &'static str,
     /// `MARKET`, `LIMIT`, `SL`.
     pub order_type: &'static str,
@@ -128,6 +128,7 @@ impl OrderRow {
                 OrderPurpose::Entry => "ENTRY",
                 OrderPurpose::PyramidAdd => "PYRAMID_ADD",
                 OrderPurpose::Exit => "EXIT",
+                OrderPurpose::Protect => "PROTECT",
             },
             order_type,
             price,

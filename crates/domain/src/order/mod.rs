@@ -140,6 +140,9 @@ pub enum OrderPurpose {
     PyramidAdd,
     /// Closing a position.
     Exit,
+    /// The protective stop at the broker (spec §10.3): an SL sell resting at the broker while
+    /// a position is held (journal code `PROTECT`).
+    Protect,
 }
 
 /// What the engine asks a broker to do.

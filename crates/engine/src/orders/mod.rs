@@ -418,6 +418,59 @@ impl OrderManager {
             }
         }
     }
+
+    // --- For the protective stop at the broker (position/protective.rs, spec §10.3) ---
+
+    /// Rewrite the request of order `id` while it has no fills (`change` edits a copy): a new
+    /// protective order takes its SL kind; a resting one takes the quantity the broker
+    /// accepted in a modification. The broker id and the status are kept. The state after it;
+    /// `None` (nothing changed) when the order is unknown, has fills, or is in a cancel or
+    /// modify transition.
+    pub fn rewrite_request(
+        &mut self,
+        id: OrderId,
+        change: impl FnOnce(&mut OrderRequest),
+    ) -> Option<OrderState> {
+        let o = self.orders.get_mut(&id)?;
+        let old = &o.state;
+        if old.filled_quantity() > 0 {
+            return None;
+        }
+        let mut request = old.request().clone();
+        change(&mut request);
+        let mut state = OrderState::new(request);
+        if let Some(bid) = old.broker_order_id() {
+            state
+                .apply_event(&OrderEvent::Placed {
+                    broker_order_id: bid.to_string(),
+                })
+                .ok()?;
+        }
+        if old.status() != OrderStatus::PendingSubmit {
+            state
+                .apply(&OrderUpdate {
+                    id,
+                    broker_order_id: old.broker_order_id().map(String::from),
+                    status: old.status(),
+                    filled_quantity: 0,
+                    average_price: None,
+                    message: old.message().map(String::from),
+                    ts: old.updated(),
+                })
+                .ok()?;
+        }
+        o.state = state.clone();
+        Some(state)
+    }
+
+    /// Apply an engine-side event (a cancel or modification requested or refused) to order
+    /// `id`: its state after it; `None` when the order is unknown or the machine refuses the
+    /// event (the broker's reports still decide).
+    pub fn apply_local(&mut self, id: OrderId, ev: &OrderEvent) -> Option<OrderState> {
+        let o = self.orders.get_mut(&id)?;
+        o.state.apply_event(ev).ok()?;
+        Some(o.state.clone())
+    }
 }
 
 #[cfg(test)]

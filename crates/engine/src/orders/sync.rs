@@ -63,7 +63,7 @@ impl Engine {
     }
 
     /// Place one order, then drain the broker once.
-    async fn send(&mut self, id: OrderId) -> Result<(), EngineError> {
+    pub(crate) async fn send(&mut self, id: OrderId) -> Result<(), EngineError> {
         let Some(req) = self.orders.get(id).map(|o| o.state.request().clone()) else {
             return Ok(());
         };
@@ -231,6 +231,13 @@ impl Engine {
         // The order names its agent.
         let agent = &mut self.agents[i];
         agent.update_leg(o);
+        // Protective stop at the broker (spec §10.3): its orders end in
+        // position/protective.rs (a fill closes the position with reason BROKER_SL). Placing
+        // or resizing it after an entry/add filled is async, so it happens at step (d) of the
+        // position's next index tick (`track_position`), not here in the drain.
+        if o.request().purpose == OrderPurpose::Protect {
+            return self.on_protective_state(i, o, terminal);
+        }
         if !terminal {
             return Ok(());
         }

@@ -154,7 +154,8 @@ impl SegmentAgent {
     pub fn due_exit_retries(&mut self) -> Vec<ExitOrders> {
         self.closing
             .iter_mut()
-            .filter(|p| p.exit_retry && !p.sell_in_flight())
+            // A protective order still working at the broker is waited for (spec §10.3).
+            .filter(|p| p.exit_retry && !p.sell_in_flight() && !p.protective_working())
             .map(|p| {
                 p.exit_retry = false;
                 ExitOrders {
@@ -223,7 +224,13 @@ impl Engine {
         reason: ExitReason,
         tick: Tick,
     ) -> Result<(), EngineError> {
-        let (qty, contract, waiting) = (exit.quantity, &exit.contract, exit.awaiting_entry_fill);
+        // Protective stop at the broker (spec §10.3): cancelled first; the exit sells only
+        // what it did not sell, once it has ended (else the exit retry sends it).
+        let qty = match self.release_protection(i, exit.entry_seq, tick.ts).await? {
+            Some(q) => q,
+            None => exit.quantity,
+        };
+        let (contract, waiting) = (&exit.contract, exit.awaiting_entry_fill);
         let intent = OrderIntent {
             segment: seg,
             kind: IntentKind::Exit,
@@ -276,6 +283,8 @@ impl Engine {
         i: usize,
         ts: IstDateTime,
     ) -> Result<(), EngineError> {
+        // Protective stop (spec §10.3): a cancel that failed is asked again first.
+        self.retry_protection_cancels(i, ts).await?;
         for exit in self.agents[i].due_exit_retries() {
             // Spec §10.2: an exit failing for a reason that will not change is reconciled.
             if self.settle_failed_exit(i, exit.entry_seq).await? {

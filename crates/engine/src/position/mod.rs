@@ -1,7 +1,9 @@
-//! Positions: entry and sizing (this file), the exits ([`exits`]), pyramiding ([`pyramid`])
-//! and the trade rows of closed positions ([`trade`]).
+//! Positions: entry and sizing (this file), the exits ([`exits`]), pyramiding ([`pyramid`]),
+//! the protective stop at the broker ([`protective`]) and the trade rows of closed positions
+//! ([`trade`]).
 
 pub mod exits;
+pub mod protective;
 pub mod pyramid;
 pub mod trade;
 
@@ -166,6 +168,7 @@ impl Engine {
             last_mark: None,
             adds: 0,
             add_block_logged: false,
+            protective: None,
         });
         if let Some(token) = contract.instrument_token
             && self.subscribed.insert(token)

@@ -96,10 +96,12 @@ impl Engine {
                 json!({"tsl": level, "effective": eff, "index": tick.price}),
             )?;
         }
-        match plan {
-            Some(plan) => self.pyramid(i, seg, plan, tick).await,
-            None => Ok(()),
+        if let Some(plan) = plan {
+            self.pyramid(i, seg, plan, tick).await?;
         }
+        // Protective stop at the broker (spec §10.3): placed once the entry filled, resized
+        // after an add filled (position/protective.rs).
+        self.protect_position(i, tick).await
     }
 
     /// Spec §6: the risk decision on a pyramid add, then its orders.
