@@ -104,7 +104,7 @@ pub struct Position {
     /// The protective stop at the broker once placed (spec §10.3,
     /// [`crate::position::protective`]); `None` while disabled or not placed yet. Its orders
     /// are legs too (their fills count as sold), but a resting one covers nothing.
-    // To be marked `#[serde(default)]` when `Position` derives serde (checkpoint restore).
+    #[serde(default)]
     pub protective: Option<ProtectiveOrder>,
 }
 

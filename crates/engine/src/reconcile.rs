@@ -469,6 +469,7 @@ impl Engine {
                     last_mark: None,
                     adds: 0,
                     add_block_logged: false,
+                    protective: None,
                 });
                 if let Some(token) = contract.instrument_token
                     && self.subscribed.insert(token)
