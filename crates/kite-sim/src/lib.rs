@@ -24,9 +24,10 @@
 //! | `GET /quote`, `/quote/ltp`, `/quote/ohlc` | current simulated prices (`NSE:NIFTY 50`, `NSE:NIFTY BANK`, `BSE:SENSEX`, `NFO:…`, `BFO:…`) |
 //! | `GET /instruments/historical/{token}/{interval}` | index candles from the catalog: days before the simulated date plus the simulated date's bars completed by the simulated clock; Kite's per-interval span limits |
 //! | `POST/PUT/DELETE /orders/regular[/{id}]`, `GET /orders[/{id}[/trades]]`, `/trades` | the order book with Kite's status history |
-//! | `GET /portfolio/positions`, `/portfolio/holdings` | day positions from the fills; no holdings |
+//! | `GET /portfolio/positions`, `/portfolio/holdings` | positions from the fills, `net` and `day` (the same rows: nothing is carried overnight); no holdings |
 //! | `GET /ws` (also `/`) | the ticker: subscribe/unsubscribe/mode messages, ltp/quote/full packets, heartbeats, order-update text frames |
 //! | `POST /sim/faults`, `GET /sim/status`, `GET /sim/orders` | control (no auth) |
+//! | `POST /sim/advance {"until":"HH:MM:SS"}` | control: stream up to and including that time even while no client listens (held otherwise), unpaced while nobody listens, resting orders matched (an `SL` triggers while the engine is down); answers when done with the status ([`Simulator::advance_until`]) |
 //!
 //! Units: prices on the wire are paise (₹ × 100) in binary packets and ₹ JSON numbers in
 //! REST; [`SimOrder`] holds exact ₹ [`rust_decimal::Decimal`]s. Every time is IST on the
@@ -40,8 +41,16 @@
 //! when the catalog has real prices of that tradingsymbol on the date, those win (as in
 //! replay). The simulated touch is premium ± ₹0.05. `MARKET` fills at once one tick through
 //! (BUY at LTP + 0.05, SELL at LTP − 0.05, at least 0.05); a marketable `LIMIT` fills at the
-//! touch, else rests and is checked on every later tick of its index; `SL`/`SL-M` trigger on
-//! the LTP crossing the trigger. One trade per fill.
+//! touch, else rests and is checked on every later tick of its index; `SL` rests
+//! `TRIGGER PENDING` until the LTP crosses the trigger (SELL: LTP ≤ trigger), then fills as a
+//! limit at its price (marketable: at the touch). `SL-M` is refused as Kite refuses it for
+//! index options. One trade per fill. The book, trades and positions belong to the simulator,
+//! not to a connection: a client that reconnects (or a new one) sees every earlier order, and
+//! every ticker client receives the updates of every order.
+//!
+//! The simulated clock moves only with delivered frames: with hold it stops while nobody
+//! listens; [`Simulator::advance_until`] moves it on regardless (an engine "down" while its
+//! protective stop triggers).
 //!
 //! ## Example
 //!
@@ -248,6 +257,9 @@ pub enum SimError {
     /// A bad setting.
     #[error("{0}")]
     Config(String),
+    /// An order the simulator refused ([`Simulator::place_manual`]), with Kite's message.
+    #[error("{0}")]
+    Order(String),
     /// Writing the session file failed.
     #[error("session file {path}: {reason}")]
     SessionFile {
@@ -377,6 +389,7 @@ impl Simulator {
         };
         let state = State {
             clock: None,
+            advance_to: None,
             last: BTreeMap::new(),
             high: BTreeMap::new(),
             low: BTreeMap::new(),
@@ -564,6 +577,59 @@ impl Simulator {
         let inst = self.sh.universe.by_token(token)?;
         let mut st = self.sh.lock();
         Some(self.sh.premium_now(&mut st, inst))
+    }
+
+    /// Stream every frame up to and including `until` (IST, the simulated date) even while no
+    /// client listens and with hold ([`SimConfig::hold_while_disconnected`]), without pacing
+    /// while nobody listens, matching resting orders on the way (an `SL` can trigger while
+    /// the engine is down); resolves when done with the status (its `sim_time` is the clock).
+    /// Afterwards the stream holds again until a client subscribes. The same as
+    /// `POST /sim/advance {"until":"HH:MM:SS"}`.
+    pub async fn advance_until(&self, until: NaiveTime) -> SimStatus {
+        stream::advance(&self.sh, until).await
+    }
+
+    /// Place an order as a human would on Kite's web app: a `MARKET` `MIS` order of
+    /// `quantity` units of `tradingsymbol` (NFO or BFO), **no tag**, through the same book,
+    /// validation and fills as `POST /orders/regular` (order updates go to every ticker
+    /// client). Returns the Kite order id.
+    ///
+    /// # Errors
+    /// [`SimError::Order`] with Kite's validation message (unknown tradingsymbol, not a lot
+    /// multiple, over the freeze quantity).
+    pub fn place_manual(
+        &self,
+        tradingsymbol: &str,
+        side: domain::Side,
+        quantity: u32,
+    ) -> Result<String, SimError> {
+        let inst = self
+            .sh
+            .universe
+            .options
+            .iter()
+            .find(|o| o.contract.tradingsymbol == tradingsymbol)
+            .ok_or_else(|| {
+                SimError::Order(format!(
+                    "{tradingsymbol} is not in the simulator's instruments list"
+                ))
+            })?;
+        let form: HashMap<String, String> = [
+            ("exchange", inst.contract.exchange.to_string()),
+            ("tradingsymbol", tradingsymbol.to_string()),
+            ("transaction_type", side.code().to_string()),
+            ("order_type", "MARKET".to_string()),
+            ("quantity", quantity.to_string()),
+            ("product", "MIS".to_string()),
+            ("market_protection", "-1".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let r = self.sh.place("regular", &form);
+        self.sh.bump();
+        r.map(|(id, _)| id)
+            .map_err(|e| SimError::Order(format!("manual order refused: {}", e.message)))
     }
 
     /// Resolves once the day's closing frame has been written to every connected socket

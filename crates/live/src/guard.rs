@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use broker_kite::limits::EndpointClass;
 use broker_kite::{KiteClient, KiteError};
 use domain::calendar::MarketCalendar;
-use domain::ports::{Broker, BrokerError, BrokerEvent};
+use domain::order::OrderState;
+use domain::ports::{Broker, BrokerBook, BrokerError, BrokerEvent, OrderChange};
 use domain::time::{IstDateTime, session_close, session_open};
 use domain::{OrderRequest, Tick};
 
@@ -66,9 +67,62 @@ impl Broker for GuardedBroker {
     }
 
     async fn place_order(&mut self, request: &OrderRequest) -> Result<String, BrokerError> {
+        self.check_before_sending(&request.tag).await?;
+        self.inner.place_order(request).await
+    }
+
+    async fn cancel_order(&mut self, broker_order_id: &str) -> Result<(), BrokerError> {
+        self.inner.cancel_order(broker_order_id).await
+    }
+
+    async fn poll_events(&mut self) -> Result<Vec<BrokerEvent>, BrokerError> {
+        self.inner.poll_events().await
+    }
+
+    async fn find_by_tag(&mut self, tag: &str) -> Result<Option<String>, BrokerError> {
+        self.inner.find_by_tag(tag).await
+    }
+
+    fn observe(&mut self, tick: &Tick) {
+        if self.last_tick.is_none_or(|t| tick.ts > t) {
+            self.last_tick = Some(tick.ts);
+        }
+        self.inner.observe(tick);
+    }
+
+    /// A read: not guarded (reconciliation runs outside market hours too).
+    async fn book(&mut self) -> Result<BrokerBook, BrokerError> {
+        self.inner.book().await
+    }
+
+    /// Bookkeeping only: not guarded.
+    fn resume(&mut self, state: &OrderState) {
+        self.inner.resume(state);
+    }
+
+    /// Guarded like a placement (market hours, then the session), then delegated.
+    async fn modify_order(
+        &mut self,
+        broker_order_id: &str,
+        change: &OrderChange,
+    ) -> Result<(), BrokerError> {
+        self.check_before_sending(broker_order_id).await?;
+        self.inner.modify_order(broker_order_id, change).await
+    }
+}
+
+impl GuardedBroker {
+    /// The checks before an order is sent or modified (spec §10.6): market hours on the
+    /// exchange clock, then a session check (`GET /user/profile`). `what` names the order
+    /// (tag or broker order id) in the log.
+    ///
+    /// # Errors
+    /// `Rejected` outside market hours, `SessionInvalid` for a refused session,
+    /// `Unavailable` when the session could not be confirmed: nothing is sent.
+    async fn check_before_sending(&self, what: &str) -> Result<(), BrokerError> {
         let now = self.now();
         if let Err(why) = Self::market_hours(&self.calendar, now) {
-            tracing::warn!(target: "live", tag = request.tag, why, "order not sent: outside market hours");
+            tracing::warn!(target: "live", order = what, why, "order not sent: outside market hours");
             return Err(BrokerError::Rejected(format!(
                 "not sent: {why} (spec §10.6)"
             )));
@@ -95,26 +149,7 @@ impl Broker for GuardedBroker {
                 )));
             }
         }
-        self.inner.place_order(request).await
-    }
-
-    async fn cancel_order(&mut self, broker_order_id: &str) -> Result<(), BrokerError> {
-        self.inner.cancel_order(broker_order_id).await
-    }
-
-    async fn poll_events(&mut self) -> Result<Vec<BrokerEvent>, BrokerError> {
-        self.inner.poll_events().await
-    }
-
-    async fn find_by_tag(&mut self, tag: &str) -> Result<Option<String>, BrokerError> {
-        self.inner.find_by_tag(tag).await
-    }
-
-    fn observe(&mut self, tick: &Tick) {
-        if self.last_tick.is_none_or(|t| tick.ts > t) {
-            self.last_tick = Some(tick.ts);
-        }
-        self.inner.observe(tick);
+        Ok(())
     }
 }
 
