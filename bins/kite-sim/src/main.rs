@@ -10,7 +10,8 @@
 //! Point `paper` / `live-bin` at it with `[kite] api_base_url = "http://127.0.0.1:8800"`,
 //! `ticker_url = "ws://127.0.0.1:8800/ws"`, `session_file = "artifacts/sim/kite_session.json"`.
 //! Streaming starts when the engine subscribes; Ctrl+C stops. The access token is never
-//! printed (it is in the session file, mode 0600).
+//! printed (it is in the session file, mode 0600). `POST /sim/advance {"until":"HH:MM:SS"}`
+//! moves the day on while no engine listens (see `--help`).
 
 use anyhow::{Context, Result, anyhow};
 use chrono::{NaiveDate, NaiveTime};
@@ -22,11 +23,24 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// The control endpoints, shown after `--help`.
+const CONTROL: &str = "Control endpoints (no auth, 127.0.0.1):
+  GET  /sim/status                     clock (sim_time), counters, connections
+  GET  /sim/orders                     the order book with status histories and fills
+  POST /sim/faults  {\"kind\":...}       inject a fault now (see --fault)
+  POST /sim/advance {\"until\":\"HH:MM:SS\"}
+                                       stream up to and including that IST time even while
+                                       no client listens (unpaced then); resting SL orders
+                                       trigger on the way (an engine down while its stop
+                                       fills). Answers when done; the stream then holds
+                                       again until a client subscribes.
+The book, trades and positions outlive client restarts.";
+
 /// A Kite Connect compatible simulator (REST + binary WebSocket ticker) on 127.0.0.1 that
 /// streams one trading day from the data catalog, fills orders against it and can inject
 /// faults.
 #[derive(Debug, Parser)]
-#[command(name = "kite-sim", version)]
+#[command(name = "kite-sim", version, after_help = CONTROL)]
 struct Cli {
     /// Trading day to stream, YYYY-MM-DD (needs catalog files for each segment).
     #[arg(long, value_parser = parse_date)]

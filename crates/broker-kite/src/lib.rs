@@ -49,7 +49,7 @@ pub mod orders;
 pub mod session;
 pub mod settings;
 
-pub use broker::{KiteBroker, Modify};
+pub use broker::KiteBroker;
 pub use client::KiteClient;
 pub use error::KiteError;
 pub use feed::{FeedHealth, FeedHealthSnapshot, KiteFeed, OrderFeed, QuoteBook};
@@ -57,4 +57,4 @@ pub use history::{Interval, KiteHistory};
 pub use instruments::{InstrumentRow, InstrumentsMaster, verify_index_tokens};
 pub use orders::{BookOrder, BookPosition, BookTrade, BrokerSnapshot};
 pub use session::{Credentials, SessionFile, SessionState};
-pub use settings::{KiteSettings, MarketOrderStyle};
+pub use settings::{KiteSettings, MarketOrderStyle, ProtectiveStopConfig};

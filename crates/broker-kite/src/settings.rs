@@ -3,6 +3,7 @@
 //! the API key, secret and access token come from the environment or the session file
 //! ([`crate::session`]).
 
+use crate::convert::{round_down_to_tick, round_up_to_tick};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -39,6 +40,8 @@ pub struct KiteSettings {
     pub lot_sizes: BTreeMap<String, u32>,
     /// Expected strike step per segment code, index points; checked against the dump.
     pub strike_steps: BTreeMap<String, Decimal>,
+    /// The broker-side protective SL order (`[kite.protective_stop]`, spec §10.3).
+    pub protective_stop: ProtectiveStopConfig,
 }
 
 impl Default for KiteSettings {
@@ -55,6 +58,7 @@ impl Default for KiteSettings {
             feed: FeedSettings::default(),
             lot_sizes: BTreeMap::new(),
             strike_steps: BTreeMap::new(),
+            protective_stop: ProtectiveStopConfig::default(),
         }
     }
 }
@@ -191,5 +195,179 @@ impl Default for FeedSettings {
             timer_interval_ms: 1_000,
             stale_after_secs: 10,
         }
+    }
+}
+
+/// The protective stop at the broker (`[kite.protective_stop]`, spec §10.3): while the engine
+/// holds a long option position, an `SL` SELL order (stop-loss limit; `SL-M` is blocked for
+/// index options, see `KiteBroker`'s `StopLimit` mapping) rests at Kite for the whole quantity,
+/// so the position is protected while the engine is down or lagging.
+///
+/// TOML (unknown keys are errors; each value is checked when read):
+/// ```toml
+/// [kite.protective_stop]
+/// enabled = true
+/// premium_pct = 30        # optional: trigger 30 % below the entry premium
+/// limit_offset_pct = 5    # the SL's limit price 5 % below its trigger
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RawProtectiveStop")]
+pub struct ProtectiveStopConfig {
+    /// Place the protective order at all (default `false`).
+    pub enabled: bool,
+    /// `Some(pct)`: the trigger sits at entry premium × (1 − pct/100), ₹, instead of the
+    /// premium equivalent of the engine's stop distance. Percent, above 0 and below 100.
+    pub premium_pct: Option<Decimal>,
+    /// The SL's limit price sits this percent below its trigger (so a gap through the trigger
+    /// still fills), rounded down to the tick. Percent, 0 to below 100 (default 5).
+    pub limit_offset_pct: Decimal,
+}
+
+impl Default for ProtectiveStopConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            premium_pct: None,
+            limit_offset_pct: Decimal::from(5),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawProtectiveStop {
+    enabled: bool,
+    premium_pct: Option<Decimal>,
+    limit_offset_pct: Decimal,
+}
+
+impl Default for RawProtectiveStop {
+    fn default() -> Self {
+        let d = ProtectiveStopConfig::default();
+        Self {
+            enabled: d.enabled,
+            premium_pct: d.premium_pct,
+            limit_offset_pct: d.limit_offset_pct,
+        }
+    }
+}
+
+impl TryFrom<RawProtectiveStop> for ProtectiveStopConfig {
+    type Error = String;
+    fn try_from(r: RawProtectiveStop) -> Result<Self, String> {
+        let c = Self {
+            enabled: r.enabled,
+            premium_pct: r.premium_pct,
+            limit_offset_pct: r.limit_offset_pct,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+impl ProtectiveStopConfig {
+    /// Check the ranges.
+    ///
+    /// # Errors
+    /// The key and the allowed range: `premium_pct` outside (0, 100), `limit_offset_pct`
+    /// outside [0, 100).
+    pub fn validate(&self) -> Result<(), String> {
+        let hundred = Decimal::ONE_HUNDRED;
+        if let Some(p) = self.premium_pct
+            && (p <= Decimal::ZERO || p >= hundred)
+        {
+            return Err(format!(
+                "kite.protective_stop.premium_pct = {p}: a percent above 0 and below 100"
+            ));
+        }
+        let o = self.limit_offset_pct;
+        if o < Decimal::ZERO || o >= hundred {
+            return Err(format!(
+                "kite.protective_stop.limit_offset_pct = {o}: a percent from 0 to below 100"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The trigger from `premium_pct`, ₹: `entry_premium` × (1 − pct/100) rounded up to
+    /// `tick` (the stop is never looser than asked); `None` when `premium_pct` is unset (the
+    /// caller uses the engine-stop equivalent) or the result is not above one tick.
+    pub fn trigger_from_entry(&self, entry_premium: Decimal, tick: Decimal) -> Option<Decimal> {
+        let pct = self.premium_pct?;
+        let t = round_up_to_tick(
+            entry_premium * (Decimal::ONE - pct / Decimal::ONE_HUNDRED),
+            tick,
+        );
+        (t > tick.max(Decimal::ZERO)).then_some(t)
+    }
+
+    /// The SL's limit price for `trigger`, ₹: trigger × (1 − `limit_offset_pct`/100) rounded
+    /// down to `tick`, at least one tick.
+    pub fn limit_for(&self, trigger: Decimal, tick: Decimal) -> Decimal {
+        let p = trigger * (Decimal::ONE - self.limit_offset_pct / Decimal::ONE_HUNDRED);
+        round_down_to_tick(p, tick).max(tick)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        kite: KiteSettings,
+    }
+
+    fn parse(text: &str) -> Result<ProtectiveStopConfig, String> {
+        toml::from_str::<File>(text)
+            .map(|f| f.kite.protective_stop)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn protective_stop_defaults_off_with_a_five_percent_limit_offset() {
+        let c = parse("[kite]\n").unwrap();
+        assert_eq!(c, ProtectiveStopConfig::default());
+        assert!(!c.enabled);
+        assert_eq!(c.premium_pct, None);
+        assert_eq!(c.limit_offset_pct, dec!(5));
+        let c = parse(
+            "[kite.protective_stop]\nenabled = true\npremium_pct = 30\nlimit_offset_pct = 2.5\n",
+        )
+        .unwrap();
+        assert!(c.enabled);
+        assert_eq!(c.premium_pct, Some(dec!(30)));
+        assert_eq!(c.limit_offset_pct, dec!(2.5));
+    }
+
+    #[test]
+    fn protective_stop_refuses_unknown_keys_and_bad_ranges() {
+        let e = parse("[kite.protective_stop]\nenable = true\n").unwrap_err();
+        assert!(e.contains("enable"), "{e}");
+        let e = parse("[kite.protective_stop]\npremium_pct = 100\n").unwrap_err();
+        assert!(e.contains("premium_pct"), "{e}");
+        let e = parse("[kite.protective_stop]\npremium_pct = 0\n").unwrap_err();
+        assert!(e.contains("premium_pct"), "{e}");
+        let e = parse("[kite.protective_stop]\nlimit_offset_pct = -1\n").unwrap_err();
+        assert!(e.contains("limit_offset_pct"), "{e}");
+    }
+
+    #[test]
+    fn protective_stop_prices() {
+        let tick = dec!(0.05);
+        let c = ProtectiveStopConfig {
+            enabled: true,
+            premium_pct: Some(dec!(30)),
+            limit_offset_pct: dec!(5),
+        };
+        // 101.03 × 0.7 = 70.721 → up to 70.75; limit 70.75 × 0.95 = 67.2125 → down to 67.20.
+        assert_eq!(c.trigger_from_entry(dec!(101.03), tick), Some(dec!(70.75)));
+        assert_eq!(c.limit_for(dec!(70.75), tick), dec!(67.2));
+        assert_eq!(c.limit_for(dec!(0.05), tick), dec!(0.05));
+        assert_eq!(c.trigger_from_entry(dec!(0.05), tick), None);
+        let engine_stop = ProtectiveStopConfig::default();
+        assert_eq!(engine_stop.trigger_from_entry(dec!(100), tick), None);
     }
 }

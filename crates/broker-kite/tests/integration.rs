@@ -13,7 +13,7 @@ use broker_kite::history::Interval;
 use broker_kite::instruments::verify_index_tokens;
 use broker_kite::{
     InstrumentsMaster, KiteBroker, KiteClient, KiteError, KiteFeed, KiteHistory, KiteSettings,
-    MarketOrderStyle, Modify, QuoteBook,
+    MarketOrderStyle, QuoteBook,
 };
 use catalog::replay::CalendarContracts;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -21,7 +21,7 @@ use domain::calendar::{ExpiryCalendar, LotSizes};
 use domain::order::{OrderId, OrderKind, OrderPurpose, OrderRequest, OrderStatus, Product};
 use domain::ports::{
     Broker, BrokerError, BrokerEvent, ContractSource, FeedStatus, HistoricalData, MarketData,
-    MarketEvent,
+    MarketEvent, OrderChange,
 };
 use domain::time::{fmt_iso, ist_hms};
 use domain::{Decimal, Exchange, OptionContract, OptionType, Segment, Side};
@@ -819,9 +819,9 @@ async fn reconciliation_snapshot_modify_and_cancel() {
     broker
         .modify_order(
             &id,
-            Modify {
+            &OrderChange {
                 price: Some(dec!(0.1)),
-                ..Modify::default()
+                ..OrderChange::default()
             },
         )
         .await

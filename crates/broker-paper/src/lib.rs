@@ -8,10 +8,13 @@
 //! (`PENDING_SUBMIT → OPEN → COMPLETE`, spec §10.2), so code above cannot tell the difference.
 
 pub mod black76;
+pub mod book;
 pub mod pricer;
 
 use async_trait::async_trait;
-use domain::ports::{Broker, BrokerError, BrokerEvent, PremiumMarks};
+use book::PaperBook;
+use domain::order::OrderState;
+use domain::ports::{Broker, BrokerBook, BrokerError, BrokerEvent, PremiumMarks};
 use domain::{
     Decimal, Fill, OrderKind, OrderRequest, OrderStatus, OrderUpdate, PremiumSource, Segment, Side,
     Tick,
@@ -33,6 +36,7 @@ pub struct PaperBroker {
     events: Vec<BrokerEvent>,
     by_tag: BTreeMap<String, String>,
     next_id: u64,
+    book: PaperBook,
 }
 
 impl PaperBroker {
@@ -45,6 +49,7 @@ impl PaperBroker {
             events: Vec::new(),
             by_tag: BTreeMap::new(),
             next_id: 1,
+            book: PaperBook::default(),
         }
     }
 
@@ -100,9 +105,10 @@ impl Broker for PaperBroker {
                 market_price
             }
             OrderKind::StopLimit { .. } => {
-                return Err(BrokerError::Rejected(
-                    "paper broker does not rest stop orders".into(),
-                ));
+                return Err(BrokerError::Rejected(format!(
+                    "{}: the paper broker does not rest SL orders (the broker-side protective stop is for live trading)",
+                    req.tag
+                )));
             }
         };
         let broker_id = format!("PAPER{:08}", self.next_id);
@@ -119,9 +125,12 @@ impl Broker for PaperBroker {
         };
         self.events
             .push(BrokerEvent::Order(update(OrderStatus::Open, 0, None)));
+        let fill_id = format!("{broker_id}-1");
+        self.book
+            .record_fill(req, &broker_id, &fill_id, price, req.created);
         self.events.push(BrokerEvent::Fill(Fill {
             order_id: req.id,
-            fill_id: format!("{broker_id}-1"),
+            fill_id,
             ts: req.created,
             tradingsymbol: req.contract.tradingsymbol.clone(),
             side: req.side,
@@ -158,4 +167,30 @@ impl Broker for PaperBroker {
         }
         self.marks.observe(tick);
     }
+
+    /// The orders filled (and restored) this session, their executions and the net position
+    /// per tradingsymbol ([`PaperBook::snapshot`]).
+    async fn book(&mut self) -> Result<BrokerBook, BrokerError> {
+        Ok(self.book.snapshot())
+    }
+
+    /// Book a restored order ([`PaperBook::restore`]) so the book and
+    /// [`Broker::find_by_tag`] know it; later paper ids continue past its `PAPER…` id. Paper
+    /// orders are complete when placed, so nothing is reported again. An order without a
+    /// broker order id never reached the paper broker and is not booked.
+    fn resume(&mut self, state: &OrderState) {
+        let Some(id) = state.broker_order_id() else {
+            return;
+        };
+        self.by_tag
+            .entry(state.request().tag.clone())
+            .or_insert_with(|| id.to_string());
+        if let Some(n) = id.strip_prefix("PAPER").and_then(|n| n.parse::<u64>().ok()) {
+            self.next_id = self.next_id.max(n.saturating_add(1));
+        }
+        self.book.restore(state);
+    }
 }
+
+#[cfg(test)]
+mod tests;

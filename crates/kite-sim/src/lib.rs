@@ -24,9 +24,10 @@
 //! | `GET /quote`, `/quote/ltp`, `/quote/ohlc` | current simulated prices (`NSE:NIFTY 50`, `NSE:NIFTY BANK`, `BSE:SENSEX`, `NFO:…`, `BFO:…`) |
 //! | `GET /instruments/historical/{token}/{interval}` | index candles from the catalog: days before the simulated date plus the simulated date's bars completed by the simulated clock; Kite's per-interval span limits |
 //! | `POST/PUT/DELETE /orders/regular[/{id}]`, `GET /orders[/{id}[/trades]]`, `/trades` | the order book with Kite's status history |
-//! | `GET /portfolio/positions`, `/portfolio/holdings` | day positions from the fills; no holdings |
+//! | `GET /portfolio/positions`, `/portfolio/holdings` | positions from the fills, `net` and `day` (the same rows: nothing is carried overnight); no holdings |
 //! | `GET /ws` (also `/`) | the ticker: subscribe/unsubscribe/mode messages, ltp/quote/full packets, heartbeats, order-update text frames |
 //! | `POST /sim/faults`, `GET /sim/status`, `GET /sim/orders` | control (no auth) |
+//! | `POST /sim/advance {"until":"HH:MM:SS"}` | control: stream up to and including that time even while no client listens (held otherwise), unpaced while nobody listens, resting orders matched (an `SL` triggers while the engine is down); answers when done with the status ([`Simulator::advance_until`]) |
 //!
 //! Units: prices on the wire are paise (₹ × 100) in binary packets and ₹ JSON numbers in
 //! REST; [`SimOrder`] holds exact ₹ [`rust_decimal::Decimal`]s. Every time is IST on the
@@ -40,8 +41,16 @@
 //! when the catalog has real prices of that tradingsymbol on the date, those win (as in
 //! replay). The simulated touch is premium ± ₹0.05. `MARKET` fills at once one tick through
 //! (BUY at LTP + 0.05, SELL at LTP − 0.05, at least 0.05); a marketable `LIMIT` fills at the
-//! touch, else rests and is checked on every later tick of its index; `SL`/`SL-M` trigger on
-//! the LTP crossing the trigger. One trade per fill.
+//! touch, else rests and is checked on every later tick of its index; `SL` rests
+//! `TRIGGER PENDING` until the LTP crosses the trigger (SELL: LTP ≤ trigger), then fills as a
+//! limit at its price (marketable: at the touch). `SL-M` is refused as Kite refuses it for
+//! index options. One trade per fill. The book, trades and positions belong to the simulator,
+//! not to a connection: a client that reconnects (or a new one) sees every earlier order, and
+//! every ticker client receives the updates of every order.
+//!
+//! The simulated clock moves only with delivered frames: with hold it stops while nobody
+//! listens; [`Simulator::advance_until`] moves it on regardless (an engine "down" while its
+//! protective stop triggers).
 //!
 //! ## Example
 //!
@@ -64,6 +73,7 @@
 
 #![warn(missing_docs)]
 
+mod control;
 pub mod fault;
 pub mod history;
 pub mod market;
@@ -75,6 +85,7 @@ mod sim;
 mod stream;
 pub mod wire;
 
+pub use control::SimStatus;
 pub use fault::Fault;
 pub use orders::{SimFill, SimOrder};
 pub use settings::{SimMarket, SimSegment};
@@ -84,9 +95,8 @@ use catalog::Catalog;
 use catalog::replay::CatalogPremiums;
 use chrono::{NaiveDate, NaiveTime};
 use domain::calendar::{LotSizes, MarketCalendar};
-use domain::time::{IST, IstDateTime};
+use domain::time::IST;
 use domain::{Decimal, OptionContract, Segment};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sim::{Settings, Shared, State};
 use std::collections::{BTreeMap, HashMap};
@@ -248,6 +258,9 @@ pub enum SimError {
     /// A bad setting.
     #[error("{0}")]
     Config(String),
+    /// An order the simulator refused ([`Simulator::place_manual`]), with Kite's message.
+    #[error("{0}")]
+    Order(String),
     /// Writing the session file failed.
     #[error("session file {path}: {reason}")]
     SessionFile {
@@ -256,47 +269,6 @@ pub enum SimError {
         /// Why.
         reason: String,
     },
-}
-
-/// A snapshot of the simulator (`GET /sim/status`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SimStatus {
-    /// The streamed date.
-    pub date: NaiveDate,
-    /// The simulated clock: the last delivered frame's exchange time (the first frame's
-    /// before streaming starts), IST.
-    #[serde(with = "domain::time::serde_ist")]
-    pub sim_time: IstDateTime,
-    /// A client subscribed and streaming began.
-    pub started: bool,
-    /// The closing frame (15:30) was delivered.
-    pub finished: bool,
-    /// A [`Fault::StallFeed`] is in force.
-    pub stalled: bool,
-    /// A [`Fault::ExpireToken`] is in force.
-    pub token_expired: bool,
-    /// Frames of the day (one per distinct tick time, plus the closing frame).
-    pub frames_total: usize,
-    /// Of which delivered.
-    pub frames_done: usize,
-    /// Index ticks delivered (closing publication included).
-    pub ticks_sent: u64,
-    /// Binary frames written, summed over connections.
-    pub frames_sent: u64,
-    /// Heartbeats written, summed over connections.
-    pub heartbeats_sent: u64,
-    /// Open ticker connections.
-    pub connections: usize,
-    /// Tokens subscribed by any connection.
-    pub subscribed_tokens: Vec<u32>,
-    /// Placements received (validated `POST /orders`).
-    pub placements: u64,
-    /// REST requests answered HTTP 429 by a [`Fault::RateLimit`].
-    pub rate_limited: u64,
-    /// Orders in the book.
-    pub orders: usize,
-    /// Of which `OPEN` / `TRIGGER PENDING`.
-    pub open_orders: usize,
 }
 
 /// One REST request as the simulator received it (`/sim/*` and the ticker excluded).
@@ -377,6 +349,7 @@ impl Simulator {
         };
         let state = State {
             clock: None,
+            advance_to: None,
             last: BTreeMap::new(),
             high: BTreeMap::new(),
             low: BTreeMap::new(),

@@ -6,8 +6,10 @@
 //! The touch of an option is its premium (LTP) ± one tick (₹0.05): a `MARKET` BUY fills at
 //! LTP + 0.05, a SELL at LTP − 0.05 (at least ₹0.05); a `LIMIT` BUY fills at the ask when its
 //! price is at or above it, a SELL at the bid when at or below it, else it rests `OPEN` and is
-//! checked on every later tick of its index. `SL`/`SL-M` rest `TRIGGER PENDING` until the LTP
-//! reaches the trigger (BUY: LTP ≥ trigger, SELL: LTP ≤ trigger), then act as `LIMIT`/`MARKET`.
+//! checked on every later tick of its index. `SL` rests `TRIGGER PENDING` until the LTP
+//! reaches the trigger (BUY: LTP ≥ trigger, SELL: LTP ≤ trigger), then acts as `LIMIT`.
+//! `SL-M` is refused at placement and modification ([`SL_M_BLOCKED`]); [`OrderRec::execute`]
+//! still knows it (as `MARKET` once triggered).
 
 use crate::market::{Instrument, Universe, tick_size};
 use domain::time::IstDateTime;
@@ -63,6 +65,12 @@ impl OrderType {
         matches!(self, OrderType::Limit | OrderType::Sl)
     }
 }
+
+/// Kite's refusal of `SL-M` on index options: the exchanges withdrew stop-loss market orders
+/// there (NSE index and stock options from 27 September 2021; BSE for every segment), and the
+/// simulator lists index options only.
+pub const SL_M_BLOCKED: &str =
+    "SL-M orders are blocked for index options by the exchange: use SL (stop-loss limit).";
 
 /// One execution of a simulated order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -236,6 +244,9 @@ pub fn parse_place(
     };
     let order_type = OrderType::parse(get("order_type"))
         .ok_or_else(|| format!("Invalid `order_type` `{}`.", get("order_type")))?;
+    if order_type == OrderType::SlM {
+        return Err(SL_M_BLOCKED.to_string());
+    }
     let product = match get("product") {
         p @ ("MIS" | "NRML") => p.to_string(),
         other => {

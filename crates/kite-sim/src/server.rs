@@ -56,6 +56,7 @@ pub fn router(sh: Arc<Shared>) -> Router {
         .route("/sim/faults", post(sim_faults))
         .route("/sim/status", get(sim_status))
         .route("/sim/orders", get(sim_orders))
+        .route("/sim/advance", post(sim_advance))
         .route("/ws", get(ws_handler))
         .route("/", get(ws_handler));
     rest.merge(control).fallback(not_found).with_state(sh)
@@ -464,6 +465,30 @@ async fn sim_faults(State(sh): Sh, body: Bytes) -> Response {
         }
         Err(e) => error(400, "InputException", &format!("bad fault: {e}")),
     }
+}
+
+/// `POST /sim/advance {"until":"HH:MM:SS"}`: stream up to and including that IST time even
+/// while no client listens; answers with the status when done (see
+/// [`crate::Simulator::advance_until`]).
+async fn sim_advance(State(sh): Sh, body: Bytes) -> Response {
+    let until = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("until").and_then(Value::as_str).map(str::to_string));
+    let Some(until) = until else {
+        return error(400, "InputException", "expected {\"until\":\"HH:MM:SS\"}");
+    };
+    let Some(t) = chrono::NaiveTime::parse_from_str(&until, "%H:%M:%S")
+        .or_else(|_| chrono::NaiveTime::parse_from_str(&until, "%H:%M"))
+        .ok()
+    else {
+        return error(
+            400,
+            "InputException",
+            &format!("bad `until` `{until}`: expected HH:MM:SS (IST)"),
+        );
+    };
+    let status = crate::stream::advance(&sh, t).await;
+    ok(serde_json::to_value(status).unwrap_or(Value::Null))
 }
 
 async fn sim_status(State(sh): Sh) -> Response {

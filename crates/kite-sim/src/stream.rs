@@ -1,6 +1,7 @@
 //! The streamer (one task): the day's frames in order, paced by [`crate::Speed`], held while
-//! no client listens ([`crate::SimConfig::hold_while_disconnected`]), paused by stalls, with
-//! scheduled faults fired on the way; and the heartbeat task.
+//! no client listens ([`crate::SimConfig::hold_while_disconnected`]) unless advanced past
+//! ([`advance`]), paused by stalls, with scheduled faults fired on the way; and the heartbeat
+//! task.
 
 use crate::Speed;
 use crate::fault::Fault;
@@ -16,9 +17,10 @@ use tokio::sync::oneshot;
 /// in between would carry quote-mode packets (no exchange timestamp).
 const SETTLE: Duration = Duration::from_millis(50);
 
-/// Wait until the stream may send: not stalled, subscriptions settled and, with hold, a
-/// client subscribed. `false` on shutdown.
-async fn wait_ready(sh: &Shared, need_listener: bool) -> bool {
+/// Wait until the stream may send the frame at `ts`: not stalled, subscriptions settled and,
+/// with `hold`, a client subscribed unless an advance covers `ts` (re-checked on every
+/// change: an advance may come while the stream holds). `false` on shutdown.
+async fn wait_ready(sh: &Shared, hold: bool, ts: domain::time::IstDateTime) -> bool {
     let mut changes = sh.changes.subscribe();
     let mut shutdown = sh.shutdown.subscribe();
     loop {
@@ -34,7 +36,7 @@ async fn wait_ready(sh: &Shared, need_listener: bool) -> bool {
                 .filter(|t| *t > Instant::now());
             (
                 st.stall_until.filter(|t| *t > Instant::now()).or(settle),
-                need_listener && !st.any_subscribed(),
+                hold && !st.advancing(ts) && !st.any_subscribed(),
             )
         };
         if let Some(t) = stall {
@@ -80,8 +82,11 @@ pub async fn run(sh: Arc<Shared>, mut faults: Vec<(NaiveTime, Fault)>) {
             if *shutdown.borrow_and_update() {
                 return;
             }
-            if sh.lock().started {
-                break;
+            {
+                let st = sh.lock();
+                if st.started || st.advance_to.is_some() {
+                    break;
+                }
             }
             tokio::select! {
                 r = changes.changed() => if r.is_err() { return; },
@@ -93,7 +98,12 @@ pub async fn run(sh: Arc<Shared>, mut faults: Vec<(NaiveTime, Fault)>) {
     let hold = sh.settings.hold;
     let mut prev: Option<domain::time::IstDateTime> = None;
     for (i, g) in sh.day.groups.iter().enumerate() {
-        if let (Speed::Times(x), Some(p)) = (sh.settings.speed, prev) {
+        // Advancing to nobody: no pacing. Advancing with a listener: frames go to it, paced.
+        let unpaced = {
+            let st = sh.lock();
+            st.advancing(g.ts) && !st.any_subscribed()
+        };
+        if let (Speed::Times(x), Some(p), false) = (sh.settings.speed, prev, unpaced) {
             let gap = (g.ts - p).to_std().unwrap_or_default();
             if x > 0.0 && !sleep(&sh, gap.div_f64(x)).await {
                 return;
@@ -107,15 +117,16 @@ pub async fn run(sh: Arc<Shared>, mut faults: Vec<(NaiveTime, Fault)>) {
             }
         }
         loop {
-            if !wait_ready(&sh, hold).await {
+            if !wait_ready(&sh, hold, g.ts).await {
                 return;
             }
+            let need_listener = hold && !sh.lock().advancing(g.ts);
             let (targets, subscribed) = {
                 let mut st = sh.lock();
                 let t = sh.build_frames(&mut st, g);
                 (t, st.any_subscribed())
             };
-            if !subscribed && hold {
+            if !subscribed && need_listener {
                 continue;
             }
             if targets.is_empty() {
@@ -151,7 +162,7 @@ pub async fn run(sh: Arc<Shared>, mut faults: Vec<(NaiveTime, Fault)>) {
             if !failed.is_empty() {
                 sh.bump();
             }
-            if delivered > 0 || !hold {
+            if delivered > 0 || !need_listener {
                 break;
             }
         }
@@ -199,4 +210,44 @@ pub async fn heartbeats(sh: Arc<Shared>) {
         }
         st.heartbeats_sent += n;
     }
+}
+
+/// Stream (to nobody if nobody listens, without pacing) every frame up to and including
+/// `until` on the simulated date, then return the status; the stream then holds again until a
+/// client subscribes (with hold). Resting orders are matched on the way, so an `SL` can
+/// trigger while the engine is down. Returns at once when the clock is already there or the
+/// day is over; early on shutdown.
+pub async fn advance(sh: &Shared, until: NaiveTime) -> crate::SimStatus {
+    let target = domain::time::ist(sh.day.date, until);
+    {
+        let mut st = sh.lock();
+        st.advance_to = Some(st.advance_to.map_or(target, |t| t.max(target)));
+    }
+    tracing::info!(target: "kite_sim", until = %until, "advancing the stream");
+    sh.bump();
+    let mut changes = sh.changes.subscribe();
+    let mut shutdown = sh.shutdown.subscribe();
+    loop {
+        changes.borrow_and_update();
+        if *shutdown.borrow_and_update() {
+            break;
+        }
+        let done = {
+            let st = sh.lock();
+            st.finished
+                || sh
+                    .day
+                    .groups
+                    .get(st.groups_done)
+                    .is_none_or(|g| g.ts > target)
+        };
+        if done {
+            break;
+        }
+        tokio::select! {
+            r = changes.changed() => if r.is_err() { break; },
+            _ = shutdown.changed() => {}
+        }
+    }
+    sh.status()
 }

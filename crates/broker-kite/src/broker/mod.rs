@@ -29,7 +29,7 @@ use crate::limits::EndpointClass;
 use crate::orders::{BookOrder, BookPosition, BookTrade, BrokerSnapshot};
 use async_trait::async_trait;
 use domain::order::{OrderRequest, OrderState};
-use domain::ports::{Broker, BrokerError, BrokerEvent};
+use domain::ports::{Broker, BrokerBook, BrokerError, BrokerEvent, OrderChange};
 use domain::{OrderId, Tick};
 use kiteconnect::{OrderParams, Variety};
 use rust_decimal::Decimal;
@@ -37,6 +37,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
 use tokio::sync::mpsc;
 
+pub mod book;
 mod params;
 mod updates;
 
@@ -63,18 +64,6 @@ struct Tracked {
     state: OrderState,
     trades_seen: HashSet<String>,
     needs_trades: bool,
-}
-
-/// Modification of an open order (`PUT /orders/regular/{id}`, kite-connect.md §3.3).
-/// Each order can be modified about 25 times; past that cancel and re-place.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Modify {
-    /// New quantity, units.
-    pub quantity: Option<u32>,
-    /// New limit price, ₹.
-    pub price: Option<Decimal>,
-    /// New trigger price, ₹ (SL orders).
-    pub trigger_price: Option<Decimal>,
 }
 
 /// The Kite [`Broker`]. Build with [`KiteBroker::new`]; give [`KiteBroker::order_feed`] to
@@ -134,18 +123,23 @@ impl KiteBroker {
     }
 
     /// Re-attach an order placed before a restart (from the checkpoint), so its updates and
-    /// fills flow again. Its tag counts as sent.
+    /// fills flow again. Its tag counts as sent (never sent again); the fills already in
+    /// `state` (its `trade_id`s) are not reported again; the trade book is read at the next
+    /// poll when `state` knows of more filled units than fills. The next poll reads the whole
+    /// order book.
     pub fn track_existing(&mut self, state: OrderState, broker_order_id: &str) {
         self.tags.insert(
             state.request().tag.clone(),
             TagState::Placed(broker_order_id.to_string()),
         );
+        let trades_seen: HashSet<String> = state.fill_ids().iter().cloned().collect();
+        let needs_trades = state.fills_quantity() < state.filled_quantity();
         self.orders.insert(
             broker_order_id.to_string(),
             Tracked {
                 state,
-                trades_seen: HashSet::new(),
-                needs_trades: true,
+                trades_seen,
+                needs_trades,
             },
         );
         self.force_poll = true;
@@ -203,37 +197,6 @@ impl KiteBroker {
             .await
             .map_err(KiteError::into_broker_error)?;
         Ok(crate::convert::money(m.equity.net))
-    }
-
-    /// Modify an open order (no retry: a lost answer is [`BrokerError::Unknown`]; the next
-    /// poll shows the order's state).
-    ///
-    /// # Errors
-    /// Kite's rejection, session, rate-limit or unknown outcome.
-    pub async fn modify_order(
-        &mut self,
-        broker_order_id: &str,
-        m: Modify,
-    ) -> Result<(), BrokerError> {
-        let mut p = OrderParams::new();
-        if let Some(q) = m.quantity {
-            p = p.quantity(i64::from(q));
-        }
-        if let Some(px) = m.price {
-            p = p.price(to_wire_price(px));
-        }
-        if let Some(t) = m.trigger_price {
-            p = p.trigger_price(to_wire_price(t));
-        }
-        let id = broker_order_id.to_string();
-        let r = self
-            .client
-            .send_once(EndpointClass::Other, move |k| {
-                k.modify_order(Variety::Regular, &id, p)
-            })
-            .await;
-        self.force_poll = true;
-        r.map(|_| ()).map_err(KiteError::into_write_error)
     }
 }
 
@@ -367,6 +330,46 @@ impl Broker for KiteBroker {
 
     fn observe(&mut self, tick: &Tick) {
         self.quotes.update(tick.token, tick.price, None, None);
+    }
+
+    /// [`KiteBroker::snapshot`] in the engine's terms ([`book::domain_book`]).
+    async fn book(&mut self) -> Result<BrokerBook, BrokerError> {
+        let snap = self.snapshot().await?;
+        book::domain_book(&snap)
+    }
+
+    /// [`KiteBroker::resume_order`].
+    fn resume(&mut self, state: &OrderState) {
+        self.resume_order(state);
+    }
+
+    /// `PUT /orders/regular/{id}` with the changed fields only (kite-connect.md §3.3; about
+    /// 25 modifications per order, then cancel and re-place). Never retried: a lost answer is
+    /// [`BrokerError::Unknown`] and the next poll shows the order's state.
+    async fn modify_order(
+        &mut self,
+        broker_order_id: &str,
+        change: &OrderChange,
+    ) -> Result<(), BrokerError> {
+        let mut p = OrderParams::new();
+        if let Some(q) = change.quantity {
+            p = p.quantity(i64::from(q));
+        }
+        if let Some(px) = change.price {
+            p = p.price(to_wire_price(px));
+        }
+        if let Some(t) = change.trigger_price {
+            p = p.trigger_price(to_wire_price(t));
+        }
+        let id = broker_order_id.to_string();
+        let r = self
+            .client
+            .send_once(EndpointClass::Other, move |k| {
+                k.modify_order(Variety::Regular, &id, p)
+            })
+            .await;
+        self.force_poll = true;
+        r.map(|_| ()).map_err(KiteError::into_write_error)
     }
 }
 

@@ -109,15 +109,25 @@ impl KiteBroker {
                 };
                 p.order_type(OrderType::Limit).price(to_wire_price(px))
             }
-            OrderKind::StopLimit { trigger, price } => p
-                .order_type(OrderType::Sl)
-                .trigger_price(to_wire_price(trigger))
-                .price(to_wire_price(price)),
+            OrderKind::StopLimit { trigger, price } => {
+                let (trigger, price) = stop_prices(req.side, trigger, price, c.tick_size);
+                p.order_type(OrderType::Sl)
+                    .trigger_price(to_wire_price(trigger))
+                    .price(to_wire_price(price))
+            }
         };
         Ok(p)
     }
 
     pub(super) fn check_request(req: &OrderRequest) -> Result<(), String> {
+        if let OrderKind::StopLimit { trigger, price } = req.kind
+            && (trigger <= Decimal::ZERO || price <= Decimal::ZERO)
+        {
+            return Err(format!(
+                "SL order of {} needs a trigger and a limit price above ₹0 (got trigger {trigger}, price {price})",
+                req.contract.tradingsymbol
+            ));
+        }
         if !valid_tag(&req.tag) {
             return Err(format!(
                 "tag `{}` is not 1-20 alphanumeric characters (kite-connect.md §3.3)",
@@ -132,5 +142,65 @@ impl KiteBroker {
             ));
         }
         Ok(())
+    }
+}
+
+/// The trigger and limit price of an engine [`OrderKind::StopLimit`] as sent: Kite order type
+/// `SL` (stop-loss limit, kite-connect.md §3.3) with `trigger_price` and `price`, both on the
+/// contract's tick. A SELL stop's trigger rounds up and its limit down (a BUY stop the other
+/// way), so the stop triggers no later and fills no less readily than asked; the limit never
+/// sits on the wrong side of the trigger (Kite refuses a SELL `SL` whose price is above its
+/// trigger).
+///
+/// Why never `SL-M`: kite-connect.md lists `SL-M` (stop-loss market, `market_protection`
+/// mandatory, §5.3) but says nothing of index options; the exchanges withdrew it there (NSE
+/// for index and stock options from 27 September 2021, BSE for every segment) and Kite blocks
+/// it, so the protective stop of spec §10.3 is an SL-limit whose price sits a configured
+/// distance beyond the trigger ([`crate::settings::ProtectiveStopConfig`]).
+pub(crate) fn stop_prices(
+    side: Side,
+    trigger: Decimal,
+    price: Decimal,
+    tick: Decimal,
+) -> (Decimal, Decimal) {
+    match side {
+        Side::Sell => {
+            let t = round_up_to_tick(trigger, tick);
+            let p = round_down_to_tick(price, tick).max(tick).min(t);
+            (t, p)
+        }
+        Side::Buy => {
+            let t = round_down_to_tick(trigger, tick).max(tick);
+            let p = round_up_to_tick(price, tick).max(t);
+            (t, p)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn stop_prices_sit_on_the_tick_on_the_safe_side() {
+        let tick = dec!(0.05);
+        assert_eq!(
+            stop_prices(Side::Sell, dec!(80.03), dec!(76.02), tick),
+            (dec!(80.05), dec!(76.00))
+        );
+        // A limit above a SELL trigger is pulled down to it.
+        assert_eq!(
+            stop_prices(Side::Sell, dec!(80), dec!(81), tick),
+            (dec!(80), dec!(80))
+        );
+        assert_eq!(
+            stop_prices(Side::Buy, dec!(120.07), dec!(126.01), tick),
+            (dec!(120.05), dec!(126.05))
+        );
+        assert_eq!(
+            stop_prices(Side::Buy, dec!(120), dec!(110), tick),
+            (dec!(120), dec!(120))
+        );
     }
 }

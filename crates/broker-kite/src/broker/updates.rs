@@ -8,7 +8,9 @@ use crate::error::KiteError;
 use crate::feed::OrderFeedMsg;
 use crate::limits::EndpointClass;
 use crate::orders::order_update;
-use domain::order::{Fill, OrderRequest, OrderState, OrderStatus, OrderUpdate, PremiumSource};
+use domain::order::{
+    Fill, OrderEvent, OrderRequest, OrderState, OrderStatus, OrderUpdate, PremiumSource,
+};
 use domain::ports::BrokerEvent;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -158,7 +160,7 @@ impl KiteBroker {
                     continue;
                 }
                 let price = rupees(tr.average_price);
-                self.pending.push_back(BrokerEvent::Fill(Fill {
+                let fill = Fill {
                     order_id: t.state.request().id,
                     fill_id: tr.trade_id.clone(),
                     ts: ist_from_naive(tr.fill_timestamp),
@@ -168,7 +170,12 @@ impl KiteBroker {
                     price,
                     reference_price: price,
                     premium_source: PremiumSource::Market,
-                }));
+                };
+                // The broker's own view keeps the fill ids too (`order_state`, a checkpoint).
+                if let Err(e) = t.state.apply_event(&OrderEvent::Fill(fill.clone())) {
+                    tracing::warn!(target: "kite", error = %e, "fill not applied to the tracked order");
+                }
+                self.pending.push_back(BrokerEvent::Fill(fill));
             }
             // Keep asking while the trade book lags the order's filled quantity.
             t.needs_trades = got < t.state.filled_quantity();

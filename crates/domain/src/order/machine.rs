@@ -518,6 +518,11 @@ impl OrderState {
         (self.fill_quantity > 0).then(|| self.fill_value / Decimal::from(self.fill_quantity))
     }
 
+    /// The fill ids seen (Kite `trade_id`s), arrival order.
+    pub fn fill_ids(&self) -> &[String] {
+        &self.fill_ids
+    }
+
     /// Units executed by the fills seen.
     pub fn fills_quantity(&self) -> u32 {
         self.fill_quantity

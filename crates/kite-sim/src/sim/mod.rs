@@ -108,6 +108,9 @@ pub struct QuoteView<'a> {
 pub struct State {
     /// Time of the last delivered frame (`None` before the first).
     pub clock: Option<IstDateTime>,
+    /// Frames up to and including this time are streamed even while nobody listens and
+    /// without pacing ([`crate::Simulator::advance_until`]).
+    pub advance_to: Option<IstDateTime>,
     /// Last index price per segment, ₹.
     pub last: BTreeMap<Segment, Decimal>,
     /// Day high so far per segment.
@@ -172,6 +175,11 @@ impl State {
     /// A connection is subscribed to at least one token.
     pub fn any_subscribed(&self) -> bool {
         self.conns.values().any(|c| !c.subs.is_empty())
+    }
+
+    /// Whether `advance_to` covers a frame at `ts`.
+    pub fn advancing(&self, ts: IstDateTime) -> bool {
+        self.advance_to.is_some_and(|t| ts <= t)
     }
 
     /// Whether a stall is in force.

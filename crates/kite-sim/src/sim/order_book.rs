@@ -200,7 +200,10 @@ impl Shared {
             .transpose()?;
         let order_type = get("order_type")
             .map(|v| {
-                ["MARKET", "LIMIT", "SL", "SL-M"]
+                if v == "SL-M" {
+                    return Err(ApiError::input(crate::orders::SL_M_BLOCKED));
+                }
+                ["MARKET", "LIMIT", "SL"]
                     .contains(&v)
                     .then(|| v.to_string())
                     .ok_or_else(|| ApiError::input(format!("Invalid `order_type` `{v}`.")))
