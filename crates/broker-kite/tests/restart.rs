@@ -331,6 +331,11 @@ async fn a_stop_filled_while_nobody_watched_is_reported_once_after_resume() {
         (f.side, f.quantity, f.price),
         (Side::Sell, 25, row.fills[0].price)
     );
+    // Resumed again (e.g. after a reconnect): nothing is reported twice.
+    second.resume(&stop_state);
+    for _ in 0..3 {
+        assert!(second.poll_events().await.unwrap().is_empty());
+    }
     // The tags count as sent: nothing is placed again.
     assert_eq!(second.place_order(&stop).await.unwrap(), stop_id);
     assert_eq!(second.find_by_tag(&buy.tag).await.unwrap(), Some(buy_id));

@@ -16,7 +16,8 @@ impl KiteBroker {
     ///   (`place_order`/`find_by_tag` of it answer that id, nothing is sent), the fills in
     ///   `state` are not reported again, and the next `poll_events` reads the order book, so
     ///   status changes and fills missed while nobody was watching arrive as ordinary
-    ///   [`domain::ports::BrokerEvent`]s (once: through the one [`OrderState`] machine);
+    ///   [`domain::ports::BrokerEvent`]s (once: through the one [`OrderState`] machine); an
+    ///   order already tracked is left as it is (a second `resume` reports nothing again);
     /// - without one (the placement's outcome was unknown when the run stopped): the tag is
     ///   pending as after a placement timeout: looked up in the order book at each poll,
     ///   adopted when found, reported `REJECTED` ("not received") after
@@ -24,6 +25,10 @@ impl KiteBroker {
     pub fn resume_order(&mut self, state: &OrderState) {
         let tag = state.request().tag.clone();
         match state.broker_order_id() {
+            Some(id) if self.orders.contains_key(id) => {
+                // Already tracked (resumed twice, or placed by this run): the live view wins.
+                tracing::debug!(target: "kite", tag, order_id = id, "resume of an order already tracked ignored");
+            }
             Some(id) => {
                 tracing::info!(target: "kite", tag, order_id = id, status = state.status().code(), "order of an earlier run re-attached");
                 let id = id.to_string();
