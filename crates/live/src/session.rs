@@ -267,7 +267,7 @@ pub async fn run_session(
     }
     let settings = kite_settings(&config, &config_path)?;
     let base_url = settings.api_base_url.clone();
-    let client = KiteClient::from_session(settings)?;
+    let client = KiteClient::from_session(settings.clone())?;
     let profile = client.validate_session().await.map_err(|e| match e {
         KiteError::SessionInvalid(m) => {
             SessionError::Refused(format!("Kite session invalid ({m}): run `login` first"))
@@ -351,8 +351,18 @@ pub async fn run_session(
     };
     let journal = CsvJournal::append(&journal_root, mode.dir(), date)?;
     let journal_dir = journal.dir().to_path_buf();
+    let mut engine_settings = config.engine_settings();
+    // `[kite.protective_stop]` (spec §10.3): only where orders reach Kite.
+    if kind == SessionKind::Live {
+        let p = &settings.protective_stop;
+        engine_settings.protective_stop = engine::settings::ProtectiveStopSettings {
+            enabled: p.enabled,
+            premium_pct: p.premium_pct,
+            limit_offset_pct: p.limit_offset_pct,
+        };
+    }
     let mut engine = Engine::new(EngineParts {
-        settings: config.engine_settings(),
+        settings: engine_settings,
         mode,
         date,
         broker,
