@@ -160,6 +160,21 @@ impl Engine {
     /// # Errors
     /// A journal or broker failure that stops the engine; a history failure is a warning.
     pub async fn catch_up(&mut self, history: &dyn HistoricalData) -> Result<usize, EngineError> {
+        self.catch_up_with(history, None).await
+    }
+
+    /// [`Engine::catch_up`], plus `inflight`: the index tick the earlier run was processing
+    /// when it died (recorded before processing, spec §11). It is processed in its place when
+    /// it is newer than the checkpoint's last tick of its segment, so a decision the crash
+    /// interrupted is made again (and takes over the order the broker already has).
+    ///
+    /// # Errors
+    /// As [`Engine::catch_up`].
+    pub async fn catch_up_with(
+        &mut self,
+        history: &dyn HistoricalData,
+        inflight: Option<Tick>,
+    ) -> Result<usize, EngineError> {
         let close = ist(self.date, session_close());
         let mut ticks: Vec<(usize, Tick)> = Vec::new();
         for k in 0..self.agents.len() {
@@ -188,6 +203,17 @@ impl Engine {
                 }
             }
         }
+        if let Some(t) = inflight
+            && let Some(k) = self
+                .agents
+                .iter()
+                .position(|a| Some(a.segment) == Segment::from_index_token(t.token))
+            && self.agents[k].last_tick.is_none_or(|l| t.ts > l.ts)
+            && t.ts < close
+            && !ticks.iter().any(|(j, x)| *j == k && x.ts == t.ts)
+        {
+            ticks.push((k, t));
+        }
         ticks.sort_by_key(|(k, t)| (t.ts, *k));
         let (Some(first), Some(last)) =
             (ticks.first().map(|x| x.1.ts), ticks.last().map(|x| x.1.ts))
@@ -210,7 +236,7 @@ impl Engine {
             None,
             EngineEvent::Session,
             format!(
-                "caught up {n} index ticks missed while down ({} → {}, from the day's 1-minute candles)",
+                "caught up {n} index ticks missed while down ({} → {}: the tick a crash interrupted, then the day's 1-minute candles)",
                 fmt_iso(&first),
                 fmt_iso(&last)
             ),

@@ -126,3 +126,117 @@ mod tests {
         assert!(path.exists(), "a corrupt checkpoint is left where it is");
     }
 }
+
+/// The in-flight tick file (spec §11): before the engine processes an index tick, the tick is
+/// written to `<journal root>/checkpoints/<mode>_inflight.json`. A crash while processing it
+/// (after an order went out, before the checkpoint of that tick) leaves the tick there; the
+/// restart processes it again first, so the same decision is made again and takes over the
+/// order the broker already has instead of placing a second one.
+///
+/// One fixed-size record rewritten in place with a single positioned write (padded with
+/// spaces): a process crash leaves the old or the new record, never a mix. No fsync (the
+/// checkpoint is the durable record; this only bridges the instant of a crash).
+#[derive(Debug)]
+pub struct InflightTick {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+/// Bytes of one in-flight record.
+const INFLIGHT_RECORD: usize = 256;
+
+/// What the in-flight file holds.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct InflightRecord {
+    date: chrono::NaiveDate,
+    tick: domain::Tick,
+}
+
+impl InflightTick {
+    /// Where the in-flight tick of `mode` lives.
+    pub fn path(journal_root: &Path, mode: &str) -> PathBuf {
+        journal_root
+            .join("checkpoints")
+            .join(format!("{mode}_inflight.json"))
+    }
+
+    /// The tick left by a crash on `date`, if any (another day's, or an unreadable record, is
+    /// ignored: the checkpoint and the catch-up cover the rest).
+    pub fn read(path: &Path, date: chrono::NaiveDate) -> Option<domain::Tick> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let r: InflightRecord = serde_json::from_str(text.trim()).ok()?;
+        (r.date == date).then_some(r.tick)
+    }
+
+    /// Open (create) the file for writing.
+    ///
+    /// # Errors
+    /// The folder or file cannot be created.
+    pub fn open(path: &Path) -> Result<Self, std::io::Error> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Record `tick` of `date` as the one being processed.
+    ///
+    /// # Errors
+    /// The write failed (the message names the file).
+    pub fn record(
+        &mut self,
+        date: chrono::NaiveDate,
+        tick: &domain::Tick,
+    ) -> Result<(), std::io::Error> {
+        use std::os::unix::fs::FileExt;
+        let mut bytes = serde_json::to_vec(&InflightRecord { date, tick: *tick })
+            .map_err(std::io::Error::other)?;
+        if bytes.len() > INFLIGHT_RECORD {
+            return Err(std::io::Error::other(format!(
+                "{}: in-flight record of {} bytes exceeds {INFLIGHT_RECORD}",
+                self.path.display(),
+                bytes.len()
+            )));
+        }
+        bytes.resize(INFLIGHT_RECORD, b' ');
+        self.file
+            .write_all_at(&bytes, 0)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))
+    }
+}
+
+#[cfg(test)]
+mod inflight_tests {
+    use super::*;
+
+    #[test]
+    fn a_record_is_read_back_only_for_its_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = InflightTick::path(dir.path(), "live");
+        let d = chrono::NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
+        let t = domain::Tick {
+            token: 256265,
+            ts: domain::time::ist_hms(d, 9, 45, 0),
+            price: rust_decimal::Decimal::new(2310580, 2),
+            volume: None,
+        };
+        let mut w = InflightTick::open(&path).unwrap();
+        w.record(d, &t).unwrap();
+        let shorter = domain::Tick {
+            volume: None,
+            price: rust_decimal::Decimal::ONE,
+            ..t
+        };
+        w.record(d, &shorter).unwrap();
+        assert_eq!(InflightTick::read(&path, d), Some(shorter));
+        assert_eq!(InflightTick::read(&path, d.succ_opt().unwrap()), None);
+    }
+}

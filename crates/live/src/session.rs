@@ -19,7 +19,9 @@
 //! stops entries, optionally squares off, and writes a final checkpoint; positions are left
 //! as they are unless asked.
 
-use crate::checkpoint::{Found, checkpoint_path, read_checkpoint, write_checkpoint_with};
+use crate::checkpoint::{
+    Found, InflightTick, checkpoint_path, read_checkpoint, write_checkpoint_with,
+};
 use crate::guard::GuardedBroker;
 use broker_kite::{
     InstrumentsMaster, KiteBroker, KiteClient, KiteError, KiteFeed, KiteHistory, KiteSettings,
@@ -376,13 +378,24 @@ pub async fn run_session(
     })?;
     let history = KiteHistory::new(client.clone());
     engine.warm_up(&history).await?;
-    if let Some(cp) = restore {
-        engine.restore(*cp)?;
-    }
-    // Before any entry: missed order reports, the broker's book, the ticks missed while down,
-    // then the book compared (entries blocked on a mismatch), spec §11.
+    let inflight_path = InflightTick::path(&journal_root, mode.dir());
+    let inflight = match restore {
+        Some(cp) => {
+            engine.restore(*cp)?;
+            InflightTick::read(&inflight_path, date)
+        }
+        None => None,
+    };
+    let mut inflight_log =
+        InflightTick::open(&inflight_path).map_err(|source| SessionError::Checkpoint {
+            path: inflight_path.clone(),
+            source,
+        })?;
+    // Before any entry: missed order reports, the broker's book, the ticks missed while down
+    // (the tick a crash interrupted first), then the book compared (entries blocked on a
+    // mismatch), spec §11.
     engine.reconcile_start().await?;
-    engine.catch_up(&history).await?;
+    engine.catch_up_with(&history, inflight).await?;
     engine.check_book(resolve_unknown).await?;
     let mut written = Written {
         version: u64::MAX,
@@ -447,6 +460,15 @@ pub async fn run_session(
                     continue 'session;
                 };
                 let reconnected = matches!(ev, domain::ports::MarketEvent::Feed(domain::ports::FeedStatus::Reconnected, _));
+                if let domain::ports::MarketEvent::Tick(t) = &ev
+                    && Segment::from_index_token(t.token).is_some()
+                {
+                    // Written before processing: a crash mid-tick is replayed (spec §11).
+                    inflight_log.record(date, t).map_err(|source| SessionError::Checkpoint {
+                        path: inflight_path.clone(),
+                        source,
+                    })?;
+                }
                 if let Some(r) = engine.handle(ev).await? {
                     report = Some(r);
                     break 'session;

@@ -118,7 +118,11 @@ impl Harness {
         c.speed = Speed::Times(SPEED);
         c.hold_while_disconnected = true;
         let sim = Simulator::start(c).await.expect("simulator starts");
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("kestrel-restart-")
+            .keep(std::env::var_os("KESTREL_KEEP_TEST_DIR").is_some())
+            .tempdir()
+            .expect("temp dir");
         let session = dir.path().join("kite_session.json");
         sim.write_session_file(&session).expect("session file");
         let config = dir.path().join("live.toml");
