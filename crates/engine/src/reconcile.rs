@@ -22,7 +22,7 @@ use crate::engine::{Engine, EngineError};
 use crate::events::EngineEvent;
 use domain::order::{EngineTag, OrderId, OrderPurpose};
 use domain::ports::{BrokerBook, Clock};
-use domain::{Decimal, Direction, OptionType, Side, Signal, Tick};
+use domain::{Decimal, Direction, OptionType, Side, Signal};
 use serde_json::json;
 use strategy::SignalOrigin;
 use strategy::exits::StopTracker;
@@ -87,6 +87,13 @@ impl std::fmt::Display for Mismatch {
 }
 
 impl Engine {
+    /// Apply the operator's `resolve` at the first index tick of the session (the broker's
+    /// guard needs an exchange time, an adopted position its index price); entries cannot
+    /// happen before it. Until it succeeds, entries stay blocked.
+    pub fn resolve_when_trading(&mut self, resolve: Resolve) {
+        self.pending_resolve = Some(resolve);
+    }
+
     /// Steps 1 and 2 of the module: missed reports, the run number and the orphans. Returns
     /// the book (or `None` when the broker cannot report it; [`Engine::check_book`] then
     /// blocks entries).
@@ -192,15 +199,23 @@ impl Engine {
             }
         };
         let mut found = self.compare(&book);
+        let mut deferred = false;
         if let Some(r) = resolve
             && !found.is_empty()
         {
-            self.resolve(r, &found, &book).await?;
+            deferred = self.resolve(r, &found, &book).await?;
             self.sync_orders().await?;
             found = match self.broker.book().await {
                 Ok(b) => self.compare(&b),
                 Err(e) => vec![Mismatch::NoBook(e.to_string())],
             };
+        }
+        if deferred && !found.is_empty() {
+            // Tried again at the next index tick; entries stay blocked meanwhile.
+            self.pending_resolve = resolve;
+            let summary: Vec<String> = found.iter().map(ToString::to_string).collect();
+            self.unreconciled = Some(summary.join("; "));
+            return Ok(found);
         }
         if found.is_empty() {
             if self.unreconciled.take().is_some() {
@@ -313,13 +328,19 @@ impl Engine {
         )
     }
 
+    /// Apply `how` to what was found; `Ok(true)` when some of it must wait for the first index
+    /// tick (no exchange time or index price yet).
     async fn resolve(
         &mut self,
         how: Resolve,
         found: &[Mismatch],
         book: &BrokerBook,
-    ) -> Result<(), EngineError> {
+    ) -> Result<bool, EngineError> {
         let now = self.clock.now();
+        if self.last_tick_at.is_none() {
+            return Ok(true);
+        }
+        let mut deferred = false;
         for m in found {
             match m {
                 Mismatch::UnknownOrder {
@@ -342,7 +363,7 @@ impl Engine {
                     engine,
                 } if broker > engine => {
                     let units = broker - engine;
-                    self.resolve_units(how, tradingsymbol, units, book).await?;
+                    deferred |= self.resolve_units(how, tradingsymbol, units, book).await?;
                 }
                 other => {
                     self.emit(
@@ -355,38 +376,44 @@ impl Engine {
                 }
             }
         }
-        Ok(())
+        Ok(deferred)
     }
 
+    /// Settle `units` of `tradingsymbol` the broker holds and the engine does not; `Ok(true)`
+    /// when adopting must wait for its segment's first index tick.
     async fn resolve_units(
         &mut self,
         how: Resolve,
         tradingsymbol: &str,
         units: i64,
         book: &BrokerBook,
-    ) -> Result<(), EngineError> {
+    ) -> Result<bool, EngineError> {
         let now = self.clock.now();
         let Some(contract) = self.contracts.by_tradingsymbol(tradingsymbol) else {
-            return self.emit(
-                now,
-                None,
-                EngineEvent::Warning,
-                format!("--resolve-unknown: {tradingsymbol} is not in today's instruments; settle it by hand"),
-                json!({"tradingsymbol": tradingsymbol}),
-            );
+            return self
+                .emit(
+                    now,
+                    None,
+                    EngineEvent::Warning,
+                    format!("--resolve-unknown: {tradingsymbol} is not in today's instruments; settle it by hand"),
+                    json!({"tradingsymbol": tradingsymbol}),
+                )
+                .map(|()| false);
         };
         let Some(i) = self
             .agents
             .iter()
             .position(|a| a.segment == contract.segment)
         else {
-            return self.emit(
-                now,
-                None,
-                EngineEvent::Warning,
-                format!("--resolve-unknown: {tradingsymbol} belongs to {}, which this session does not trade; settle it by hand", contract.segment),
-                json!({"tradingsymbol": tradingsymbol}),
-            );
+            return self
+                .emit(
+                    now,
+                    None,
+                    EngineEvent::Warning,
+                    format!("--resolve-unknown: {tradingsymbol} belongs to {}, which this session does not trade; settle it by hand", contract.segment),
+                    json!({"tradingsymbol": tradingsymbol}),
+                )
+                .map(|()| false);
         };
         let qty = u32::try_from(units).unwrap_or(u32::MAX);
         match how {
@@ -398,7 +425,9 @@ impl Engine {
                     format!("--resolve-unknown flatten: selling {qty} {tradingsymbol} at market (no trade row: the position was not the engine's)"),
                     json!({"tradingsymbol": tradingsymbol, "quantity": qty}),
                 )?;
-                // Not a leg of any position: the sell is journaled as an order, not a trade.
+                // The engine takes the units over (so its fills net to the broker's) and sells
+                // them; not a leg of any position: journaled as an order, not a trade.
+                *self.adopted.entry(tradingsymbol.to_string()).or_insert(0) += units;
                 self.send_split(
                     i,
                     u64::MAX,
@@ -409,25 +438,17 @@ impl Engine {
                     now,
                 )
                 .await
+                .map(|()| false)
             }
             Resolve::Adopt => {
-                let busy = self.agents[i].position.is_some();
-                let Some(tick) = self.agents[i].last_tick.or_else(|| {
-                    self.last_tick_at.map(|ts| Tick {
-                        token: contract.segment.index_token(),
-                        ts,
-                        price: Decimal::ZERO,
-                        volume: None,
-                    })
-                }) else {
-                    return self.emit(now, Some(contract.segment), EngineEvent::Warning,
-                        format!("--resolve-unknown adopt: no index price yet for {}; adopt after the first tick", contract.segment),
-                        json!({"tradingsymbol": tradingsymbol}));
+                // Stops are set from the segment's index: wait for its first tick.
+                let Some(tick) = self.agents[i].last_tick else {
+                    return Ok(true);
                 };
-                if busy || tick.price <= Decimal::ZERO {
+                if self.agents[i].position.is_some() {
                     return self.emit(now, Some(contract.segment), EngineEvent::Warning,
-                        format!("--resolve-unknown adopt: the {} agent already holds a position (or has no index price); {tradingsymbol} left to settle by hand", contract.segment),
-                        json!({"tradingsymbol": tradingsymbol}));
+                        format!("--resolve-unknown adopt: the {} agent already holds a position; {tradingsymbol} left to settle by hand", contract.segment),
+                        json!({"tradingsymbol": tradingsymbol})).map(|()| false);
                 }
                 let average = average_buy(book, tradingsymbol);
                 let direction = match contract.option_type {
@@ -483,6 +504,7 @@ impl Engine {
                     format!("--resolve-unknown adopt: {qty} {tradingsymbol} at ₹{average} managed as the {} position (stops from index {})", contract.segment, tick.price),
                     json!({"tradingsymbol": tradingsymbol, "quantity": qty, "average": average, "index": tick.price, "adopted": true}),
                 )
+                .map(|()| false)
             }
         }
     }

@@ -85,7 +85,11 @@ impl Engine {
         // (c) the tick joined its candle in `take_tick`
 
         // (d) trail, excursions, pyramiding
-        self.track_position(i, &tick).await
+        self.track_position(i, &tick).await?;
+        if let Some(r) = self.pending_resolve.take() {
+            self.check_book(Some(r)).await?;
+        }
+        Ok(())
     }
 
     /// Time passed without ticks: complete candles by the clock; their signals wait for the

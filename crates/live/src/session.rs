@@ -396,7 +396,13 @@ pub async fn run_session(
     // mismatch), spec §11.
     engine.reconcile_start().await?;
     engine.catch_up_with(&history, inflight).await?;
-    engine.check_book(resolve_unknown).await?;
+    match resolve_unknown {
+        // Applied at the first index tick (an exchange time for the guard, an index price).
+        Some(r) => engine.resolve_when_trading(r),
+        None => {
+            engine.check_book(None).await?;
+        }
+    }
     let mut written = Written {
         version: u64::MAX,
         events: 0,

@@ -133,6 +133,9 @@ pub struct Engine {
     /// While catching up after a restart: the last tick to catch up to (entries on older
     /// signals are skipped, [`crate::restore::CATCH_UP_ENTRY_MAX_AGE_SECS`]).
     pub(crate) catch_up_until: Option<IstDateTime>,
+    /// An operator's resolution waiting for the first index tick (an exchange time for the
+    /// broker's guard, an index price for an adopted position's stops).
+    pub(crate) pending_resolve: Option<crate::reconcile::Resolve>,
 }
 
 impl Engine {
@@ -197,6 +200,7 @@ impl Engine {
             unreconciled: None,
             adopted: std::collections::BTreeMap::new(),
             catch_up_until: None,
+            pending_resolve: None,
         })
     }
 
