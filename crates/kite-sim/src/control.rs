@@ -21,9 +21,9 @@ pub struct SimStatus {
     pub started: bool,
     /// The closing frame (15:30) was delivered.
     pub finished: bool,
-    /// A [`Fault::StallFeed`] is in force.
+    /// A [`crate::Fault::StallFeed`] is in force.
     pub stalled: bool,
-    /// A [`Fault::ExpireToken`] is in force.
+    /// A [`crate::Fault::ExpireToken`] is in force.
     pub token_expired: bool,
     /// Frames of the day (one per distinct tick time, plus the closing frame).
     pub frames_total: usize,
@@ -41,7 +41,7 @@ pub struct SimStatus {
     pub subscribed_tokens: Vec<u32>,
     /// Placements received (validated `POST /orders`).
     pub placements: u64,
-    /// REST requests answered HTTP 429 by a [`Fault::RateLimit`].
+    /// REST requests answered HTTP 429 by a [`crate::Fault::RateLimit`].
     pub rate_limited: u64,
     /// Orders in the book.
     pub orders: usize,
@@ -51,7 +51,7 @@ pub struct SimStatus {
 
 impl Simulator {
     /// Stream every frame up to and including `until` (IST, the simulated date) even while no
-    /// client listens and with hold ([`SimConfig::hold_while_disconnected`]), without pacing
+    /// client listens and with hold ([`crate::SimConfig::hold_while_disconnected`]), without pacing
     /// while nobody listens, matching resting orders on the way (an `SL` can trigger while
     /// the engine is down); resolves when done with the status (its `sim_time` is the clock).
     /// Afterwards the stream holds again until a client subscribes. The same as

@@ -120,7 +120,7 @@ impl Harness {
         let sim = Simulator::start(c).await.expect("simulator starts");
         let dir = tempfile::Builder::new()
             .prefix("kestrel-restart-")
-            .keep(std::env::var_os("KESTREL_KEEP_TEST_DIR").is_some())
+            .disable_cleanup(std::env::var_os("KESTREL_KEEP_TEST_DIR").is_some())
             .tempdir()
             .expect("temp dir");
         let session = dir.path().join("kite_session.json");
