@@ -209,7 +209,9 @@ impl Day {
             }
             if let Some((k, extra)) = kill {
                 if i == k {
-                    cp = Some(engine.checkpoint());
+                    // Through the file format, as the session writes and reads it.
+                    let json = serde_json::to_string(&engine.checkpoint()).unwrap();
+                    cp = Some(serde_json::from_str(&json).unwrap());
                 }
                 if i == k + extra {
                     break;
