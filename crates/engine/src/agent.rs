@@ -109,6 +109,42 @@ pub struct Position {
 }
 
 impl Position {
+    /// A new position opened at index `tick` (tick number `entry_seq`) on `signal`, its
+    /// stops set from that tick: no orders yet, no fills, no exit.
+    #[allow(clippy::too_many_arguments)]
+    pub fn opened(
+        direction: Direction,
+        signal: Signal,
+        origin: SignalOrigin,
+        contract: OptionContract,
+        tick: &Tick,
+        entry_seq: u64,
+        stops: StopTracker,
+    ) -> Self {
+        Self {
+            direction,
+            signal,
+            origin,
+            contract,
+            entry_spot: tick.price,
+            entry_time: tick.ts,
+            entry_seq,
+            stops,
+            legs: Vec::new(),
+            charges: Decimal::ZERO,
+            all_market: true,
+            mfe: Decimal::ZERO,
+            mae: Decimal::ZERO,
+            exit: None,
+            exit_retry: false,
+            exit_failures: 0,
+            last_mark: None,
+            adds: 0,
+            add_block_logged: false,
+            protective: None,
+        }
+    }
+
     fn sum(&self, side: Side, f: impl Fn(&Leg) -> u32) -> u32 {
         self.legs.iter().filter(|l| l.side == side).map(f).sum()
     }

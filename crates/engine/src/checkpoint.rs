@@ -44,8 +44,11 @@ pub struct Checkpoint {
     pub paused: bool,
     /// An unresolved reconciliation mismatch (entries blocked).
     pub unreconciled: Option<String>,
-    /// Units per tradingsymbol adopted from the broker by the operator.
+    /// Units per tradingsymbol taken over from (+) or sold outside (−) the engine.
     pub adopted: std::collections::BTreeMap<String, i64>,
+    /// Broker order ids of open orders the operator adopted (never compared again).
+    #[serde(default)]
+    pub ignored_orders: std::collections::BTreeSet<String>,
     /// The next engine order id.
     pub next_order_id: u64,
     /// Ticks processed (positions remember the tick number of their entry).
@@ -139,6 +142,7 @@ impl Engine {
             paused: self.paused,
             unreconciled: self.unreconciled.clone(),
             adopted: self.adopted.clone(),
+            ignored_orders: self.ignored_orders.clone(),
             next_order_id: self.orders.next_order_id(),
             tick_seq: self.tick_seq,
             last_tick_at: self.last_tick_at,

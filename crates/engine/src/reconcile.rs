@@ -157,8 +157,8 @@ impl Engine {
         Ok(Some(book))
     }
 
-    /// Reconcile with the broker: [`Engine::reconcile_start`] then [`Engine::check_book`] on a
-    /// fresh book (after a ticker reconnect, or a restart without catch-up).
+    /// Reconcile with the broker: [`Engine::reconcile_start`] then the comparison of
+    /// [`Engine::check_book`] on the same book (after a ticker reconnect or a re-login).
     ///
     /// # Errors
     /// A journal or broker failure that stops the engine.
@@ -166,17 +166,10 @@ impl Engine {
         &mut self,
         resolve: Option<Resolve>,
     ) -> Result<Vec<Mismatch>, EngineError> {
-        if self.reconcile_start().await?.is_none() {
-            return Ok(self.unreconciled_list());
+        match self.reconcile_start().await? {
+            Some(book) => self.check_against(book, resolve).await,
+            None => self.check_book(resolve).await,
         }
-        self.check_book(resolve).await
-    }
-
-    fn unreconciled_list(&self) -> Vec<Mismatch> {
-        self.unreconciled
-            .iter()
-            .map(|m| Mismatch::NoBook(m.clone()))
-            .collect()
     }
 
     /// Step 3 of the module on a fresh book: compare, resolve what the operator asked, block
@@ -190,14 +183,22 @@ impl Engine {
     ) -> Result<Vec<Mismatch>, EngineError> {
         self.settle_unknown_orders().await?;
         self.sync_orders().await?;
-        let book = match self.broker.book().await {
-            Ok(b) => b,
+        match self.broker.book().await {
+            Ok(book) => self.check_against(book, resolve).await,
             Err(e) => {
                 let m = vec![Mismatch::NoBook(e.to_string())];
                 self.block_on(&m)?;
-                return Ok(m);
+                Ok(m)
             }
-        };
+        }
+    }
+
+    /// [`Engine::check_book`] on a book just fetched.
+    async fn check_against(
+        &mut self,
+        book: BrokerBook,
+        resolve: Option<Resolve>,
+    ) -> Result<Vec<Mismatch>, EngineError> {
         let mut found = self.compare(&book);
         let mut deferred = false;
         if let Some(r) = resolve
@@ -266,7 +267,7 @@ impl Engine {
         }
         for o in &book.orders {
             let known = self.orders.by_broker_id(&o.broker_order_id).is_some()
-                || self.adopted_orders().any(|id| id == o.broker_order_id);
+                || self.ignored_orders.contains(&o.broker_order_id);
             if !o.status.is_terminal()
                 && !known
                 && self.in_scope(&o.tradingsymbol, o.product, &engine)
@@ -301,12 +302,6 @@ impl Engine {
                     .and_then(|r| r.bytes().next())
                     .is_some_and(|b| b.is_ascii_digit())
             })
-    }
-
-    fn adopted_orders(&self) -> impl Iterator<Item = String> + '_ {
-        self.adopted
-            .keys()
-            .filter_map(|k| k.strip_prefix("order:").map(String::from))
     }
 
     fn block_on(&mut self, found: &[Mismatch]) -> Result<(), EngineError> {
@@ -347,7 +342,7 @@ impl Engine {
                     broker_order_id, ..
                 } => match how {
                     Resolve::Adopt => {
-                        self.adopted.insert(format!("order:{broker_order_id}"), 0);
+                        self.ignored_orders.insert(broker_order_id.clone());
                     }
                     Resolve::Flatten => {
                         if let Err(e) = self.broker.cancel_order(broker_order_id).await {
@@ -462,41 +457,27 @@ impl Engine {
                 let stops = self.agents[i].params.stops;
                 *self.adopted.entry(tradingsymbol.to_string()).or_insert(0) += units;
                 let seq = self.tick_seq;
-                self.agents[i].open_position(Position {
+                let mut p = Position::opened(
                     direction,
                     signal,
-                    origin: SignalOrigin::Fresh,
-                    contract: contract.clone(),
-                    entry_spot: tick.price,
-                    entry_time: tick.ts,
-                    entry_seq: seq,
-                    stops: StopTracker::new(direction, tick.price, stops),
-                    legs: vec![Leg {
-                        order: OrderId(0),
-                        side: Side::Buy,
-                        requested: qty,
-                        filled: qty,
-                        average,
-                        done: true,
-                        failed: false,
-                    }],
-                    charges: Decimal::ZERO,
-                    all_market: true,
-                    mfe: Decimal::ZERO,
-                    mae: Decimal::ZERO,
-                    exit: None,
-                    exit_retry: false,
-                    exit_failures: 0,
-                    last_mark: None,
-                    adds: 0,
-                    add_block_logged: false,
-                    protective: None,
+                    SignalOrigin::Fresh,
+                    contract.clone(),
+                    &tick,
+                    seq,
+                    StopTracker::new(direction, tick.price, stops),
+                );
+                // The broker's units, bought outside the engine: no engine order.
+                p.legs.push(Leg {
+                    order: OrderId(0),
+                    side: Side::Buy,
+                    requested: qty,
+                    filled: qty,
+                    average,
+                    done: true,
+                    failed: false,
                 });
-                if let Some(token) = contract.instrument_token
-                    && self.subscribed.insert(token)
-                {
-                    self.subscriptions.push(token);
-                }
+                self.agents[i].open_position(p);
+                self.subscribe_contract(&contract);
                 self.emit(
                     now,
                     Some(contract.segment),

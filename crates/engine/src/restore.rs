@@ -12,7 +12,7 @@ use crate::checkpoint::{CHECKPOINT_FORMAT, Checkpoint};
 use crate::engine::{Engine, EngineError};
 use crate::events::EngineEvent;
 use crate::orders::OrderManager;
-use catalog::replay::ticks::{bar_minutes, in_session, synthesize_ticks_in};
+use catalog::replay::ReplayFeed;
 use domain::ports::{Clock, HistoricalData};
 use domain::time::{fmt_iso, ist, session_close};
 use domain::{Segment, Tick};
@@ -114,6 +114,7 @@ impl Engine {
         self.paused = cp.paused;
         self.unreconciled = cp.unreconciled;
         self.adopted = cp.adopted;
+        self.ignored_orders = cp.ignored_orders;
         self.tick_seq = cp.tick_seq;
         self.last_tick_at = cp.last_tick_at;
         self.skipped = cp.skipped;
@@ -176,12 +177,11 @@ impl Engine {
         inflight: Option<Tick>,
     ) -> Result<usize, EngineError> {
         let close = ist(self.date, session_close());
-        let mut ticks: Vec<(usize, Tick)> = Vec::new();
+        let mut bars = Vec::new();
         for k in 0..self.agents.len() {
             let seg: Segment = self.agents[k].segment;
-            let after = self.agents[k].last_tick.map(|t| t.ts);
-            let bars = match history.session_so_far(seg, self.date).await {
-                Ok(b) => b,
+            match history.session_so_far(seg, self.date).await {
+                Ok(b) => bars.push((seg, b)),
                 Err(e) => {
                     let now = self.clock.now();
                     self.emit(
@@ -191,39 +191,44 @@ impl Engine {
                         format!("catch-up: the day's candles are unavailable ({e}); resuming from live ticks"),
                         json!({"error": e.to_string()}),
                     )?;
-                    continue;
-                }
-            };
-            let minutes = bar_minutes(&bars);
-            for bar in bars.iter().filter(|b| in_session(b)) {
-                for t in synthesize_ticks_in(seg.index_token(), bar, minutes) {
-                    if after.is_none_or(|a| t.ts > a) && t.ts < close {
-                        ticks.push((k, t));
-                    }
                 }
             }
         }
-        if let Some(t) = inflight
-            && let Some(k) = self
-                .agents
-                .iter()
-                .position(|a| Some(a.segment) == Segment::from_index_token(t.token))
-            && self.agents[k].last_tick.is_none_or(|l| t.ts > l.ts)
-            && t.ts < close
-            && !ticks.iter().any(|(j, x)| *j == k && x.ts == t.ts)
-        {
-            ticks.push((k, t));
-        }
-        ticks.sort_by_key(|(k, t)| (t.ts, *k));
-        let (Some(first), Some(last)) =
-            (ticks.first().map(|x| x.1.ts), ticks.last().map(|x| x.1.ts))
+        // Newer than the last tick the checkpoint has of the tick's segment. (A block: the
+        // borrow of the agents ends before the ticks are processed.)
+        let ticks = {
+            let after = |t: &Tick| {
+                self.agents
+                    .iter()
+                    .find(|a| Some(a.segment) == Segment::from_index_token(t.token))
+                    .is_some_and(|a| a.last_tick.is_none_or(|l| t.ts > l.ts))
+                    && t.ts < close
+            };
+            let mut ticks: Vec<Tick> = ReplayFeed::ticks(&bars)
+                .into_iter()
+                .filter(|t| after(t))
+                .collect();
+            if let Some(t) = inflight
+                && after(&t)
+                && !ticks.iter().any(|x| x.token == t.token && x.ts == t.ts)
+            {
+                // Ticks of one time are in segment order, like the feed's.
+                let at = ticks.partition_point(|x| {
+                    (x.ts, Segment::from_index_token(x.token))
+                        <= (t.ts, Segment::from_index_token(t.token))
+                });
+                ticks.insert(at, t);
+            }
+            ticks
+        };
+        let (Some(first), Some(last)) = (ticks.first().map(|x| x.ts), ticks.last().map(|x| x.ts))
         else {
             return Ok(0);
         };
         self.catch_up_until = Some(last);
         let n = ticks.len();
         let mut result = Ok(());
-        for (_, t) in ticks {
+        for t in ticks {
             result = self.on_tick(t).await;
             if result.is_err() {
                 break;

@@ -18,6 +18,21 @@ pub struct ReplayFeed {
 impl ReplayFeed {
     /// The feed for `date` from each segment's bars (bars outside the session are skipped).
     pub fn new(date: NaiveDate, bars: &[(Segment, Vec<Bar>)]) -> Self {
+        let ticks = Self::ticks(bars);
+        let end = ticks
+            .last()
+            .map(|t| t.ts)
+            .unwrap_or_else(|| ist(date, session_close()))
+            .max(ist(date, session_close()));
+        let mut events: VecDeque<MarketEvent> = ticks.into_iter().map(MarketEvent::Tick).collect();
+        events.push_back(MarketEvent::EndOfSession(end));
+        Self { events }
+    }
+
+    /// The index ticks of each segment's bars (four per in-session bar), merged in timestamp
+    /// order with ties in segment order: what the feed delivers, and what a restarted session
+    /// catches up from (spec §11).
+    pub fn ticks(bars: &[(Segment, Vec<Bar>)]) -> Vec<Tick> {
         let mut ticks: Vec<(IstDateTime, Segment, Tick)> = Vec::new();
         for (seg, bars) in bars {
             let minutes = bar_minutes(bars);
@@ -29,17 +44,7 @@ impl ReplayFeed {
         }
         // Stable: within a segment the bar order is kept.
         ticks.sort_by_key(|(ts, seg, _)| (*ts, *seg));
-        let end = ticks
-            .last()
-            .map(|(ts, _, _)| *ts)
-            .unwrap_or_else(|| ist(date, session_close()))
-            .max(ist(date, session_close()));
-        let mut events: VecDeque<MarketEvent> = ticks
-            .into_iter()
-            .map(|(_, _, t)| MarketEvent::Tick(t))
-            .collect();
-        events.push_back(MarketEvent::EndOfSession(end));
-        Self { events }
+        ticks.into_iter().map(|(_, _, t)| t).collect()
     }
 
     /// Events left.

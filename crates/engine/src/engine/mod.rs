@@ -128,8 +128,11 @@ pub struct Engine {
     pub(crate) events: Vec<EventRecord>,
     /// An unresolved reconciliation mismatch (spec §11): entries blocked while `Some`.
     pub(crate) unreconciled: Option<String>,
-    /// Units per tradingsymbol the operator adopted from the broker (no engine order).
+    /// Units per tradingsymbol the engine took over from the broker (+: adopted or flattened by
+    /// the operator) or found sold outside it (−), with no engine order of their own.
     pub(crate) adopted: std::collections::BTreeMap<String, i64>,
+    /// Open orders at the broker the operator adopted (left alone, never compared again).
+    pub(crate) ignored_orders: BTreeSet<String>,
     /// While catching up after a restart: the last tick to catch up to (entries on older
     /// signals are skipped, [`crate::restore::CATCH_UP_ENTRY_MAX_AGE_SECS`]).
     pub(crate) catch_up_until: Option<IstDateTime>,
@@ -199,6 +202,7 @@ impl Engine {
             events: Vec::new(),
             unreconciled: None,
             adopted: std::collections::BTreeMap::new(),
+            ignored_orders: BTreeSet::new(),
             catch_up_until: None,
             pending_resolve: None,
         })

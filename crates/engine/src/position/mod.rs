@@ -21,6 +21,16 @@ use strategy::exits::{StopTracker, UnderlyingStops};
 use strategy::option_selection::select_contract;
 
 impl Engine {
+    /// The feed should carry `contract`'s ticks (marks and the touch): queued for
+    /// [`Engine::take_subscriptions`] once.
+    pub(crate) fn subscribe_contract(&mut self, contract: &domain::OptionContract) {
+        if let Some(token) = contract.instrument_token
+            && self.subscribed.insert(token)
+        {
+            self.subscriptions.push(token);
+        }
+    }
+
     /// Loss per unit if the stop is hit, ₹: the premium now minus the premium at the stop
     /// level (model or market marks); for an option-basis stop, premium × stop %.
     pub(crate) fn risk_per_unit(
@@ -148,33 +158,16 @@ impl Engine {
             }
         };
         let tracker = StopTracker::new(direction, tick.price, stops);
-        self.agents[i].open_position(Position {
+        self.agents[i].open_position(Position::opened(
             direction,
             signal,
-            origin: p.origin,
-            contract: contract.clone(),
-            entry_spot: tick.price,
-            entry_time: tick.ts,
-            entry_seq: self.tick_seq,
-            stops: tracker,
-            legs: Vec::new(),
-            charges: Decimal::ZERO,
-            all_market: true,
-            mfe: Decimal::ZERO,
-            mae: Decimal::ZERO,
-            exit: None,
-            exit_retry: false,
-            exit_failures: 0,
-            last_mark: None,
-            adds: 0,
-            add_block_logged: false,
-            protective: None,
-        });
-        if let Some(token) = contract.instrument_token
-            && self.subscribed.insert(token)
-        {
-            self.subscriptions.push(token);
-        }
+            p.origin,
+            contract.clone(),
+            tick,
+            self.tick_seq,
+            tracker,
+        ));
+        self.subscribe_contract(&contract);
         let (s, t) = (tracker.initial_stop(), tracker.trailing_stop());
         self.emit(
             tick.ts,
