@@ -198,6 +198,11 @@ impl Day {
     /// The whole day; with `kill = Some((k, extra))`: checkpoint after event `k`, process
     /// `extra` more events, drop the engine, restart from the checkpoint at the next minute.
     async fn run(&self, kill: Option<(usize, usize)>) -> (Vec<Trade>, Kept) {
+        self.run_after(kill, 1).await
+    }
+
+    /// [`Day::run`], restarting `gap` minutes after the minute of the last event processed.
+    async fn run_after(&self, kill: Option<(usize, usize)>, gap: i64) -> (Vec<Trade>, Kept) {
         let broker = self.broker();
         let start = self.ts(0);
         let mut engine = self.engine(&broker, start).await;
@@ -227,7 +232,7 @@ impl Day {
             self.date,
             last.time()
                 - chrono::TimeDelta::seconds(i64::from(chrono::Timelike::second(&last.time())))
-                + chrono::TimeDelta::minutes(1),
+                + chrono::TimeDelta::minutes(gap),
         );
         let mut engine = self.engine(&broker, cut).await;
         engine.restore(cp).unwrap();
@@ -296,4 +301,45 @@ async fn dropped_anywhere_the_day_trades_like_an_uninterrupted_run() {
         }
     }
     assert!(points >= 20, "{points} kill points");
+}
+
+/// The crash lands between an entry order reaching the broker and the checkpoint that would
+/// record it, and the engine stays down for 12 minutes. The entry is older than the catch-up
+/// limit, but the broker holds its order: the decision is made again, takes that order over
+/// (no second BUY), and the position is managed and closed as in an uninterrupted run.
+#[tokio::test(flavor = "current_thread")]
+async fn an_entry_sent_just_before_a_long_outage_is_taken_over() {
+    let day = Day::new().await;
+    let (expected, _) = day.run(None).await;
+    let first = expected.first().expect("a trade on 2024-06-03");
+    assert!(
+        (first.exit_time - first.entry_time).num_minutes() >= 1,
+        "the first trade must outlive the entry minute: {}",
+        key(first)
+    );
+    // The event of the first entry: the checkpoint is the one before it.
+    let k = (0..day.events.len())
+        .find(|j| {
+            matches!(day.events[*j], MarketEvent::Tick(t)
+                if t.ts == first.entry_time && Segment::from_index_token(t.token) == Some(first.segment))
+        })
+        .expect("the entry tick");
+    let (trades, broker) = day.run_after(Some((k - 1, 1)), 12).await;
+    let got = trades
+        .iter()
+        .find(|t| t.option_symbol == first.option_symbol && t.entry_time == first.entry_time)
+        .unwrap_or_else(|| panic!("the in-flight entry {} has no trade", key(first)));
+    assert_eq!(key(got), key(first));
+    let tags = broker.1.lock().unwrap().clone();
+    let mut unique = tags.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), tags.len(), "a tag was sent twice: {tags:?}");
+    let book = broker.0.lock().await.book().await.unwrap();
+    let buys = book
+        .orders
+        .iter()
+        .filter(|o| o.tradingsymbol == first.option_symbol && o.side == domain::Side::Buy)
+        .count();
+    assert_eq!(buys, 1, "one BUY of {}", first.option_symbol);
 }

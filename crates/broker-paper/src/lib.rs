@@ -37,6 +37,9 @@ pub struct PaperBroker {
     by_tag: BTreeMap<String, String>,
     next_id: u64,
     book: PaperBook,
+    /// Every report sent for an order this broker placed, by broker order id: re-sent to an
+    /// engine that resumes the order knowing less of it (see [`Broker::resume`] below).
+    reported: HashMap<String, Vec<BrokerEvent>>,
 }
 
 impl PaperBroker {
@@ -50,6 +53,7 @@ impl PaperBroker {
             by_tag: BTreeMap::new(),
             next_id: 1,
             book: PaperBook::default(),
+            reported: HashMap::new(),
         }
     }
 
@@ -123,6 +127,7 @@ impl Broker for PaperBroker {
             message: None,
             ts: req.created,
         };
+        let first = self.events.len();
         self.events
             .push(BrokerEvent::Order(update(OrderStatus::Open, 0, None)));
         let fill_id = format!("{broker_id}-1");
@@ -144,6 +149,8 @@ impl Broker for PaperBroker {
             req.quantity,
             Some(price),
         )));
+        self.reported
+            .insert(broker_id.clone(), self.events[first..].to_vec());
         Ok(broker_id)
     }
 
@@ -175,9 +182,13 @@ impl Broker for PaperBroker {
     }
 
     /// Book a restored order ([`PaperBook::restore`]) so the book and
-    /// [`Broker::find_by_tag`] know it; later paper ids continue past its `PAPER…` id. Paper
-    /// orders are complete when placed, so nothing is reported again. An order without a
-    /// broker order id never reached the paper broker and is not booked.
+    /// [`Broker::find_by_tag`] know it; later paper ids continue past its `PAPER…` id. An
+    /// order without a broker order id never reached the paper broker and is not booked.
+    ///
+    /// An order this broker placed whose `state` has fewer fills than the broker reported (an
+    /// engine restarted from a checkpoint older than the order takes it over, as with Kite)
+    /// gets its reports again: the fills `state` lacks and the status changes, under the
+    /// resuming engine's order id.
     fn resume(&mut self, state: &OrderState) {
         let Some(id) = state.broker_order_id() else {
             return;
@@ -188,7 +199,29 @@ impl Broker for PaperBroker {
         if let Some(n) = id.strip_prefix("PAPER").and_then(|n| n.parse::<u64>().ok()) {
             self.next_id = self.next_id.max(n.saturating_add(1));
         }
-        self.book.restore(state);
+        if self.book.restore(state) || state.filled_quantity() >= state.request().quantity {
+            return;
+        }
+        let known = state.fill_ids();
+        let again: Vec<BrokerEvent> = self
+            .reported
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter(|e| !matches!(e, BrokerEvent::Fill(f) if known.contains(&f.fill_id)))
+            .cloned()
+            .map(|e| match e {
+                BrokerEvent::Order(mut u) => {
+                    u.id = state.request().id;
+                    BrokerEvent::Order(u)
+                }
+                BrokerEvent::Fill(mut f) => {
+                    f.order_id = state.request().id;
+                    BrokerEvent::Fill(f)
+                }
+            })
+            .collect();
+        self.events.extend(again);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The paper broker's book and restored orders: positions net per tradingsymbol, a restored
-//! order known to `find_by_tag` and the book, paper ids continuing past it, SL refused.
+//! order known to `find_by_tag` and the book, paper ids continuing past it, an order taken
+//! over by an engine that knows less of it reported again, SL refused.
 
 use super::*;
 use domain::order::{OrderEvent, OrderId, OrderPurpose, Product};
@@ -172,6 +173,47 @@ async fn a_resumed_order_is_in_the_book_and_found_by_tag() {
         OrderKind::Market,
     )));
     assert_eq!(b.book().await.unwrap().orders.len(), 3);
+}
+
+#[tokio::test]
+async fn an_order_resumed_knowing_less_is_reported_again_under_the_new_id() {
+    let mut b = broker();
+    let done = placed(
+        &mut b,
+        &request(1, dec!(22500), Side::Buy, OrderKind::Market),
+    )
+    .await;
+    // A restarted engine takes the order over as id 7, knowing only that it was placed.
+    let mut req = request(1, dec!(22500), Side::Buy, OrderKind::Market);
+    req.id = OrderId(7);
+    let mut behind = OrderState::new(req);
+    behind
+        .apply_event(&OrderEvent::Placed {
+            broker_order_id: done.broker_order_id().unwrap().to_string(),
+        })
+        .unwrap();
+    b.resume(&behind);
+    let again = b.poll_events().await.unwrap();
+    assert_eq!(again.len(), 3, "open, fill, complete: {again:?}");
+    for e in &again {
+        match e {
+            BrokerEvent::Order(u) => {
+                assert_eq!(u.id, OrderId(7));
+                behind.apply(u).unwrap();
+            }
+            BrokerEvent::Fill(f) => {
+                assert_eq!(f.order_id, OrderId(7));
+                behind.apply_event(&OrderEvent::Fill(f.clone())).unwrap();
+            }
+        }
+    }
+    assert_eq!(behind.status(), OrderStatus::Complete);
+    assert_eq!(behind.fill_ids(), done.fill_ids());
+    // An engine that knows all of it hears nothing again; the book has one order.
+    b.resume(&behind);
+    b.resume(&done);
+    assert!(b.poll_events().await.unwrap().is_empty());
+    assert_eq!(b.book().await.unwrap().orders.len(), 1);
 }
 
 #[tokio::test]

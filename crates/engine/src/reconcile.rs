@@ -11,8 +11,8 @@
 //!    checkpoint) are kept as *orphans* that a re-made decision takes over
 //!    ([`crate::orders::OrderManager::set_orphans`]).
 //! 3. [`Engine::check_book`] (also after catch-up): net units per tradingsymbol at the broker
-//!    against the engine's fills (plus what the operator adopted), and open orders the engine
-//!    does not know. Anything that differs is a `critical` event naming it and **blocks
+//!    against the engine's fills (plus what the operator adopted), open orders the engine
+//!    does not know, and filled orders with today's engine tags it has no record of. Anything that differs is a `critical` event naming it and **blocks
 //!    entries** (risk rule `reconciliation`) until resolved; exits and stops of known positions
 //!    keep working. [`Resolve`] (CLI `--resolve-unknown adopt|flatten`) settles unknown
 //!    positions and orders explicitly.
@@ -60,6 +60,19 @@ pub enum Mismatch {
         /// Its tag, if any.
         tag: Option<String>,
     },
+    /// An order with today's engine tag, filled at the broker, that the engine has no record
+    /// of (placed before a crash and not taken over by a re-made decision): its fills are in
+    /// no trade, so the day's P&L is wrong even when the net units agree.
+    UnbookedFill {
+        /// Broker order id.
+        broker_order_id: String,
+        /// Contract.
+        tradingsymbol: String,
+        /// Its tag.
+        tag: String,
+        /// Units filled.
+        filled: u32,
+    },
     /// The book could not be read.
     NoBook(String),
 }
@@ -80,6 +93,15 @@ impl std::fmt::Display for Mismatch {
                 f,
                 "open order {broker_order_id} on {tradingsymbol} (tag {}) unknown to the engine",
                 tag.as_deref().unwrap_or("none")
+            ),
+            Mismatch::UnbookedFill {
+                broker_order_id,
+                tradingsymbol,
+                tag,
+                filled,
+            } => write!(
+                f,
+                "order {broker_order_id} ({tag}) filled {filled} {tradingsymbol} with no engine record"
             ),
             Mismatch::NoBook(e) => write!(f, "broker book unavailable: {e}"),
         }
@@ -277,6 +299,18 @@ impl Engine {
                     tradingsymbol: o.tradingsymbol.clone(),
                     tag: o.tag.clone(),
                 });
+            } else if o.status.is_terminal()
+                && !known
+                && o.filled_quantity > 0
+                && let Some(tag) = o.tag.as_deref()
+                && EngineTag::parse(tag).is_some_and(|t| t.is_of(self.date))
+            {
+                out.push(Mismatch::UnbookedFill {
+                    broker_order_id: o.broker_order_id.clone(),
+                    tradingsymbol: o.tradingsymbol.clone(),
+                    tag: tag.to_string(),
+                    filled: o.filled_quantity,
+                });
             }
         }
         out
@@ -352,6 +386,12 @@ impl Engine {
                         }
                     }
                 },
+                // Acknowledged: any units it left are a `Quantity` mismatch settled on its own.
+                Mismatch::UnbookedFill {
+                    broker_order_id, ..
+                } => {
+                    self.ignored_orders.insert(broker_order_id.clone());
+                }
                 Mismatch::Quantity {
                     tradingsymbol,
                     broker,

@@ -250,9 +250,13 @@ impl Engine {
         Ok(n)
     }
 
-    /// During catch-up: whether an entry at `tick` is too old to make.
+    /// During catch-up: whether an entry at `tick` is too old to make. Never when the broker
+    /// already holds the entry order of an earlier run under the next order id: that entry
+    /// was made and sent before the crash (its position exists at the broker, perhaps already
+    /// closed by the protective stop), so the decision is made again to take the order over.
     pub(crate) fn stale_for_entry(&self, tick: &Tick) -> bool {
         self.catch_up_until
             .is_some_and(|until| (until - tick.ts).num_seconds() > CATCH_UP_ENTRY_MAX_AGE_SECS)
+            && !self.orders.next_is_orphan(self.date, domain::Side::Buy)
     }
 }

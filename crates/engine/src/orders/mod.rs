@@ -126,6 +126,20 @@ impl OrderManager {
         self.orphans = orphans;
     }
 
+    /// Whether the broker holds an order of an earlier run (tag of `date`) under the id the
+    /// next order will get, on `side`: the decision about to be made was made before the crash
+    /// and sent, so it is not a missed one (an entry of the interrupted tick after a long
+    /// outage is made again and takes that order over).
+    pub fn next_is_orphan(&self, date: NaiveDate, side: Side) -> bool {
+        self.orphans.iter().any(|o| {
+            o.side == side
+                && o.tag
+                    .as_deref()
+                    .and_then(domain::order::EngineTag::parse)
+                    .is_some_and(|t| t.is_of(date) && t.id == self.next_order % 1_000_000)
+        })
+    }
+
     /// Orphans no re-made decision took.
     pub fn orphans(&self) -> &[domain::ports::BookOrder] {
         &self.orphans
