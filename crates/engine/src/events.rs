@@ -114,10 +114,20 @@ impl EngineEvent {
     }
 }
 
-/// One event as the engine emitted it (kept in memory, see [`crate::Engine::events`]).
-#[derive(Debug, Clone, PartialEq)]
+impl serde::Serialize for EngineEvent {
+    /// As its journal `kind` string.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.kind())
+    }
+}
+
+/// One event as the engine emitted it (kept in memory, see [`crate::Engine::events`]). As JSON
+/// (the console's event list and stream): `ts` ISO 8601 IST, `segment`, `event` (the journal
+/// `kind`), `message`, `data`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct EventRecord {
     /// Engine time, IST.
+    #[serde(with = "domain::time::serde_ist")]
     pub ts: IstDateTime,
     /// The segment, when the event belongs to one.
     pub segment: Option<Segment>,

@@ -44,6 +44,7 @@ pub mod agent;
 pub mod candles;
 pub mod checkpoint;
 pub mod clock;
+pub mod control;
 pub mod controls;
 pub mod engine;
 pub mod events;

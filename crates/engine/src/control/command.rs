@@ -1,0 +1,1 @@
+//! [`crate::Engine::command`]: what each [`super::Command`] does.

@@ -1,0 +1,1 @@
+//! [`crate::Engine::snapshot`]: the [`super::Snapshot`] of the engine's state.
