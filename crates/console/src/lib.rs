@@ -10,16 +10,20 @@
 //!   rate limit);
 //! - [`error`]: the JSON error body and the status of each port error;
 //! - [`extract`]: JSON bodies whose errors name the field;
-//! - `routes`: the JSON routes (seed 003's paths).
+//! - `routes`: the JSON routes (seed 003's paths);
+//! - [`stream`]: `GET /live/stream`, Server-Sent Events of [`Update`]s, resumable;
+//! - [`download`]: trades/events CSV (the journal's writers) and the Excel report.
 //!
 //! Every route, its body and answer: `docs/console.md`.
 
 pub mod auth;
 pub mod backend;
+pub mod download;
 pub mod error;
 pub mod extract;
 mod routes;
 pub mod server;
+pub mod stream;
 
 pub use auth::{ApiToken, TokenError, TokenSource};
 pub use backend::{

@@ -44,6 +44,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/live/events", get(events))
         .route("/live/test-connection", get(test_connection))
         .route("/live/websocket/status", get(websocket_status))
+        .merge(crate::stream::routes())
+        .merge(crate::download::routes())
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;

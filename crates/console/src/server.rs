@@ -28,6 +28,7 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 /// Mutating calls allowed per second across the whole server.
 pub const RATE_PER_SECOND: u32 = 5;
@@ -53,6 +54,8 @@ pub(crate) struct AppState {
     pub backend: Arc<dyn Backend>,
     pub token: Arc<ApiToken>,
     pub limiter: Arc<DefaultDirectRateLimiter>,
+    /// Becomes `true` when the server shuts down (event streams end then).
+    pub shutdown: watch::Receiver<bool>,
 }
 
 impl AppState {
@@ -71,6 +74,7 @@ pub struct Console {
     listener: TcpListener,
     addr: SocketAddr,
     state: AppState,
+    stop: watch::Sender<bool>,
 }
 
 impl Console {
@@ -89,16 +93,19 @@ impl Console {
         let bound = listener
             .local_addr()
             .map_err(|source| ConsoleError::Bind { addr, source })?;
+        let (stop, shutdown) = watch::channel(false);
         let quota = Quota::per_second(nz(RATE_PER_SECOND)).allow_burst(nz(RATE_BURST));
         let state = AppState {
             backend,
             token: Arc::new(cfg.token),
             limiter: Arc::new(RateLimiter::direct(quota)),
+            shutdown,
         };
         Ok(Self {
             listener,
             addr: bound,
             state,
+            stop,
         })
     }
 
@@ -121,9 +128,13 @@ impl Console {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ConsoleError> {
         let app = router(self.state);
+        let stop = self.stop;
         tracing::info!(target: "console", addr = %self.addr, "console serving");
         axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = stop.send(true);
+            })
             .await
             .map_err(ConsoleError::Serve)
     }
