@@ -133,12 +133,7 @@ async fn the_stream_needs_the_token_and_ends_on_shutdown() {
         .unwrap();
     // The body ends (no more chunks, or the connection closes).
     let end = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match resp.chunk().await {
-                Ok(Some(_)) => continue,
-                _ => break,
-            }
-        }
+        while let Ok(Some(_)) = resp.chunk().await {}
     })
     .await;
     assert!(end.is_ok(), "stream still open after shutdown");
