@@ -12,7 +12,8 @@
 //! - [`extract`]: JSON bodies whose errors name the field;
 //! - `routes`: the JSON routes (seed 003's paths);
 //! - [`stream`]: `GET /live/stream`, Server-Sent Events of [`Update`]s, resumable;
-//! - [`download`]: trades/events CSV (the journal's writers) and the Excel report.
+//! - [`download`]: trades/events CSV (the journal's writers) and the Excel report;
+//! - [`page`]: the Live Trader page (`assets/`), served at `/` and `/live_trading.html`.
 //!
 //! Every route, its body and answer: `docs/console.md`.
 
@@ -21,6 +22,7 @@ pub mod backend;
 pub mod download;
 pub mod error;
 pub mod extract;
+pub mod page;
 mod routes;
 pub mod server;
 pub mod stream;

@@ -46,6 +46,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/live/websocket/status", get(websocket_status))
         .merge(crate::stream::routes())
         .merge(crate::download::routes())
+        .merge(crate::page::routes())
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;

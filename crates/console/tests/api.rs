@@ -487,3 +487,36 @@ fn the_token_file_is_0600() {
     let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+#[tokio::test]
+async fn the_page_and_its_assets_are_served_without_the_token() {
+    let srv = Server::start(None).await;
+    let c = client();
+    for (path, mime, needle) in [
+        ("/", "text/html", "id=\"btn-start\""),
+        ("/live_trading.html", "text/html", "id=\"events-table\""),
+        (
+            "/assets/live_trading.js",
+            "text/javascript",
+            "/live/stream?from=",
+        ),
+        ("/assets/live_trading.css", "text/css", ".card"),
+    ] {
+        let r = c.get(srv.url(path)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        let h = r.headers().clone();
+        assert!(
+            h["content-type"].to_str().unwrap().starts_with(mime),
+            "{path}"
+        );
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("script-src 'self'")
+        );
+        assert!(r.text().await.unwrap().contains(needle), "{path}");
+    }
+    let r = c.get(srv.url("/assets/other.js")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+}
