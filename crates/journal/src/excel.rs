@@ -466,6 +466,34 @@ mod tests {
         assert_eq!(rows[3][5], Data::Float(1037.5));
     }
 
+    /// A part of the xlsx package, as text.
+    fn part(bytes: &[u8], name: &str) -> String {
+        let mut z = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut z.by_name(name).unwrap(), &mut s).unwrap();
+        s
+    }
+
+    #[test]
+    fn formats_are_rupees_ist_datetimes_and_a_bold_frozen_header() {
+        let s = DaySummary::from_trades(NaiveDate::default(), "PAPER", "rsi", &[], &[], 0);
+        let bytes = workbook(&[trade()], &[event()], &s).unwrap();
+        let styles = part(&bytes, "xl/styles.xml");
+        assert!(
+            styles.contains(&format!("formatCode=\"{RUPEE_FORMAT}\"")),
+            "{styles}"
+        );
+        assert!(styles.contains(&format!("formatCode=\"{DATETIME_FORMAT}\"")));
+        assert!(styles.contains("<b/>"), "no bold font: {styles}");
+        for sheet in 1..=3 {
+            let xml = part(&bytes, &format!("xl/worksheets/sheet{sheet}.xml"));
+            assert!(
+                xml.contains(r#"ySplit="1""#) && xml.contains(r#"state="frozen""#),
+                "sheet{sheet} header not frozen"
+            );
+        }
+    }
+
     #[test]
     fn trade_headers_are_the_trades_csv_header() {
         let mut buf = Vec::new();
