@@ -21,7 +21,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -62,7 +62,7 @@ impl AppState {
     /// Take one unit of the mutating-call budget, or a 429 saying how long to wait.
     fn take_rate(&self) -> Result<(), ApiError> {
         self.limiter.check().map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let wait = not_until.wait_time_from(self.limiter.clock().now());
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             ApiError::too_many(secs.max(1))
         })
@@ -157,6 +157,13 @@ fn router(state: AppState) -> Router {
     routes::routes()
         .fallback(|| async {
             ApiError::new(axum::http::StatusCode::NOT_FOUND, "no such route", None)
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed on this route (see docs/console.md)",
+                None,
+            )
         })
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)

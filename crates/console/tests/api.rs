@@ -364,6 +364,17 @@ async fn status_and_health_are_public_and_status_says_not_running_before_a_sessi
     )
     .await;
     assert_eq!(st, 404, "{v}");
+    // A wrong method is a JSON 405, after the token check.
+    let (st, v) = json(
+        c.get(srv.url("/live/close-all"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, 405, "{v}");
+    assert!(srv.fake.commands().is_empty());
 }
 
 #[tokio::test]
