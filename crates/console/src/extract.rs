@@ -230,6 +230,18 @@ mod tests {
     }
 
     #[test]
+    fn money_may_be_a_json_number_or_string() {
+        let r: StartRequest =
+            parse_json(br#"{"capital":100000,"sl_points":"12.5","itm_offset":100.25}"#).unwrap();
+        assert_eq!(r.capital, Some(rust_decimal::Decimal::from(100_000)));
+        assert_eq!(r.sl_points.map(|d| d.to_string()).as_deref(), Some("12.5"));
+        assert_eq!(
+            r.itm_offset.map(|d| d.to_string()).as_deref(),
+            Some("100.25")
+        );
+    }
+
+    #[test]
     fn a_good_body_parses() {
         let r: StartRequest = parse_json(br#"{"mode":"paper","rsi_period":14}"#).unwrap();
         assert_eq!(r.rsi_period, Some(14));
