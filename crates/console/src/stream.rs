@@ -6,7 +6,7 @@
 //! or `{"type":"snapshot","snapshot":…}`); event messages are named `event` and carry
 //! `id: N` (their index in the day's list), snapshot messages are named `snapshot`. A client
 //! that falls behind (the broadcast channel lagged) or sees a gap is caught up from
-//! [`Backend::events`](crate::Backend::events), so no event is lost or repeated. A comment
+//! [`Backend::events`], so no event is lost or repeated. A comment
 //! line is sent every 15 s while idle (keep-alive). The stream ends when the server shuts down.
 
 use crate::backend::{Backend, Update};
