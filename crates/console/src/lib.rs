@@ -4,6 +4,32 @@
 //! the engine: it reads what the session publishes and sends commands through the
 //! [`backend::Backend`] port, which the session runner implements (crate `live`).
 //!
-//! - [`backend`]: the port (snapshot, events, commands, start/stop, auth, health).
+//! - [`backend`]: the port (snapshot, events, commands, start/stop, auth, health);
+//! - [`auth`]: the API token (env or 0600 file) and the constant-time bearer check;
+//! - [`server`]: [`ConsoleConfig`], [`Console`] (bind, then run), [`serve`], the guard (token,
+//!   rate limit);
+//! - [`error`]: the JSON error body and the status of each port error;
+//! - [`extract`]: JSON bodies whose errors name the field;
+//! - `routes`: the JSON routes (seed 003's paths);
+//! - [`stream`]: `GET /live/stream`, Server-Sent Events of [`Update`]s, resumable;
+//! - [`download`]: trades/events CSV (the journal's writers) and the Excel report;
+//! - [`page`]: the Live Trader page (`assets/`), served at `/` and `/live_trading.html`.
+//!
+//! Every route, its body and answer: `docs/console.md`.
 
+pub mod auth;
 pub mod backend;
+pub mod download;
+pub mod error;
+pub mod extract;
+pub mod page;
+mod routes;
+pub mod server;
+pub mod stream;
+
+pub use auth::{ApiToken, TokenError, TokenSource};
+pub use backend::{
+    Auth, AuthError, AuthStatus, Backend, Health, StartError, StartReply, StartRequest, Update,
+};
+pub use error::{ApiError, ConsoleError};
+pub use server::{Console, ConsoleConfig, serve};

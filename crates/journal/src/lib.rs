@@ -12,6 +12,7 @@
 //! fresh by [`CsvJournal::create`] (a replay re-run replaces its day) or appended to by
 //! [`CsvJournal::append`] (a restarted live/paper day).
 
+pub mod excel;
 pub mod summary;
 pub mod writer;
 
@@ -45,6 +46,14 @@ pub enum JournalError {
         path: PathBuf,
         /// Cause.
         source: csv::Error,
+    },
+    /// Could not build or save an Excel workbook ([`excel`]).
+    #[error("{path}: {message}")]
+    Xlsx {
+        /// File (or the download's name).
+        path: PathBuf,
+        /// rust_xlsxwriter's message.
+        message: String,
     },
     /// Could not encode JSON.
     #[error("{path}: {source}")]
@@ -226,6 +235,31 @@ struct EventCsvRow<'a> {
     kind: &'a str,
     message: &'a str,
     data: String,
+}
+
+/// `trades` as the rows of `trades.csv` (header line first, exactly as [`CsvJournal`] writes
+/// them; nothing at all for no trades, like the journal's file) to any writer (the console's
+/// download).
+pub fn write_trades_csv<W: Write>(w: W, trades: &[Trade]) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(w);
+    trades.iter().try_for_each(|t| w.serialize(t))?;
+    w.flush().map_err(csv::Error::from)
+}
+
+/// `events` as the rows of `events.csv` (header line first, as [`CsvJournal`] writes them) to
+/// any writer (the console's download).
+pub fn write_events_csv<W: Write>(w: W, events: &[Event]) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(w);
+    for e in events {
+        w.serialize(EventCsvRow {
+            timestamp: e.timestamp,
+            segment: e.segment,
+            kind: e.kind,
+            message: &e.message,
+            data: e.data.to_string(),
+        })?;
+    }
+    w.flush().map_err(csv::Error::from)
 }
 
 struct CsvFile {
