@@ -9,9 +9,16 @@
 //! real Kite, `live-bin` needs `mode = "live"` and `--confirm-live`.
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod checkpoint;
 pub mod cli;
 pub mod guard;
+pub mod link;
 pub mod session;
+pub mod start;
+pub mod supervisor;
 
-pub use session::{SessionError, SessionKind, SessionOptions, SessionOutcome, run_session};
+pub use session::{
+    SessionError, SessionKind, SessionOptions, SessionOutcome, Stop, run_session, run_session_with,
+};
+pub use supervisor::{SessionEnd, Supervisor};
