@@ -162,7 +162,7 @@ impl Harness {
             .join(day().format("%Y-%m-%d").to_string())
     }
 
-    /// Start `live-bin --config <tmp> --date <day> --out <tmp>/out --confirm-live [extra]`.
+    /// Start `live-bin --config <tmp> --date <day> --out <tmp>/out --confirm-live --no-http [extra]`.
     pub fn launch(&mut self, extra: &[&str]) {
         assert!(
             self.running().is_none(),
@@ -180,6 +180,7 @@ impl Harness {
             .arg("--out")
             .arg(self.out())
             .arg("--confirm-live")
+            .arg("--no-http")
             .args(extra)
             .env_remove("KITE_API_KEY")
             .env_remove("KITE_ACCESS_TOKEN")
