@@ -14,10 +14,11 @@ use journal::MemoryJournal;
 use kestrel_support::golden_dir;
 use std::str::FromStr;
 
-/// The shipped default config with the risk limits the golden files do not model switched off
-/// (tests/golden/README.md: index level only, no daily-loss rule).
+/// The shipped default config with what the golden files do not model switched off
+/// (tests/golden/README.md: index level only, no daily-loss rule, no pyramiding).
 fn golden_config() -> Config {
     let mut cfg = kestrel_support::config("config/default.toml");
+    cfg.pyramiding.enabled = false;
     cfg.risk.max_daily_loss = Decimal::ZERO;
     cfg.risk.max_daily_loss_pct = Decimal::ZERO;
     cfg.risk.max_trades_global = 1000;

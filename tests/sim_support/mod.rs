@@ -17,9 +17,19 @@ pub fn day() -> NaiveDate {
     kestrel_support::date(2024, 6, 3)
 }
 
+/// `config/default.toml` with pyramiding off. The simulator streams the day as fast as
+/// possible, far ahead of the engine, so an option subscribed after an entry never gets its
+/// own ticks in time and pyramid adds (which depend on the option's premium) cannot be
+/// compared with replay's; the index-level trades can, trade for trade.
+pub fn parity_config() -> config::Config {
+    let mut c = config("config/default.toml");
+    c.pyramiding.enabled = false;
+    c
+}
+
 /// A simulator streaming `day()` as fast as possible, with scheduled `faults`.
 pub async fn start_sim(faults: Vec<(chrono::NaiveTime, Fault)>) -> Simulator {
-    let mut c = kite_sim_cli::sim_config(day(), &config("config/default.toml"), data_dir());
+    let mut c = kite_sim_cli::sim_config(day(), &parity_config(), data_dir());
     c.speed = Speed::Max;
     c.faults = faults;
     Simulator::start(c).await.expect("simulator starts")
@@ -30,7 +40,7 @@ pub async fn start_sim(faults: Vec<(chrono::NaiveTime, Fault)>) -> Simulator {
 pub fn options(kind: SessionKind, sim: &Simulator, dir: &Path, kite_extra: &str) -> SessionOptions {
     let session = dir.join("kite_session.json");
     sim.write_session_file(&session).expect("session file");
-    let mut cfg = config("config/default.toml");
+    let mut cfg = parity_config();
     cfg.engine.mode = kind.mode();
     let kite = format!(
         "api_base_url = {:?}\nticker_url = {:?}\nsession_file = {:?}\ninstruments_cache_dir = {:?}\n{kite_extra}\n[orders]\nmarket_order_style = \"market\"\n",
@@ -85,11 +95,9 @@ pub fn key(t: &Trade) -> String {
 /// The replay of `day()` with the default config (on a blocking thread: the replay runs its
 /// own runtime).
 pub async fn replay_day() -> journal::MemoryJournal {
-    let j = tokio::task::spawn_blocking(|| {
-        kestrel_support::replay(config("config/default.toml"), day())
-    })
-    .await
-    .expect("replay");
+    let j = tokio::task::spawn_blocking(|| kestrel_support::replay(parity_config(), day()))
+        .await
+        .expect("replay");
     assert!(!j.trades.is_empty(), "the replay of {} has trades", day());
     j
 }

@@ -562,8 +562,18 @@ impl SegmentAgent {
         }
         let moved = p.stops.trail_with(tick.price);
         if p.open_quantity() > 0
-            && let Some((mark, _)) = marks.mark(&p.contract, tick.price, tick.ts)
+            && let Some((mark, source)) = marks.mark(&p.contract, tick.price, tick.ts)
         {
+            // Units bought at market prices are never marked by the model: its premium can be
+            // far from the market's (IV), and a model mark would show a profit that is not
+            // there and drive pyramid adds and loss limits (live: the first tick after an
+            // entry, before the option's own ticks arrive). The last market mark stands, else
+            // the average paid.
+            let mark = if source == domain::PremiumSource::Model && p.all_market {
+                p.last_mark.unwrap_or_else(|| p.average_entry())
+            } else {
+                mark
+            };
             let d = mark - p.average_entry();
             p.mfe = p.mfe.max(d);
             p.mae = p.mae.min(d);

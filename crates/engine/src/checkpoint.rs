@@ -42,6 +42,9 @@ pub struct Checkpoint {
     pub halted: bool,
     /// Kill switch on.
     pub paused: bool,
+    /// Entries stopped by an operator's command, with why (spec §12).
+    #[serde(default)]
+    pub operator_stop: Option<String>,
     /// An unresolved reconciliation mismatch (entries blocked).
     pub unreconciled: Option<String>,
     /// Units per tradingsymbol taken over from (+) or sold outside (−) the engine.
@@ -140,6 +143,7 @@ impl Engine {
             run: self.orders.run(),
             halted: self.halted,
             paused: self.paused,
+            operator_stop: self.operator_stop.clone(),
             unreconciled: self.unreconciled.clone(),
             adopted: self.adopted.clone(),
             ignored_orders: self.ignored_orders.clone(),

@@ -46,10 +46,11 @@ impl Engine {
     }
 
     /// Stop new entries and pyramid adds for the rest of the session (graceful shutdown,
-    /// spec §10.6); exits and stops go on.
+    /// spec §10.6); exits and stops go on. Not kept in the checkpoint: a restarted session
+    /// trades (an operator's stop, [`crate::control::Command::StopEntries`], is kept).
     pub fn stop_entries(&mut self, why: &str) -> Result<(), EngineError> {
-        if !self.halted {
-            self.halted = true;
+        if self.shutting_down.is_none() {
+            self.shutting_down = Some(why.to_string());
             let now = self.clock.now();
             self.emit(
                 now,

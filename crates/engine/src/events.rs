@@ -48,11 +48,14 @@ pub enum EngineEvent {
     /// The protective stop at the broker was placed, resized or cancelled (`protective_stop`,
     /// spec §10.3).
     ProtectiveStop,
+    /// An operator's command (console, Telegram, API): stop/start entries, close, a manual
+    /// order or cancel, with `origin` `MANUAL` in its data (`operator`, spec §12).
+    Operator,
 }
 
 impl EngineEvent {
     /// Every variant, in declaration order.
-    pub const ALL: [EngineEvent; 20] = [
+    pub const ALL: [EngineEvent; 21] = [
         EngineEvent::Session,
         EngineEvent::Warning,
         EngineEvent::Feed,
@@ -73,6 +76,7 @@ impl EngineEvent {
         EngineEvent::StopUpdate,
         EngineEvent::Critical,
         EngineEvent::ProtectiveStop,
+        EngineEvent::Operator,
     ];
 
     /// The variant of a journal `kind` string (the inverse of [`Self::kind`]); `None` for a
@@ -110,6 +114,7 @@ impl EngineEvent {
             EngineEvent::StopUpdate => "stop_update",
             EngineEvent::Critical => "critical",
             EngineEvent::ProtectiveStop => "protective_stop",
+            EngineEvent::Operator => "operator",
         }
     }
 }

@@ -112,6 +112,7 @@ impl Engine {
         self.trades = cp.trades;
         self.halted = cp.halted;
         self.paused = cp.paused;
+        self.operator_stop = cp.operator_stop;
         self.unreconciled = cp.unreconciled;
         self.adopted = cp.adopted;
         self.ignored_orders = cp.ignored_orders;

@@ -39,6 +39,10 @@ impl Engine {
             open_pnl: self.open_pnl(),
             halted: self.halted,
             paused: self.paused,
+            stopped: self
+                .operator_stop
+                .clone()
+                .or_else(|| self.shutting_down.clone()),
             broker_unhealthy: self.broker_unhealthy,
             unreconciled: self.unreconciled.clone(),
             last_tick_at: self.last_tick_at,

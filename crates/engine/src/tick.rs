@@ -86,6 +86,7 @@ impl Engine {
 
         // (d) trail, excursions, pyramiding
         self.track_position(i, &tick).await?;
+        self.track_equity(tick.ts);
         if let Some(r) = self.pending_resolve.take() {
             self.check_book(Some(r)).await?;
         }
@@ -181,6 +182,7 @@ impl Engine {
         let origin_s = match p.origin {
             SignalOrigin::Fresh => "cross",
             SignalOrigin::ReEntry => "re-entry",
+            SignalOrigin::Manual => "manual",
         };
         self.emit(
             tick.ts,

@@ -184,8 +184,9 @@ impl Broker for ScriptedBroker {
     }
 }
 
-/// Marks that follow the index one for one (delta 1): ₹100 + index − 23,000.
-struct LinearMarks;
+/// Marks that follow the index one for one (delta 1): ₹100 + index − 23,000, from the source
+/// given.
+struct LinearMarks(PremiumSource);
 
 impl domain::ports::PremiumMarks for LinearMarks {
     fn mark(
@@ -196,7 +197,7 @@ impl domain::ports::PremiumMarks for LinearMarks {
     ) -> Option<(Decimal, PremiumSource)> {
         Some((
             (underlying - dec!(23000) + dec!(100)).max(dec!(0.05)),
-            PremiumSource::Model,
+            self.0,
         ))
     }
 }
@@ -209,13 +210,16 @@ fn build(config: Config, broker: Box<dyn Broker>) -> (Engine, SharedJournal) {
 
 /// An engine for `day()` over `broker`, journaling to `journal`.
 fn build_with(config: Config, broker: Box<dyn Broker>, journal: Box<dyn Journal>) -> Engine {
+    // Market-like marks: the scripted fills are market fills (a model mark never marks units
+    // bought at market, `SegmentAgent::track`).
+    let source = PremiumSource::Market;
     let cal = MarketCalendar::builtin();
     Engine::new(EngineParts {
         settings: config.engine_settings(),
         mode: Mode::Replay,
         date: day(),
         broker,
-        marks: Box::new(LinearMarks),
+        marks: Box::new(LinearMarks(source)),
         contracts: Box::new(CalendarContracts::new(
             ExpiryCalendar::new(cal.clone()),
             LotSizes::builtin(),
@@ -552,12 +556,39 @@ fn pyramids_on_a_rally() {
     assert!(events.iter().any(|e| e.event == EngineEvent::PyramidAdd));
 }
 
+/// The rally of [`pyramids_on_a_rally`] marked by a model while the fills are market fills
+/// (live: the ticks after an entry, before the option's own ticks arrive): the model's
+/// premium is not the market's, so it never marks the position: no pyramid add, no excursion.
+#[test]
+fn a_model_premium_never_marks_units_bought_at_market() {
+    let mut c = nifty_config();
+    c.pyramiding.enabled = true;
+    let mut moves: Vec<i64> = (0..150).map(|i| if i % 3 == 0 { 2 } else { -3 }).collect();
+    moves.extend((0..225).map(|i| if i % 4 == 0 { -1 } else { 6 }));
+    let (j, events) = run_with_marks(c, &moves, |_, _| {}, PremiumSource::Model);
+    assert!(!j.trades.is_empty());
+    assert!(!events.iter().any(|e| e.event == EngineEvent::PyramidAdd));
+    assert!(j.trades.iter().all(|t| t.lots == 1
+        && t.max_favorable_excursion == Decimal::ZERO
+        && t.max_adverse_excursion == Decimal::ZERO));
+}
+
 /// Drive the engine event by event, calling `at(engine, tick_time)` before each tick: the
 /// journal and the typed events.
 fn run_with(
     config: Config,
     moves: &[i64],
+    at: impl FnMut(&mut Engine, domain::IstDateTime),
+) -> (MemoryJournal, Vec<EventRecord>) {
+    run_with_marks(config, moves, at, PremiumSource::Market)
+}
+
+/// [`run_with`] with marks from `source`.
+fn run_with_marks(
+    config: Config,
+    moves: &[i64],
     mut at: impl FnMut(&mut Engine, domain::IstDateTime),
+    source: PremiumSource,
 ) -> (MemoryJournal, Vec<EventRecord>) {
     use domain::ports::{MarketData, MarketEvent};
     let j = SharedJournal::default();
@@ -571,7 +602,7 @@ fn run_with(
             script: Script::Fill,
             book,
         }),
-        marks: Box::new(LinearMarks),
+        marks: Box::new(LinearMarks(source)),
         contracts: Box::new(CalendarContracts::new(
             ExpiryCalendar::new(cal.clone()),
             LotSizes::builtin(),

@@ -231,7 +231,8 @@ impl domain::ports::PremiumMarks for LinearMarks {
         underlying: Decimal,
         _: IstDateTime,
     ) -> Option<(Decimal, PremiumSource)> {
-        Some((underlying - dec!(23000) + dec!(100), PremiumSource::Model))
+        // Market-like (the fills are market fills: a model mark never marks them).
+        Some((underlying - dec!(23000) + dec!(100), PremiumSource::Market))
     }
 }
 

@@ -109,7 +109,6 @@ pub struct OrderRow {
 impl OrderRow {
     /// The row for an order's current state.
     pub fn from_state(o: &OrderState) -> Self {
-        use domain::order::OrderPurpose;
         let r = o.request();
         let (order_type, price) = match r.kind {
             domain::OrderKind::Market => ("MARKET", None),
@@ -124,12 +123,7 @@ impl OrderRow {
             segment: r.contract.segment,
             tradingsymbol: r.contract.tradingsymbol.clone(),
             side: r.side.code(),
-            purpose: match r.purpose {
-                OrderPurpose::Entry => "ENTRY",
-                OrderPurpose::PyramidAdd => "PYRAMID_ADD",
-                OrderPurpose::Exit => "EXIT",
-                OrderPurpose::Protect => "PROTECT",
-            },
+            purpose: r.purpose.code(),
             order_type,
             price,
             quantity: r.quantity,

@@ -69,6 +69,9 @@ pub enum Rule {
     OrderRate,
     /// Kill switch: entries paused by the trader.
     Paused,
+    /// Entries stopped by the operator (console `stop-trading`, spec §12) or by the shutdown,
+    /// until started again.
+    EntriesStopped,
     /// No valid broker session/token.
     BrokerHealth,
     /// No tick for `feed_stale_seconds`.
@@ -98,6 +101,7 @@ impl Rule {
             Rule::EntryThrottle => "entry_throttle",
             Rule::OrderRate => "order_rate",
             Rule::Paused => "paused",
+            Rule::EntriesStopped => "entries_stopped",
             Rule::BrokerHealth => "broker_health",
             Rule::StaleFeed => "stale_feed",
             Rule::Reconciliation => "reconciliation",
@@ -209,6 +213,8 @@ pub struct RiskState {
     pub halted: bool,
     /// Kill switch engaged (spec §7).
     pub paused: bool,
+    /// Entries stopped by the operator or the shutdown, with why (spec §12).
+    pub stopped: Option<String>,
     /// The broker session is known to be invalid (token expired, 403).
     pub broker_unhealthy: bool,
     /// An unresolved reconciliation mismatch (spec §11): what does not match, empty when all
@@ -380,6 +386,14 @@ impl RiskEngine {
                 until: None,
             });
         }
+        if let Some(why) = &state.stopped {
+            out.push(Lock {
+                segment: None,
+                rule: Rule::EntriesStopped,
+                reason: format!("entries stopped: {why}"),
+                until: None,
+            });
+        }
         if c.daily_profit_target > Decimal::ZERO {
             let pnl = state.realized_pnl + state.open_pnl;
             if pnl >= c.daily_profit_target {
@@ -443,6 +457,9 @@ impl RiskEngine {
         }
         if state.paused {
             return block(Rule::Paused, "kill switch engaged: entries paused".into());
+        }
+        if let Some(why) = &state.stopped {
+            return block(Rule::EntriesStopped, format!("entries stopped: {why}"));
         }
         if state.broker_unhealthy {
             return block(Rule::BrokerHealth, "no valid broker session".into());

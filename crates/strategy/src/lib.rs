@@ -23,6 +23,8 @@ pub enum SignalOrigin {
     Fresh,
     /// Re-entry after a stop-loss exit (spec §4.2, §3.1 rule 10).
     ReEntry,
+    /// Not a strategy's: a position the operator opened with a manual order (spec §12).
+    Manual,
 }
 
 /// A strategy's answer to one completed candle.

@@ -145,6 +145,18 @@ pub enum OrderPurpose {
     Protect,
 }
 
+impl OrderPurpose {
+    /// Journal spelling: `ENTRY`, `PYRAMID_ADD`, `EXIT`, `PROTECT`.
+    pub fn code(self) -> &'static str {
+        match self {
+            OrderPurpose::Entry => "ENTRY",
+            OrderPurpose::PyramidAdd => "PYRAMID_ADD",
+            OrderPurpose::Exit => "EXIT",
+            OrderPurpose::Protect => "PROTECT",
+        }
+    }
+}
+
 /// What the engine asks a broker to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderRequest {

@@ -139,6 +139,14 @@ pub struct Engine {
     /// An operator's resolution waiting for the first index tick (an exchange time for the
     /// broker's guard, an index price for an adopted position's stops).
     pub(crate) pending_resolve: Option<crate::reconcile::Resolve>,
+    /// Entries stopped by an operator's command, with why (kept across a restart).
+    pub(crate) operator_stop: Option<String>,
+    /// Entries stopped for the shutdown, with why (not kept: a restart trades).
+    pub(crate) shutting_down: Option<String>,
+    /// Intraday equity, one point per minute with a change ([`crate::control::snapshot`]).
+    pub(crate) equity: Vec<crate::control::EquityPoint>,
+    /// Orders an operator placed by hand (shown as `MANUAL` in the snapshot).
+    pub(crate) manual_orders: BTreeSet<domain::OrderId>,
 }
 
 impl Engine {
@@ -205,6 +213,10 @@ impl Engine {
             ignored_orders: BTreeSet::new(),
             catch_up_until: None,
             pending_resolve: None,
+            operator_stop: None,
+            shutting_down: None,
+            equity: Vec::new(),
+            manual_orders: BTreeSet::new(),
         })
     }
 

@@ -11,7 +11,7 @@ use domain::order::OrderPurpose;
 use domain::ports::BrokerError;
 use domain::ports::Clock;
 use domain::time::IstDateTime;
-use domain::{OptionContract, OrderId, OrderState, Side};
+use domain::{OptionContract, OrderId, OrderKind, OrderState, Side};
 use journal::{FillRow, OrderRow};
 use serde_json::json;
 
@@ -31,18 +31,53 @@ impl Engine {
         purpose: OrderPurpose,
         ts: IstDateTime,
     ) -> Result<(), EngineError> {
-        let agent = &mut self.agents[i];
-        let orders = self.orders.create_split(
+        self.send_split_as(
+            i,
+            pos,
+            contract,
+            side,
+            quantity,
+            purpose,
+            ts,
+            OrderKind::Market,
+        )
+        .await
+    }
+
+    /// [`Engine::send_split`] with orders of `kind` (a manual LIMIT order, spec §12).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn send_split_as(
+        &mut self,
+        i: usize,
+        pos: u64,
+        contract: &OptionContract,
+        side: Side,
+        quantity: u32,
+        purpose: OrderPurpose,
+        ts: IstDateTime,
+        kind: OrderKind,
+    ) -> Result<(), EngineError> {
+        let freeze = self.agents[i].params.freeze_quantity_units;
+        let mut orders = self.orders.create_split(
             i,
             self.date,
             contract,
             side,
             quantity,
-            agent.params.freeze_quantity_units,
+            freeze,
             self.settings.product,
             purpose,
             ts,
         );
+        if kind != OrderKind::Market {
+            for state in &mut orders {
+                let id = state.request().id;
+                if let Some(s) = self.orders.rewrite_request(id, |r| r.kind = kind) {
+                    *state = s;
+                }
+            }
+        }
+        let agent = &mut self.agents[i];
         // Every created order is a leg of the position (the leg follows the order's state).
         for state in &orders {
             agent.add_leg(pos, state.request().id, side, state.request().quantity);
