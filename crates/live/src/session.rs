@@ -18,6 +18,9 @@
 //! the session validates, starts a new feed and resubscribes. A graceful shutdown (Ctrl+C)
 //! stops entries, optionally squares off, and writes a final checkpoint; positions are left
 //! as they are unless asked.
+//!
+//! (Just over 600 lines: `session_body` is the one sequence of a session's start, loop and
+//! end; the console's side of it lives in [`crate::link`].)
 
 use crate::checkpoint::{
     Found, InflightTick, checkpoint_path, read_checkpoint, write_checkpoint_with,
