@@ -309,6 +309,12 @@ impl Backend for Supervisor {
         };
         let segments = crate::session::segments_of(&opts.config);
         self.start_session(opts).await.map_err(start_error)?;
+        // A start is a start: an operator's stop restored from the checkpoint is lifted.
+        if self.published.snapshot().is_some_and(|s| s.entries_stopped) {
+            self.command(Command::StartEntries)
+                .await
+                .map_err(|e| StartError::Failed(format!("start entries: {e}")))?;
+        }
         let codes: Vec<&str> = segments.iter().map(|s| s.code()).collect();
         Ok(StartReply {
             message: format!(
