@@ -4,8 +4,7 @@
 use crate::session::{
     SessionError, SessionKind, SessionOptions, SessionOutcome, Stop, check_guardrails, run_session,
 };
-use crate::supervisor::{SessionEnd, Supervisor};
-use broker_kite::KiteError;
+use crate::supervisor::{SessionEnd, Supervisor, needs_login};
 use chrono::NaiveDate;
 use clap::Parser;
 use config::Config;
@@ -228,16 +227,6 @@ pub fn main_with(kind: SessionKind, hook: Option<ConsoleHook>) -> ExitCode {
 async fn ctrl_c() {
     if tokio::signal::ctrl_c().await.is_err() {
         std::future::pending::<()>().await;
-    }
-}
-
-/// A start refused only because nobody is logged in to Kite: the console waits for a login.
-fn needs_login(e: &SessionError) -> bool {
-    match e {
-        SessionError::Refused(m) => m.starts_with("Kite session invalid"),
-        SessionError::Kite(KiteError::SessionInvalid(_)) => true,
-        SessionError::Kite(KiteError::Setup(m)) => m.contains("login"),
-        _ => false,
     }
 }
 

@@ -21,6 +21,7 @@ use crate::session::{
 };
 use crate::start::{apply_start, check_start_guardrails, has_parameters};
 use async_trait::async_trait;
+use broker_kite::KiteError;
 use console::backend::{Auth, Backend, Health, StartError, StartReply, StartRequest, Update};
 use engine::EventRecord;
 use engine::control::{Command, CommandError, CommandReply, Snapshot};
@@ -68,9 +69,21 @@ impl std::fmt::Debug for Supervisor {
     }
 }
 
+/// A start refused only because nobody is logged in to Kite (no session file, an invalid
+/// token): the console waits for a login.
+pub fn needs_login(e: &SessionError) -> bool {
+    match e {
+        SessionError::Refused(m) => m.starts_with("Kite session invalid"),
+        SessionError::Kite(KiteError::SessionInvalid(_)) => true,
+        SessionError::Kite(KiteError::Setup(m)) => m.contains("login"),
+        _ => false,
+    }
+}
+
 fn start_error(e: SessionError) -> StartError {
     match e {
         SessionError::Refused(m) => StartError::Refused(m),
+        e if needs_login(&e) => StartError::Refused(format!("not logged in to Kite: {e}")),
         other => StartError::Failed(other.to_string()),
     }
 }
@@ -343,5 +356,86 @@ impl Supervisor {
             .await
             .as_ref()
             .map(|r| r.options.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::SessionKind;
+
+    fn base(dir: &std::path::Path) -> SessionOptions {
+        let mut config = config::Config::default();
+        config.engine.mode = config::Mode::Paper;
+        let kite = format!(
+            "api_base_url = \"http://127.0.0.1:9\"\nsession_file = {:?}\n",
+            dir.join("missing_session.json").display().to_string()
+        );
+        config.kite = Some(kite.parse().unwrap());
+        SessionOptions {
+            kind: SessionKind::Paper,
+            config,
+            config_path: "x.toml".into(),
+            date: chrono::NaiveDate::from_ymd_opt(2024, 6, 3).unwrap(),
+            journal_root: dir.join("journal"),
+            confirm_live: false,
+            square_off_on_exit: false,
+            resolve_unknown: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn without_a_login_a_start_is_refused_and_nothing_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let (sup, _ends) = Supervisor::new(base(dir.path())).unwrap();
+        let e = sup.start(StartRequest::default()).await.unwrap_err();
+        assert!(
+            matches!(&e, StartError::Refused(m) if m.contains("not logged in") && m.contains("login")),
+            "{e:?}"
+        );
+        assert!(!sup.health().session_running);
+        assert_eq!(
+            sup.command(Command::Pause).await.unwrap_err(),
+            CommandError::Engine("no session running: POST /live/start-trading".into())
+        );
+        // Stopping with nothing running is a no-op, not an error.
+        let r = sup
+            .start(StartRequest {
+                enabled: Some(false),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(!r.resumed && r.message.contains("no session"), "{r:?}");
+        // A bad field is refused before anything starts.
+        let e = sup
+            .start(StartRequest {
+                timeframe: Some("7m".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(&e, StartError::Invalid { field, .. } if field == "timeframe"));
+        // The login URL needs an API key.
+        let e = sup.auth().login_url().unwrap_err();
+        assert!(
+            matches!(&e, console::backend::AuthError::NotConfigured(m) if m.contains("API key")),
+            "{e:?}"
+        );
+        let st = sup.auth().status().await;
+        assert!(!st.authenticated && st.message.unwrap().contains("log in"));
+    }
+
+    #[test]
+    fn login_errors_are_told_apart() {
+        assert!(needs_login(&SessionError::Refused(
+            "Kite session invalid (TokenException): run `login` first".into()
+        )));
+        assert!(needs_login(&SessionError::Kite(KiteError::Setup(
+            "no Kite session at /x: run `login` first".into()
+        ))));
+        assert!(!needs_login(&SessionError::Refused(
+            "2024-06-08 is not a trading day".into()
+        )));
     }
 }
