@@ -228,7 +228,8 @@ impl HttpSection {
             .unwrap_or_else(|| journal_root.join("api_token"))
     }
 
-    /// `Err` naming the key when `bind` is not a loopback address and `allow_remote` is off.
+    /// `Err` naming the key when `bind` is not a loopback address and `allow_remote` is off
+    /// (checked by `paper`/`live-bin` after their flags, not when the file loads).
     pub fn check_bind(&self) -> Result<(), String> {
         if !self.bind.ip().is_loopback() && !self.allow_remote {
             return Err(format!(
