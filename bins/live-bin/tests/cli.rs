@@ -5,10 +5,62 @@
 
 use std::process::Command;
 
+/// `live-bin --no-http` (no console: no test fights over port 8000).
 fn live_bin() -> Command {
+    let mut c = console_live_bin();
+    c.arg("--no-http");
+    c
+}
+
+/// `live-bin` with its console on (it binds only once a guardrail passes).
+fn console_live_bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_live-bin"));
     c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     c
+}
+
+#[test]
+fn with_the_console_on_a_guardrail_still_refuses_with_exit_2() {
+    let out = console_live_bin()
+        .args([
+            "--config",
+            "config/sim-live.toml",
+            "--date",
+            "2024-06-03",
+            "--http-bind",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--confirm-live"), "{err}");
+}
+
+#[test]
+fn a_remote_bind_needs_allow_remote() {
+    let out = console_live_bin()
+        .args([
+            "--config",
+            "config/sim-live.toml",
+            "--date",
+            "2024-06-03",
+            "--confirm-live",
+            "--http-bind",
+            "0.0.0.0:0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("0.0.0.0:0") && err.contains("--allow-remote"),
+        "{err}"
+    );
+    // `--no-http` conflicts with the console's flags.
+    let out = live_bin().args(["--idle"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "clap usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--idle"));
 }
 
 #[test]

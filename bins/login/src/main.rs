@@ -5,7 +5,8 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Html;
 use broker_kite::session::{
-    Credentials, ENV_API_SECRET, SessionError, SessionFile, default_session_path, expand_home,
+    Credentials, SessionFile, complete_login, default_session_path, expand_home, login_credentials,
+    login_url,
 };
 use broker_kite::{KiteClient, KiteError, KiteSettings};
 use chrono::{NaiveTime, TimeDelta};
@@ -119,55 +120,23 @@ fn settings(cli: &Cli) -> KiteSettings {
 }
 
 fn load_existing(path: &Path) -> Result<Option<SessionFile>> {
-    match SessionFile::load(path) {
-        Ok(f) => Ok(Some(f)),
-        Err(SessionError::Missing(_)) => Ok(None),
-        Err(e) => Err(anyhow!(e)),
-    }
+    broker_kite::session::load_existing(path).map_err(|e| anyhow!(e))
 }
 
 async fn login(cli: &Cli, path: &Path) -> Result<()> {
-    let existing = load_existing(path)?;
-    let creds = Credentials::resolve(existing.as_ref())?;
-    let secret = creds.api_secret.clone().ok_or_else(|| {
-        anyhow!(
-            "no API secret: set {ENV_API_SECRET} (or api_secret in {})",
-            path.display()
-        )
-    })?;
-    let client = KiteClient::new(settings(cli), &creds.api_key, None)?;
+    // Credentials first: a missing secret fails before the browser step.
+    login_credentials(path)?;
     let request_token = match &cli.request_token {
         Some(t) => t.trim().to_string(),
         None => {
             println!(
                 "Open this URL in a browser and log in to Kite:\n\n  {}\n",
-                client.kite().login_url()
+                login_url(&settings(cli), path)?
             );
             wait_for_token(cli).await?
         }
     };
-    if request_token.is_empty() {
-        bail!("empty request_token");
-    }
-    let mut session = client
-        .exchange_request_token(&request_token, &secret)
-        .await
-        .map_err(|e| match e {
-            KiteError::SessionInvalid(m) => anyhow!(
-                "Kite refused the request token ({m}). It is single-use and expires within minutes; check the API secret and log in again"
-            ),
-            other => anyhow!(other),
-        })?;
-    // The API key (not a secret) is stored with its token so the engine needs only this file;
-    // the secret is kept if it was already in the file and added only on request.
-    session.api_key = Some(creds.api_key.clone());
-    if let Some(old) = &existing {
-        session.api_secret.clone_from(&old.api_secret);
-    }
-    if cli.save_credentials {
-        session.api_secret = creds.api_secret.clone();
-    }
-    session.save(path)?;
+    let session = complete_login(settings(cli), path, &request_token, cli.save_credentials).await?;
     println!(
         "Logged in to Kite as {} ({}) at {} IST.\nSession saved to {} (mode 0600). It is valid until about 06:00 IST tomorrow.",
         session.user_id,

@@ -337,6 +337,109 @@ impl Credentials {
     }
 }
 
+/// Why the login exchange (kite-connect.md §2) failed. Never contains a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// The session file or a credential.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// No API secret in the environment or the session file.
+    #[error("no API secret: set {ENV_API_SECRET} (or api_secret in {0})")]
+    NoSecret(PathBuf),
+    /// A blank request token.
+    #[error("empty request_token")]
+    EmptyToken,
+    /// Kite refused the token (bad, late or reused token, wrong secret).
+    #[error(
+        "Kite refused the request token ({0}). It is single-use and expires within minutes; check the API secret and log in again"
+    )]
+    Refused(String),
+    /// Kite could not be reached or answered an error.
+    #[error(transparent)]
+    Kite(crate::KiteError),
+}
+
+/// The session file at `path`, `None` when there is none.
+///
+/// # Errors
+/// An unreadable file.
+pub fn load_existing(path: &Path) -> Result<Option<SessionFile>, SessionError> {
+    match SessionFile::load(path) {
+        Ok(f) => Ok(Some(f)),
+        Err(SessionError::Missing(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The credentials of a login at `path` (the session file there, if any, and the
+/// environment): the API key and the secret the exchange needs.
+///
+/// # Errors
+/// No API key, no API secret ([`LoginError::NoSecret`]), an unreadable file.
+pub fn login_credentials(path: &Path) -> Result<(Credentials, ApiSecret), LoginError> {
+    let existing = load_existing(path)?;
+    let creds = Credentials::resolve(existing.as_ref())?;
+    let secret = creds
+        .api_secret
+        .clone()
+        .ok_or_else(|| LoginError::NoSecret(path.to_path_buf()))?;
+    Ok((creds, secret))
+}
+
+/// Kite's login URL (`https://kite.zerodha.com/connect/login?v=3&api_key=…`) for the API key
+/// of the environment or the session file at `path`.
+///
+/// # Errors
+/// No API key; an unreadable session file; a bad base URL in `settings`.
+pub fn login_url(settings: &crate::KiteSettings, path: &Path) -> Result<String, LoginError> {
+    let existing = load_existing(path)?;
+    let creds = Credentials::resolve(existing.as_ref())?;
+    let client =
+        crate::KiteClient::new(settings.clone(), &creds.api_key, None).map_err(LoginError::Kite)?;
+    Ok(client.kite().login_url())
+}
+
+/// The login exchange (kite-connect.md §2): `POST /session/token` with
+/// `checksum = SHA-256(api_key + request_token + api_secret)`, then the session written to
+/// `path` (0600, atomically, outside any git repository) with the API key; the secret is kept
+/// if the file had it and added with `save_secret`. Returns what was written.
+///
+/// # Errors
+/// [`LoginError::EmptyToken`], [`LoginError::NoSecret`], [`LoginError::Refused`] for a
+/// refused token, a transport error, a write error.
+pub async fn complete_login(
+    settings: crate::KiteSettings,
+    path: &Path,
+    request_token: &str,
+    save_secret: bool,
+) -> Result<SessionFile, LoginError> {
+    let request_token = request_token.trim();
+    if request_token.is_empty() {
+        return Err(LoginError::EmptyToken);
+    }
+    let existing = load_existing(path)?;
+    let (creds, secret) = login_credentials(path)?;
+    let client =
+        crate::KiteClient::new(settings, &creds.api_key, None).map_err(LoginError::Kite)?;
+    let mut session = client
+        .exchange_request_token(request_token, &secret)
+        .await
+        .map_err(|e| match e {
+            crate::KiteError::SessionInvalid(m) => LoginError::Refused(m),
+            other => LoginError::Kite(other),
+        })?;
+    // The API key (not a secret) is stored with its token so the engine needs only this file.
+    session.api_key = Some(creds.api_key.clone());
+    if let Some(old) = &existing {
+        session.api_secret.clone_from(&old.api_secret);
+    }
+    if save_secret {
+        session.api_secret = creds.api_secret.clone();
+    }
+    session.save(path)?;
+    Ok(session)
+}
+
 /// Shared "is the Kite session usable" flag (spec §7 broker health: no valid session blocks
 /// entries). Cloned into the broker, the feed and the engine; a `TokenException` anywhere marks
 /// it invalid, and every later order/read fails fast without a request (no retry storm) until

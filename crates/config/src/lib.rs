@@ -65,6 +65,9 @@ pub struct Config {
     /// (`broker_kite::KiteSettings`, unknown keys rejected there); ignored by `replay`.
     #[serde(default)]
     pub kite: Option<toml::Table>,
+    /// `[http]`: the console of `paper`/`live-bin` (spec §12); ignored by `replay`.
+    #[serde(default)]
+    pub http: HttpSection,
 }
 
 /// The top-level key of a config file that layers it over another file (path relative to the
@@ -108,6 +111,7 @@ impl Default for Config {
             data: DataSection::default(),
             lot_sizes: Vec::new(),
             kite: None,
+            http: HttpSection::default(),
         }
     }
 }
@@ -358,6 +362,42 @@ mod tests {
             .to_string();
         assert!(e.contains("base.toml: TOML parse error at line 2"), "{e}");
         assert!(e.lines().any(|l| l.contains('^')), "{e}");
+    }
+
+    #[test]
+    fn http_table() {
+        let c = Config::default();
+        assert_eq!(c.http.bind.to_string(), "127.0.0.1:8000");
+        assert_eq!(
+            c.http.token_file(Path::new("artifacts")),
+            Path::new("artifacts/api_token")
+        );
+        let c = Config::from_toml(
+            "[http]\nbind = \"127.0.0.1:0\"\ntoken_file = \"/tmp/t\"\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.http.bind.port(), 0);
+        assert_eq!(c.http.token_file(Path::new("a")), Path::new("/tmp/t"));
+        let e = Config::from_toml("[http]\nport = 1\n", Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `port`"), "{e}");
+        let e = Config::from_toml("[http]\nbind = \"nowhere\"\n", Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bind"), "{e}");
+        // A remote bind loads (`--allow-remote` may allow it); the check is the binaries'.
+        let c =
+            Config::from_toml("[http]\nbind = \"0.0.0.0:8000\"\n", Path::new("x.toml")).unwrap();
+        let e = c.http.check_bind().unwrap_err();
+        assert!(e.contains("http.allow_remote"), "{e}");
+        let c = Config::from_toml(
+            "[http]\nbind = \"0.0.0.0:8000\"\nallow_remote = true\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        assert!(c.http.allow_remote);
     }
 
     #[test]

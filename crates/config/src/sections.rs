@@ -195,3 +195,48 @@ impl Default for DataSection {
         }
     }
 }
+
+/// `[http]`: the trader's console of `paper` and `live-bin` (spec §12). CLI flags
+/// (`--http-bind`, `--allow-remote`, `--no-http`) override it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSection {
+    /// Socket address the console listens on (default `127.0.0.1:8000`; port 0 picks a free
+    /// port).
+    pub bind: std::net::SocketAddr,
+    /// Allow a non-loopback `bind` (the API can place real orders: default false).
+    pub allow_remote: bool,
+    /// File holding the console's API token (default `<journal root>/api_token`).
+    pub token_file: Option<PathBuf>,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        Self {
+            bind: std::net::SocketAddr::from(([127, 0, 0, 1], 8000)),
+            allow_remote: false,
+            token_file: None,
+        }
+    }
+}
+
+impl HttpSection {
+    /// The API token file: `token_file`, else `<journal_root>/api_token`.
+    pub fn token_file(&self, journal_root: &std::path::Path) -> PathBuf {
+        self.token_file
+            .clone()
+            .unwrap_or_else(|| journal_root.join("api_token"))
+    }
+
+    /// `Err` naming the key when `bind` is not a loopback address and `allow_remote` is off
+    /// (checked by `paper`/`live-bin` after their flags, not when the file loads).
+    pub fn check_bind(&self) -> Result<(), String> {
+        if !self.bind.ip().is_loopback() && !self.allow_remote {
+            return Err(format!(
+                "http.bind = \"{}\" is not a loopback address: set http.allow_remote = true (or pass --allow-remote) to serve the console beyond this machine",
+                self.bind
+            ));
+        }
+        Ok(())
+    }
+}

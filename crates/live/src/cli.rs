@@ -1,13 +1,18 @@
 //! The command line shared by `paper` and `live-bin` (spec §1, §10.6, §14: CLI flags
 //! override the config).
 
-use crate::session::{SessionError, SessionKind, SessionOptions, run_session};
+use crate::session::{
+    SessionError, SessionKind, SessionOptions, SessionOutcome, Stop, check_guardrails, run_session,
+};
+use crate::supervisor::{SessionEnd, Supervisor, needs_login};
 use chrono::NaiveDate;
 use clap::Parser;
 use config::Config;
 use domain::Segment;
+use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Flags of `paper` and `live-bin`.
 #[derive(Debug, Clone, Parser)]
@@ -35,7 +40,43 @@ pub struct SessionArgs {
     /// Without it they block entries until resolved.
     #[arg(long, value_name = "adopt|flatten")]
     pub resolve_unknown: Option<ResolveArg>,
+    /// The console's socket address (default: the config's `[http] bind`, `127.0.0.1:8000`;
+    /// port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub http_bind: Option<std::net::SocketAddr>,
+    /// No console: the session runs exactly as without one (the process ends with it).
+    #[arg(long, conflicts_with_all = ["http_bind", "allow_remote", "idle"])]
+    pub no_http: bool,
+    /// Allow a non-loopback `--http-bind` (the console can place orders: a warning is printed).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Start no session at launch: wait for `POST /live/start-trading` from the console; the
+    /// process then stays up after a session ends.
+    #[arg(long)]
+    pub idle: bool,
 }
+
+/// The console's settings, resolved from the flags over the config's `[http]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpOptions {
+    /// Socket address to listen on.
+    pub bind: std::net::SocketAddr,
+    /// A non-loopback bind was allowed (`--allow-remote` or `[http] allow_remote`).
+    pub allow_remote: bool,
+    /// The API token file (`[http] token_file`, else `<journal root>/api_token`).
+    pub token_file: PathBuf,
+}
+
+/// Where the console server plugs in (the lead wires `console::serve` here): given the
+/// supervisor (the [`console::backend::Backend`]) and the resolved [`HttpOptions`], a future
+/// that serves until the process ends; an `Err` (e.g. the address is taken) ends the process
+/// with exit 1. `None`: the supervisor runs without a server (see [`console_hook`]).
+pub type ConsoleHook = Box<
+    dyn FnOnce(
+        Arc<Supervisor>,
+        HttpOptions,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>,
+>;
 
 /// `--resolve-unknown` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -47,6 +88,29 @@ pub enum ResolveArg {
 }
 
 impl SessionArgs {
+    /// The console's settings (`None` with `--no-http`).
+    ///
+    /// # Errors
+    /// A non-loopback address without `--allow-remote` / `[http] allow_remote`.
+    pub fn http(&self, opts: &SessionOptions) -> Result<Option<HttpOptions>, String> {
+        if self.no_http {
+            return Ok(None);
+        }
+        let http = &opts.config.http;
+        let bind = self.http_bind.unwrap_or(http.bind);
+        let allow_remote = self.allow_remote || http.allow_remote;
+        if !bind.ip().is_loopback() && !allow_remote {
+            return Err(format!(
+                "--http-bind {bind} is not a loopback address: pass --allow-remote (or set [http] allow_remote = true) to serve the console beyond this machine"
+            ));
+        }
+        Ok(Some(HttpOptions {
+            bind,
+            allow_remote,
+            token_file: http.token_file(&opts.journal_root),
+        }))
+    }
+
     /// Resolve the flags over the config file.
     ///
     /// # Errors
@@ -92,9 +156,33 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// The whole `main` of `paper` and `live-bin`: parse, run until the close or Ctrl+C, print
-/// the day. Exit codes: 0 done, 1 error, 2 refused by a guardrail.
+/// The whole `main` of `paper` and `live-bin` without a console server: [`main_with`] and
+/// no hook.
 pub fn main(kind: SessionKind) -> ExitCode {
+    main_with(kind, None)
+}
+
+/// The console spot: the default when no [`ConsoleHook`] is given. The supervisor runs and
+/// takes commands from nothing but itself; the log says the console is not served.
+// TODO(lead): plug `console::serve` in through `main_with(kind, Some(hook))` in the binaries.
+fn console_hook(
+    hook: Option<ConsoleHook>,
+    supervisor: Arc<Supervisor>,
+    http: HttpOptions,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>> {
+    match hook {
+        Some(h) => h(supervisor, http),
+        None => Box::pin(async move {
+            tracing::warn!(target: "live", bind = %http.bind, "no console server in this build: the session runs without its HTTP API");
+            std::future::pending().await
+        }),
+    }
+}
+
+/// `paper`/`live-bin`: parse, run until the close or Ctrl+C, print the day. With the console
+/// on (no `--no-http`), sessions run under a [`Supervisor`] served by `hook`. Exit codes: 0
+/// done, 1 error, 2 refused by a guardrail.
+pub fn main_with(kind: SessionKind, hook: Option<ConsoleHook>) -> ExitCode {
     let args = SessionArgs::parse();
     init_logging();
     let name = match kind {
@@ -103,6 +191,13 @@ pub fn main(kind: SessionKind) -> ExitCode {
     };
     let opts = match args.options(kind) {
         Ok(o) => o,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let http = match args.http(&opts) {
+        Ok(h) => h,
         Err(e) => {
             eprintln!("{name}: {e}");
             return ExitCode::from(1);
@@ -118,51 +213,155 @@ pub fn main(kind: SessionKind) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let shutdown = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-        eprintln!("{name}: Ctrl+C: stopping entries, writing the checkpoint …");
+    let Some(http) = http else {
+        // `--no-http`: exactly the session of old.
+        let shutdown = async {
+            ctrl_c().await;
+            eprintln!("{name}: Ctrl+C: stopping entries, writing the checkpoint …");
+        };
+        return exit_for(name, rt.block_on(run_session(opts, shutdown)));
     };
-    match rt.block_on(run_session(opts, shutdown)) {
-        Ok(out) => {
-            let t = &out.report.summary.total;
-            println!(
-                "{name} {}: {} trades, win rate {}%, net ₹{}{}",
-                out.report.summary.date,
-                t.trades,
-                t.win_rate_pct,
-                t.net_pnl,
-                if out.interrupted {
-                    " (interrupted)"
-                } else {
-                    ""
-                }
-            );
-            for tr in &out.report.trades {
-                println!(
-                    "  {} {} {} {} → {} {} lots {} net ₹{}",
-                    tr.segment.code(),
-                    tr.signal_type.code(),
-                    tr.option_symbol,
-                    domain::time::fmt_iso(&tr.entry_time),
-                    domain::time::fmt_iso(&tr.exit_time),
-                    tr.exit_reason.code(),
-                    tr.lots,
-                    tr.net_pnl
-                );
+    rt.block_on(supervised(name, kind, opts, http, args.idle, hook))
+}
+
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// The console's process: a supervisor, the server, the session (unless `idle`).
+async fn supervised(
+    name: &str,
+    kind: SessionKind,
+    opts: SessionOptions,
+    http: HttpOptions,
+    idle: bool,
+    hook: Option<ConsoleHook>,
+) -> ExitCode {
+    if !idle
+        && let Err(e) = check_guardrails(kind, &opts.config, &opts.config_path, opts.confirm_live)
+    {
+        eprintln!("{name}: {}", cli_error::one_cause_each(&e));
+        return ExitCode::from(2);
+    }
+    let (supervisor, mut ends) = match Supervisor::new(opts.clone()) {
+        Ok(s) => s,
+        Err(e) => return exit_for(name, Err(e)),
+    };
+    if http.allow_remote && !http.bind.ip().is_loopback() {
+        eprintln!(
+            "{name}: WARNING: the console listens on {} beyond this machine: anyone who reaches it with the API token can {} orders",
+            http.bind,
+            if kind == SessionKind::Live {
+                "place REAL"
+            } else {
+                "place paper"
             }
-            println!("journal: {}", out.journal_dir.display());
-            println!("checkpoint: {}", out.checkpoint.display());
-            ExitCode::SUCCESS
+        );
+    }
+    let mut server = tokio::spawn(console_hook(hook, supervisor.clone(), http.clone()));
+    if idle {
+        eprintln!(
+            "{name}: --idle: no session started; POST /live/start-trading on http://{} starts one",
+            http.bind
+        );
+    } else if let Err(e) = supervisor.start_session(opts).await {
+        if needs_login(&e) {
+            eprintln!(
+                "{name}: {}; the console on http://{} is waiting for a Kite login (then POST /live/start-trading)",
+                cli_error::one_cause_each(&e),
+                http.bind
+            );
+        } else {
+            return exit_for(name, Err(e));
         }
-        Err(e @ SessionError::Refused(_)) => {
-            eprintln!("{name}: {}", cli_error::one_cause_each(&e));
-            ExitCode::from(2)
+    }
+    loop {
+        tokio::select! {
+            () = ctrl_c() => {
+                eprintln!("{name}: Ctrl+C: stopping entries, writing the checkpoint …");
+                if !supervisor.stop(Stop::ctrl_c()).await {
+                    return ExitCode::SUCCESS;
+                }
+                return match ends.recv().await {
+                    Some(SessionEnd { result }) => exit_for(name, result),
+                    None => ExitCode::SUCCESS,
+                };
+            }
+            end = ends.recv() => {
+                let Some(SessionEnd { result }) = end else {
+                    return ExitCode::SUCCESS;
+                };
+                if idle {
+                    print_end(name, &result);
+                    continue;
+                }
+                return exit_for(name, result);
+            }
+            r = &mut server => {
+                let why = match r {
+                    Ok(Ok(())) => "the console server stopped".to_string(),
+                    Ok(Err(e)) => format!("console: {e}"),
+                    Err(e) => format!("console task: {e}"),
+                };
+                eprintln!("{name}: {why}");
+                if supervisor.stop(Stop::ctrl_c()).await
+                    && let Some(SessionEnd { result }) = ends.recv().await
+                {
+                    print_end(name, &result);
+                }
+                return ExitCode::from(1);
+            }
         }
-        Err(e) => {
-            eprintln!("{name}: {}", cli_error::one_cause_each(&e));
-            ExitCode::from(1)
+    }
+}
+
+fn print_outcome(name: &str, out: &SessionOutcome) {
+    let t = &out.report.summary.total;
+    println!(
+        "{name} {}: {} trades, win rate {}%, net ₹{}{}",
+        out.report.summary.date,
+        t.trades,
+        t.win_rate_pct,
+        t.net_pnl,
+        if out.interrupted {
+            " (interrupted)"
+        } else {
+            ""
         }
+    );
+    for tr in &out.report.trades {
+        println!(
+            "  {} {} {} {} → {} {} lots {} net ₹{}",
+            tr.segment.code(),
+            tr.signal_type.code(),
+            tr.option_symbol,
+            domain::time::fmt_iso(&tr.entry_time),
+            domain::time::fmt_iso(&tr.exit_time),
+            tr.exit_reason.code(),
+            tr.lots,
+            tr.net_pnl
+        );
+    }
+    println!("journal: {}", out.journal_dir.display());
+    println!("checkpoint: {}", out.checkpoint.display());
+}
+
+/// Print a session's end (the outcome, or the error on stderr).
+fn print_end(name: &str, result: &Result<SessionOutcome, SessionError>) {
+    match result {
+        Ok(out) => print_outcome(name, out),
+        Err(e) => eprintln!("{name}: {}", cli_error::one_cause_each(e)),
+    }
+}
+
+/// Print a session's end and its exit code: 0 done, 2 refused, 1 any other error.
+fn exit_for(name: &str, result: Result<SessionOutcome, SessionError>) -> ExitCode {
+    print_end(name, &result);
+    match result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(SessionError::Refused(_)) => ExitCode::from(2),
+        Err(_) => ExitCode::from(1),
     }
 }

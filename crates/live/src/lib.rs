@@ -5,13 +5,25 @@
 //! guardrails of spec §10.6; [`checkpoint`] the atomic state file of spec §11; [`cli`] the
 //! command line of the `paper` and `live-bin` binaries, which are thin wrappers over it.
 //!
+//! The console's backend (spec §12): [`supervisor::Supervisor`] runs sessions and implements
+//! `console::backend::Backend`; [`link`] carries commands into a session and its snapshots,
+//! events and health out; [`start`] applies a start request over the configuration; [`auth`]
+//! is the Kite login from the console.
+//!
 //! Against the bundled simulator (`kite-sim`, spec §10.4) nothing real is at stake; against
 //! real Kite, `live-bin` needs `mode = "live"` and `--confirm-live`.
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod checkpoint;
 pub mod cli;
 pub mod guard;
+pub mod link;
 pub mod session;
+pub mod start;
+pub mod supervisor;
 
-pub use session::{SessionError, SessionKind, SessionOptions, SessionOutcome, run_session};
+pub use session::{
+    SessionError, SessionKind, SessionOptions, SessionOutcome, Stop, run_session, run_session_with,
+};
+pub use supervisor::{SessionEnd, Supervisor};

@@ -18,11 +18,15 @@
 //! the session validates, starts a new feed and resubscribes. A graceful shutdown (Ctrl+C)
 //! stops entries, optionally squares off, and writes a final checkpoint; positions are left
 //! as they are unless asked.
+//!
+//! (Just over 600 lines: `session_body` is the one sequence of a session's start, loop and
+//! end; the console's side of it lives in [`crate::link`].)
 
 use crate::checkpoint::{
     Found, InflightTick, checkpoint_path, read_checkpoint, write_checkpoint_with,
 };
 use crate::guard::GuardedBroker;
+use crate::link::{self, SessionLink, Socket};
 use broker_kite::{
     InstrumentsMaster, KiteBroker, KiteClient, KiteError, KiteFeed, KiteHistory, KiteSettings,
     OrderFeed, QuoteBook, verify_index_tokens,
@@ -189,7 +193,7 @@ pub fn kite_settings(config: &Config, path: &Path) -> Result<KiteSettings, Sessi
         })
 }
 
-fn segments_of(config: &Config) -> Vec<Segment> {
+pub(crate) fn segments_of(config: &Config) -> Vec<Segment> {
     let mut s = config.engine.segments.clone();
     s.sort();
     s.dedup();
@@ -239,8 +243,29 @@ async fn write_off_thread(
         .map_err(|source| SessionError::Checkpoint { path, source })
 }
 
+/// Why a running session is asked to stop (graceful: entries stopped, checkpoint written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stop {
+    /// Journaled as `entries stopped: <reason>`.
+    pub reason: String,
+    /// Leave positions open even with `--square-off-on-exit` (a console rebuild: the next
+    /// session restores them from the checkpoint).
+    pub keep_positions: bool,
+}
+
+impl Stop {
+    /// Ctrl+C (the CLI's shutdown).
+    pub fn ctrl_c() -> Self {
+        Self {
+            reason: "shutdown requested (Ctrl+C)".into(),
+            keep_positions: false,
+        }
+    }
+}
+
 /// Run one session until the market closes (15:30 IST on the exchange clock), the feed ends,
-/// or `shutdown` resolves (graceful stop).
+/// or `shutdown` resolves (graceful stop, as Ctrl+C). No console link: see
+/// [`run_session_with`].
 ///
 /// # Errors
 /// A refused start ([`check_guardrails`], a non-trading day, a contract mismatch), an invalid
@@ -248,6 +273,44 @@ async fn write_off_thread(
 pub async fn run_session(
     opts: SessionOptions,
     shutdown: impl Future<Output = ()>,
+) -> Result<SessionOutcome, SessionError> {
+    run_session_with(
+        opts,
+        async {
+            shutdown.await;
+            Stop::ctrl_c()
+        },
+        None,
+    )
+    .await
+}
+
+/// [`run_session`] with a graceful [`Stop`] and an optional console [`SessionLink`]: commands
+/// are applied on the engine's own step (checkpoint after, as after a tick) and the state is
+/// published after every step that moved it (see [`crate::link`]). The link's published
+/// state is marked ended however the session ends.
+///
+/// # Errors
+/// As [`run_session`].
+pub async fn run_session_with(
+    opts: SessionOptions,
+    shutdown: impl Future<Output = Stop>,
+    mut link: Option<SessionLink>,
+) -> Result<SessionOutcome, SessionError> {
+    if let Some(l) = &link {
+        l.published().begin(opts.kind.mode().code());
+    }
+    let out = session_body(opts, shutdown, &mut link).await;
+    if let Some(l) = &link {
+        l.published().end();
+    }
+    out
+}
+
+async fn session_body(
+    opts: SessionOptions,
+    shutdown: impl Future<Output = Stop>,
+    link: &mut Option<SessionLink>,
 ) -> Result<SessionOutcome, SessionError> {
     let SessionOptions {
         kind,
@@ -270,6 +333,9 @@ pub async fn run_session(
     let settings = kite_settings(&config, &config_path)?;
     let base_url = settings.api_base_url.clone();
     let client = KiteClient::from_session(settings.clone())?;
+    if let Some(l) = link.as_ref() {
+        l.published().attach_client(&client);
+    }
     let profile = client.validate_session().await.map_err(|e| match e {
         KiteError::SessionInvalid(m) => {
             SessionError::Refused(format!("Kite session invalid ({m}): run `login` first"))
@@ -408,25 +474,36 @@ pub async fn run_session(
         events: 0,
     };
     checkpoint(&engine, &cp_path, &mut written).await?;
+    link::after_step(link, &engine);
 
     let mut feed = KiteFeed::spawn(&client, order_feed.clone(), quotes.clone())?;
     feed.subscribe_segments(&segments)
         .await
         .map_err(|e| SessionError::Refused(format!("subscribe: {e}")))?;
+    link::trading(link);
 
     tokio::pin!(shutdown);
+    let mut stop = None;
     let mut interrupted = false;
     let mut report = None;
     'session: loop {
         tokio::select! {
             biased;
-            () = &mut shutdown => {
+            s = &mut shutdown => {
+                stop = Some(s);
                 interrupted = true;
                 break 'session;
+            }
+            (cmd, reply) = link::next_command(link) => {
+                // On the engine's own step; the reply never waits for its reader.
+                let _ = reply.send(engine.command(cmd).await);
+                link::after_step(link, &engine);
+                checkpoint(&engine, &cp_path, &mut written).await?;
             }
             ev = feed.next_event() => {
                 let Some(ev) = ev else {
                     // The ticker stopped for good.
+                    link::set_socket(link, Socket::Down);
                     if client.session().is_valid() {
                         engine.note(None, EngineEvent::Critical, "market data feed stopped for good; ending the session".into(), json!({}))?;
                         break 'session;
@@ -437,12 +514,19 @@ pub async fn run_session(
                         format!("Kite session invalid ({why}): ticker refused, entries blocked; waiting for `login` (session file re-read every {}s)", RELOGIN_POLL.as_secs()),
                         json!({"error": why}))?;
                     checkpoint(&engine, &cp_path, &mut written).await?;
+                    link::after_step(link, &engine);
                     loop {
                         tokio::select! {
                             biased;
-                            () = &mut shutdown => {
+                            s = &mut shutdown => {
+                                stop = Some(s);
                                 interrupted = true;
                                 break 'session;
+                            }
+                            (cmd, reply) = link::next_command(link) => {
+                                let _ = reply.send(engine.command(cmd).await);
+                                link::after_step(link, &engine);
+                                checkpoint(&engine, &cp_path, &mut written).await?;
                             }
                             () = tokio::time::sleep(RELOGIN_POLL) => {
                                 if let Err(e) = client.reload_session() {
@@ -463,8 +547,10 @@ pub async fn run_session(
                     engine.set_broker_healthy(true);
                     engine.note(None, EngineEvent::Session, "Kite session valid again: new feed subscribed, entries allowed".into(), json!({"tokens": tokens}))?;
                     engine.reconcile(None).await?;
+                    link::after_step(link, &engine);
                     continue 'session;
                 };
+                link::observe(link, &ev);
                 let reconnected = matches!(ev, domain::ports::MarketEvent::Feed(domain::ports::FeedStatus::Reconnected, _));
                 if let domain::ports::MarketEvent::Tick(t) = &ev
                     && Segment::from_index_token(t.token).is_some()
@@ -475,7 +561,9 @@ pub async fn run_session(
                         source,
                     })?;
                 }
-                if let Some(r) = engine.handle(ev).await? {
+                let ended = engine.handle(ev).await?;
+                link::after_step(link, &engine);
+                if let Some(r) = ended {
                     report = Some(r);
                     break 'session;
                 }
@@ -488,6 +576,7 @@ pub async fn run_session(
                     engine.set_broker_healthy(false);
                 }
                 checkpoint(&engine, &cp_path, &mut written).await?;
+                link::after_step(link, &engine);
             }
         }
     }
@@ -495,8 +584,9 @@ pub async fn run_session(
     let report = match report {
         Some(r) => r,
         None if interrupted => {
-            engine.stop_entries("shutdown requested (Ctrl+C)")?;
-            if square_off_on_exit {
+            let stop = stop.unwrap_or_else(Stop::ctrl_c);
+            engine.stop_entries(&stop.reason)?;
+            if square_off_on_exit && !stop.keep_positions {
                 engine.note(
                     None,
                     EngineEvent::Session,
@@ -511,10 +601,13 @@ pub async fn run_session(
         }
         None => {
             let now = engine.clock().now();
-            engine.end_session(now).await?
+            let r = engine.end_session(now).await?;
+            // TODO(lead): excel at session end (journal::excel::write_workbook, helper B).
+            r
         }
     };
     checkpoint(&engine, &cp_path, &mut written).await?;
+    link::after_step(link, &engine);
     feed.close();
     Ok(SessionOutcome {
         report,

@@ -1,0 +1,386 @@
+//! The session link (spec §12): how a running session talks to the console without ever
+//! waiting for it.
+//!
+//! - In: operator [`Command`]s arrive on an `mpsc` channel with a `oneshot` for the reply
+//!   ([`CommandRequest`]); the session applies each on the engine's own step
+//!   (`Engine::command`) as one more arm of its `select!`.
+//! - Out: after every step that moved `Engine::version` or added events, the session
+//!   publishes ([`Publisher::after_step`]) the new events into the shared day list and as
+//!   [`Update::Event`], and the `Arc<Snapshot>` into a `watch` and as [`Update::Snapshot`].
+//!   Every send is a `watch`/`broadcast` send: a lagging event-stream client loses old
+//!   updates, never the engine's time.
+//! - Health: the ticker socket's state (from the feed's `Feed(status)` events), the wall time
+//!   of the last index tick, the reconnect count and the Kite session flag.
+//!
+//! One [`Published`] outlives the sessions of a process (the supervisor owns it); each new
+//! session [`Published::begin`]s it, replacing the previous session's events and snapshot.
+
+use broker_kite::KiteClient;
+use console::backend::{Health, Update};
+use domain::ports::{FeedStatus, MarketEvent};
+use engine::control::{Command, CommandError, CommandReply, Snapshot};
+use engine::{Engine, EventRecord};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+/// A command and where its reply goes.
+pub type CommandRequest = (Command, oneshot::Sender<Result<CommandReply, CommandError>>);
+
+/// Capacity of the update broadcast: a client further behind than this loses the oldest
+/// updates (it can re-read `events(from)` and the snapshot).
+pub const UPDATE_CAPACITY: usize = 1024;
+
+/// Capacity of the command queue (commands are rare; a full queue answers "engine busy").
+pub const COMMAND_CAPACITY: usize = 64;
+
+/// The ticker socket as the health card shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Socket {
+    /// No feed started yet.
+    NotStarted,
+    /// Connected and subscribed.
+    Connected,
+    /// Disconnected; the feed is reconnecting.
+    Reconnecting,
+    /// The feed stopped (ticker refused or gone).
+    Down,
+}
+
+impl Socket {
+    /// `connected`, `reconnecting`, `down` or `not_started` ([`Health::socket`]).
+    pub fn code(self) -> &'static str {
+        match self {
+            Socket::NotStarted => "not_started",
+            Socket::Connected => "connected",
+            Socket::Reconnecting => "reconnecting",
+            Socket::Down => "down",
+        }
+    }
+}
+
+#[derive(Debug)]
+struct HealthState {
+    running: bool,
+    mode: Option<String>,
+    socket: Socket,
+    last_index_tick: Option<Instant>,
+    reconnects: u32,
+    client: Option<KiteClient>,
+}
+
+/// What the sessions of a process publish for the console: the day's events, the latest
+/// snapshot, the update stream and health. Shared (`Arc`) between the supervisor and the
+/// running session.
+#[derive(Debug)]
+pub struct Published {
+    snapshot: watch::Sender<Option<Arc<Snapshot>>>,
+    events: Mutex<Vec<EventRecord>>,
+    updates: broadcast::Sender<Update>,
+    health: Mutex<HealthState>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Default for Published {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Published {
+    /// Nothing published yet: no snapshot, no events, socket `not_started`.
+    pub fn new() -> Self {
+        let (snapshot, _) = watch::channel(None);
+        let (updates, _) = broadcast::channel(UPDATE_CAPACITY);
+        Self {
+            snapshot,
+            events: Mutex::new(Vec::new()),
+            updates,
+            health: Mutex::new(HealthState {
+                running: false,
+                mode: None,
+                socket: Socket::NotStarted,
+                last_index_tick: None,
+                reconnects: 0,
+                client: None,
+            }),
+        }
+    }
+
+    /// A new session starts (`mode` `PAPER`/`LIVE`): its events and snapshots replace the
+    /// previous session's; socket `not_started` until its feed connects.
+    pub fn begin(&self, mode: &str) {
+        lock(&self.events).clear();
+        self.snapshot.send_replace(None);
+        let mut h = lock(&self.health);
+        h.running = true;
+        h.mode = Some(mode.to_string());
+        h.socket = Socket::NotStarted;
+        h.last_index_tick = None;
+        h.reconnects = 0;
+        h.client = None;
+    }
+
+    /// The session ended (its last snapshot and events stay readable).
+    pub fn end(&self) {
+        let mut h = lock(&self.health);
+        h.running = false;
+        h.socket = Socket::Down;
+    }
+
+    /// The running session's Kite client (its session flag is the health's
+    /// `broker_session_valid`; a console login reloads it).
+    pub fn attach_client(&self, client: &KiteClient) {
+        lock(&self.health).client = Some(client.clone());
+    }
+
+    /// The running session's Kite client, if any.
+    pub fn client(&self) -> Option<KiteClient> {
+        let h = lock(&self.health);
+        h.client.clone().filter(|_| h.running)
+    }
+
+    /// Set the socket state.
+    pub fn set_socket(&self, socket: Socket) {
+        lock(&self.health).socket = socket;
+    }
+
+    /// Note a market event before the engine sees it: `Feed(status)` moves the socket state
+    /// (a `Reconnected` counts a reconnect); an index tick stamps the wall clock.
+    pub fn observe(&self, ev: &MarketEvent) {
+        let mut h = lock(&self.health);
+        match ev {
+            MarketEvent::Feed(FeedStatus::Connected, _) => h.socket = Socket::Connected,
+            MarketEvent::Feed(FeedStatus::Reconnected, _) => {
+                h.socket = Socket::Connected;
+                h.reconnects += 1;
+            }
+            MarketEvent::Feed(FeedStatus::Disconnected, _) => h.socket = Socket::Reconnecting,
+            MarketEvent::Tick(t) if domain::Segment::from_index_token(t.token).is_some() => {
+                h.last_index_tick = Some(Instant::now());
+                // Ticks flow: the socket is up even if no `Connected` was reported.
+                if h.socket == Socket::NotStarted {
+                    h.socket = Socket::Connected;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Publish one more event: appended to the day list and broadcast with its index.
+    fn push_event(&self, event: EventRecord) {
+        let seq = {
+            let mut list = lock(&self.events);
+            list.push(event.clone());
+            list.len() - 1
+        };
+        // No receiver is not an error: nobody is watching.
+        let _ = self.updates.send(Update::Event { seq, event });
+    }
+
+    /// Publish a snapshot: the `watch` and the broadcast.
+    pub fn push_snapshot(&self, snapshot: Snapshot) {
+        let snapshot = Arc::new(snapshot);
+        self.snapshot.send_replace(Some(snapshot.clone()));
+        let _ = self.updates.send(Update::Snapshot { snapshot });
+    }
+
+    /// The latest snapshot.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot.borrow().clone()
+    }
+
+    /// A `watch` of the latest snapshot.
+    pub fn watch_snapshot(&self) -> watch::Receiver<Option<Arc<Snapshot>>> {
+        self.snapshot.subscribe()
+    }
+
+    /// The day's events from index `from` on.
+    pub fn events(&self, from: usize) -> Vec<EventRecord> {
+        lock(&self.events)
+            .get(from..)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default()
+    }
+
+    /// New updates from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Update> {
+        self.updates.subscribe()
+    }
+
+    /// Health now (the tick age on the wall clock; the session flag read live).
+    pub fn health(&self) -> Health {
+        let h = lock(&self.health);
+        Health {
+            session_running: h.running,
+            mode: h.mode.clone(),
+            broker_session_valid: h.client.as_ref().is_some_and(|c| c.session().is_valid()),
+            socket: h.socket.code().to_string(),
+            last_tick_age_secs: h.last_index_tick.map(|t| t.elapsed().as_secs_f64()),
+            reconnects: h.reconnects,
+        }
+    }
+}
+
+/// The session's end of the link: commands in, state out.
+#[derive(Debug)]
+pub struct SessionLink {
+    commands: mpsc::Receiver<CommandRequest>,
+    published: Arc<Published>,
+    seen_events: usize,
+    seen_version: u64,
+    trading: Option<oneshot::Sender<()>>,
+}
+
+impl SessionLink {
+    /// A link and the sender the supervisor keeps.
+    pub fn new(published: Arc<Published>) -> (Self, mpsc::Sender<CommandRequest>) {
+        let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
+        (
+            Self {
+                commands: rx,
+                published,
+                seen_events: 0,
+                seen_version: u64::MAX,
+                trading: None,
+            },
+            tx,
+        )
+    }
+
+    /// A receiver resolved when the session starts trading (warm-up, restore and
+    /// reconciliation done, the feed subscribed); dropped unresolved when it fails first.
+    pub fn on_trading(&mut self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        self.trading = Some(tx);
+        rx
+    }
+
+    /// The shared published state.
+    pub fn published(&self) -> &Arc<Published> {
+        &self.published
+    }
+
+    /// The next command; pending forever once every sender is gone.
+    pub async fn next_command(&mut self) -> CommandRequest {
+        match self.commands.recv().await {
+            Some(c) => c,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// After a step: publish the events added since the last call and, when the version moved
+    /// or events were added, a new snapshot. Never waits.
+    pub fn after_step(&mut self, engine: &Engine) {
+        let events = engine.events();
+        // A restored engine may start with fewer events than seen (never in one session).
+        let from = self.seen_events.min(events.len());
+        let added = events.len() > from;
+        for e in &events[from..] {
+            self.published.push_event(e.clone());
+        }
+        self.seen_events = events.len();
+        if added || engine.version() != self.seen_version {
+            self.seen_version = engine.version();
+            self.published.push_snapshot(engine.snapshot());
+        }
+    }
+}
+
+/// The optional link of a session: `None` publishes nothing and takes no commands (the CLI
+/// with `--no-http`, the tests of the runner).
+pub(crate) async fn next_command(link: &mut Option<SessionLink>) -> CommandRequest {
+    match link {
+        Some(l) => l.next_command().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// [`SessionLink::after_step`] when linked.
+pub(crate) fn after_step(link: &mut Option<SessionLink>, engine: &Engine) {
+    if let Some(l) = link {
+        l.after_step(engine);
+    }
+}
+
+/// The session is trading: resolve [`SessionLink::on_trading`].
+pub(crate) fn trading(link: &mut Option<SessionLink>) {
+    if let Some(tx) = link.as_mut().and_then(|l| l.trading.take()) {
+        let _ = tx.send(());
+    }
+}
+
+/// [`Published::observe`] when linked.
+pub(crate) fn observe(link: &Option<SessionLink>, ev: &MarketEvent) {
+    if let Some(l) = link {
+        l.published.observe(ev);
+    }
+}
+
+/// [`Published::set_socket`] when linked.
+pub(crate) fn set_socket(link: &Option<SessionLink>, socket: Socket) {
+    if let Some(l) = link {
+        l.published.set_socket(socket);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_and_reconnects_follow_feed_events() {
+        let p = Published::new();
+        p.begin("PAPER");
+        assert_eq!(p.health().socket, "not_started");
+        assert!(p.health().session_running);
+        let t = domain::time::ist(
+            chrono::NaiveDate::from_ymd_opt(2024, 6, 3).unwrap(),
+            domain::time::hms(9, 15, 0),
+        );
+        p.observe(&MarketEvent::Feed(FeedStatus::Connected, t));
+        assert_eq!(p.health().socket, "connected");
+        p.observe(&MarketEvent::Feed(FeedStatus::Disconnected, t));
+        assert_eq!(p.health().socket, "reconnecting");
+        p.observe(&MarketEvent::Feed(FeedStatus::Reconnected, t));
+        let h = p.health();
+        assert_eq!((h.socket.as_str(), h.reconnects), ("connected", 1));
+        assert_eq!(h.last_tick_age_secs, None);
+        assert!(!h.broker_session_valid, "no client attached");
+        p.end();
+        assert!(!p.health().session_running);
+        assert_eq!(p.health().mode.as_deref(), Some("PAPER"));
+    }
+
+    #[test]
+    fn events_are_numbered_and_replaced_by_a_new_session() {
+        let p = Published::new();
+        let mut rx = p.subscribe();
+        let t = domain::time::ist(
+            chrono::NaiveDate::from_ymd_opt(2024, 6, 3).unwrap(),
+            domain::time::hms(9, 15, 0),
+        );
+        for i in 0..3 {
+            p.push_event(EventRecord {
+                ts: t,
+                segment: None,
+                event: engine::EngineEvent::Session,
+                message: format!("e{i}"),
+                data: serde_json::json!({}),
+            });
+        }
+        assert_eq!(p.events(1).len(), 2);
+        assert_eq!(p.events(1)[0].message, "e1");
+        assert!(p.events(9).is_empty());
+        match rx.try_recv().unwrap() {
+            Update::Event { seq, event } => assert_eq!((seq, event.message.as_str()), (0, "e0")),
+            other => panic!("{other:?}"),
+        }
+        p.begin("LIVE");
+        assert!(p.events(0).is_empty());
+        assert!(p.snapshot().is_none());
+    }
+}
