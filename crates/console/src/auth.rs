@@ -91,24 +91,25 @@ impl ApiToken {
         Ok(Self(bytes.iter().map(|b| format!("{b:02x}")).collect()))
     }
 
-    /// `KESTREL_API_TOKEN` when set and non-empty; else the token in `<dir>/api_token`
-    /// (which must be mode 0600); else a fresh token written there with mode 0600
-    /// (created exclusively, so two processes never both write one). `dir` is created if
-    /// missing. Returns where the token came from so the caller can print the path (never the
-    /// token).
-    pub fn from_env_or_file(dir: &Path) -> Result<(Self, TokenSource), TokenError> {
+    /// `KESTREL_API_TOKEN` when set and non-empty; else the token in the file `path` (which
+    /// must be mode 0600; [`TOKEN_FILE`] is the usual name); else a fresh token written there
+    /// with mode 0600 (created exclusively, so two processes never both write one). Its
+    /// folder is created if missing. Returns where the token came from so the caller can
+    /// print the path (never the token).
+    pub fn from_env_or_file(path: &Path) -> Result<(Self, TokenSource), TokenError> {
         if let Ok(v) = std::env::var(TOKEN_ENV) {
             let v = v.trim().to_string();
             if !v.is_empty() {
                 return Ok((Self::new(v)?, TokenSource::Env));
             }
         }
-        Self::from_file(dir)
+        Self::from_file(path)
     }
 
     /// As [`ApiToken::from_env_or_file`] without looking at the environment.
-    pub fn from_file(dir: &Path) -> Result<(Self, TokenSource), TokenError> {
-        let path = dir.join(TOKEN_FILE);
+    pub fn from_file(path: &Path) -> Result<(Self, TokenSource), TokenError> {
+        let path = path.to_path_buf();
+        let dir = path.parent().unwrap_or(Path::new("."));
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| TokenError::Io { path, source }
@@ -247,7 +248,7 @@ mod tests {
     fn file_is_created_0600_then_reused_and_a_loose_file_is_refused() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let (t1, src) = ApiToken::from_file(dir.path()).unwrap();
+        let (t1, src) = ApiToken::from_file(&dir.path().join(TOKEN_FILE)).unwrap();
         let path = dir.path().join(TOKEN_FILE);
         assert_eq!(
             src,
@@ -258,12 +259,12 @@ mod tests {
         );
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        let (t2, src2) = ApiToken::from_file(dir.path()).unwrap();
+        let (t2, src2) = ApiToken::from_file(&dir.path().join(TOKEN_FILE)).unwrap();
         assert_eq!(t1, t2);
         assert!(matches!(src2, TokenSource::File { created: false, .. }));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         assert!(matches!(
-            ApiToken::from_file(dir.path()),
+            ApiToken::from_file(&dir.path().join(TOKEN_FILE)),
             Err(TokenError::Permissions { mode: 0o644, .. })
         ));
     }
@@ -276,7 +277,7 @@ mod tests {
         let path = dir.path().join(TOKEN_FILE);
         std::fs::write(&path, "short\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let e = ApiToken::from_file(dir.path()).unwrap_err();
+        let e = ApiToken::from_file(&dir.path().join(TOKEN_FILE)).unwrap_err();
         assert!(e.to_string().contains("api_token"), "{e}");
     }
 }

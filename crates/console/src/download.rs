@@ -63,13 +63,7 @@ fn day(st: &AppState) -> Day {
 
 /// An engine event as the journal's event row (the same mapping the engine journals with).
 pub fn journal_event(e: &EventRecord) -> Event {
-    Event {
-        timestamp: e.ts,
-        segment: e.segment,
-        kind: e.event.kind(),
-        message: e.message.clone(),
-        data: e.data.clone(),
-    }
+    e.to_journal()
 }
 
 fn attachment(mime: &'static str, filename: String, body: Vec<u8>) -> Response {

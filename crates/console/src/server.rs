@@ -4,7 +4,7 @@
 //! ```no_run
 //! # async fn f(backend: std::sync::Arc<dyn console::Backend>) -> Result<(), Box<dyn std::error::Error>> {
 //! use console::{ApiToken, Console, ConsoleConfig};
-//! let (token, _source) = ApiToken::from_env_or_file(std::path::Path::new("state"))?;
+//! let (token, _source) = ApiToken::from_env_or_file(std::path::Path::new("state/api_token"))?;
 //! let cfg = ConsoleConfig { bind: "127.0.0.1:8000".parse()?, allow_remote: false, token };
 //! let console = Console::bind(cfg, backend).await?;
 //! println!("console on http://{}", console.local_addr());

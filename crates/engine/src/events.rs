@@ -144,6 +144,19 @@ pub struct EventRecord {
     pub data: serde_json::Value,
 }
 
+impl EventRecord {
+    /// The journal's line of this event (`events.csv`, the console's download).
+    pub fn to_journal(&self) -> journal::Event {
+        journal::Event {
+            timestamp: self.ts,
+            segment: self.segment,
+            kind: self.event.kind(),
+            message: self.message.clone(),
+            data: self.data.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,6 @@ use chrono::NaiveDate;
 use clap::Parser;
 use config::Config;
 use domain::Segment;
-use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -66,17 +65,6 @@ pub struct HttpOptions {
     /// The API token file (`[http] token_file`, else `<journal root>/api_token`).
     pub token_file: PathBuf,
 }
-
-/// Where the console server plugs in (the lead wires `console::serve` here): given the
-/// supervisor (the [`console::backend::Backend`]) and the resolved [`HttpOptions`], a future
-/// that serves until the process ends; an `Err` (e.g. the address is taken) ends the process
-/// with exit 1. `None`: the supervisor runs without a server (see [`console_hook`]).
-pub type ConsoleHook = Box<
-    dyn FnOnce(
-        Arc<Supervisor>,
-        HttpOptions,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>,
->;
 
 /// `--resolve-unknown` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -156,33 +144,54 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// The whole `main` of `paper` and `live-bin` without a console server: [`main_with`] and
-/// no hook.
-pub fn main(kind: SessionKind) -> ExitCode {
-    main_with(kind, None)
-}
-
-/// The console spot: the default when no [`ConsoleHook`] is given. The supervisor runs and
-/// takes commands from nothing but itself; the log says the console is not served.
-// TODO(lead): plug `console::serve` in through `main_with(kind, Some(hook))` in the binaries.
-fn console_hook(
-    hook: Option<ConsoleHook>,
+/// Serve the console (spec §12) for `supervisor` on `http` until the process ends: the API
+/// token from `KESTREL_API_TOKEN` or the 0600 token file (its path is printed, never the
+/// token), then [`console::server::Console`] on the address.
+///
+/// # Errors
+/// The token file cannot be read or written, the address cannot be bound, or serving fails.
+async fn serve_console(
+    name: &'static str,
     supervisor: Arc<Supervisor>,
     http: HttpOptions,
-) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>> {
-    match hook {
-        Some(h) => h(supervisor, http),
-        None => Box::pin(async move {
-            tracing::warn!(target: "live", bind = %http.bind, "no console server in this build: the session runs without its HTTP API");
-            std::future::pending().await
-        }),
-    }
+) -> Result<(), String> {
+    use console::auth::{ApiToken, TokenSource};
+    use console::server::{Console, ConsoleConfig};
+    let (token, source) =
+        ApiToken::from_env_or_file(&http.token_file).map_err(|e| e.to_string())?;
+    let console = Console::bind(
+        ConsoleConfig {
+            bind: http.bind,
+            allow_remote: http.allow_remote,
+            token,
+        },
+        supervisor,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let from = match source {
+        TokenSource::Env => "KESTREL_API_TOKEN".to_string(),
+        TokenSource::File { path, created } => format!(
+            "{}{}",
+            path.display(),
+            if created { " (new, mode 0600)" } else { "" }
+        ),
+    };
+    eprintln!(
+        "{name}: console on http://{}/  (API token: {from})",
+        console.local_addr()
+    );
+    console
+        .run(std::future::pending())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// `paper`/`live-bin`: parse, run until the close or Ctrl+C, print the day. With the console
-/// on (no `--no-http`), sessions run under a [`Supervisor`] served by `hook`. Exit codes: 0
+/// on (no `--no-http`), sessions run under a [`Supervisor`] served by the console
+/// (`serve_console`). Exit codes: 0
 /// done, 1 error, 2 refused by a guardrail.
-pub fn main_with(kind: SessionKind, hook: Option<ConsoleHook>) -> ExitCode {
+pub fn main(kind: SessionKind) -> ExitCode {
     let args = SessionArgs::parse();
     init_logging();
     let name = match kind {
@@ -221,7 +230,7 @@ pub fn main_with(kind: SessionKind, hook: Option<ConsoleHook>) -> ExitCode {
         };
         return exit_for(name, rt.block_on(run_session(opts, shutdown)));
     };
-    rt.block_on(supervised(name, kind, opts, http, args.idle, hook))
+    rt.block_on(supervised(name, kind, opts, http, args.idle))
 }
 
 async fn ctrl_c() {
@@ -232,12 +241,11 @@ async fn ctrl_c() {
 
 /// The console's process: a supervisor, the server, the session (unless `idle`).
 async fn supervised(
-    name: &str,
+    name: &'static str,
     kind: SessionKind,
     opts: SessionOptions,
     http: HttpOptions,
     idle: bool,
-    hook: Option<ConsoleHook>,
 ) -> ExitCode {
     if !idle
         && let Err(e) = check_guardrails(kind, &opts.config, &opts.config_path, opts.confirm_live)
@@ -260,7 +268,7 @@ async fn supervised(
             }
         );
     }
-    let mut server = tokio::spawn(console_hook(hook, supervisor.clone(), http.clone()));
+    let mut server = tokio::spawn(serve_console(name, supervisor.clone(), http.clone()));
     if idle {
         eprintln!(
             "{name}: --idle: no session started; POST /live/start-trading on http://{} starts one",
