@@ -357,6 +357,38 @@
     }
   }
 
+  // ---------- the form, filled from the running session's parameters ----------
+  function setField(id, v) {
+    if (v === undefined || v === null || !$(id)) return;
+    $(id).value = String(v);
+  }
+  async function loadParams() {
+    if (!token()) return;
+    let p;
+    try { p = await api("GET", "/live/params"); } catch (_) { return; }
+    if (p.mode) setField("mode", p.mode);
+    if (Array.isArray(p.segments)) {
+      for (const s of SEGMENTS) $("seg-" + s).checked = p.segments.includes(s);
+    }
+    setField("timeframe", p.timeframe);
+    setField("rsi-period", p.rsi_period);
+    setField("capital", p.capital);
+    setField("sl-points", p.sl_points);
+    setField("tsl-points", p.trailing_stop_points);
+    setField("itm-offset", p.itm_offset);
+    if (typeof p.pyramiding === "boolean") $("pyramiding").checked = p.pyramiding;
+    for (const [s, q] of Object.entries(p.pyramid || {})) {
+      setField("pyramid-" + s, q.pyramid_points);
+      setField("lotadd-" + s, q.lot_addition);
+      setField("maxqty-" + s, q.max_quantity);
+    }
+    const r = p.risk || {};
+    setField("max-trades", r.max_trades_per_segment);
+    setField("max-daily-loss", r.max_daily_loss);
+    if (r.entry_window_start) setField("window-start", r.entry_window_start.slice(0, 5));
+    if (r.entry_window_end) setField("window-end", r.entry_window_end.slice(0, 5));
+  }
+
   // ---------- initial load ----------
   async function refreshStatus() {
     try {
@@ -381,6 +413,7 @@
       state.nextSeq = 0;
       $("events-table").tBodies[0].replaceChildren();
       refreshStatus();
+      loadParams();
       connect();
     });
     $("btn-login").addEventListener("click", async () => {
@@ -412,6 +445,7 @@
     $("btn-dl-xlsx").addEventListener("click", () => download("/live/report.xlsx", "live_report.xlsx"));
     renderSnapshot(null);
     refreshStatus();
+    loadParams();
     connect();
   }
 

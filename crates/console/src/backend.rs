@@ -28,6 +28,10 @@ pub trait Backend: Send + Sync + 'static {
     /// Start (or rebuild, when one runs) the session with `req` applied over the process's
     /// configuration, warm-up included, exactly as the CLI would start it (seed 004 §6.1).
     async fn start(&self, req: StartRequest) -> Result<StartReply, StartError>;
+    /// The parameters of the running session (else of the process's configuration) as the
+    /// start request that gives them (`GET /live/params`: the page fills its form with them,
+    /// so Start without changes resumes rather than rebuilds).
+    async fn params(&self) -> StartRequest;
     /// The Kite login side (seed 003 "Daily Setup Process").
     fn auth(&self) -> &dyn Auth;
 }

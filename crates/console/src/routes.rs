@@ -33,6 +33,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/live/resume", post(resume))
         .route("/live/status", get(status))
         .route("/live/health", get(health))
+        .route("/live/params", get(params))
         .route("/live/positions", get(positions))
         .route("/live/close-position/{id}", post(close_position))
         .route("/live/close-all", post(close_all))
@@ -208,6 +209,10 @@ async fn status(State(st): State<AppState>) -> Response {
         snapshot: snap.as_deref(),
     })
     .into_response()
+}
+
+async fn params(State(st): State<AppState>) -> Json<crate::backend::StartRequest> {
+    Json(st.backend.params().await)
 }
 
 async fn health(State(st): State<AppState>) -> Json<Health> {

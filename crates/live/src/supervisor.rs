@@ -258,6 +258,12 @@ impl Supervisor {
 
 #[async_trait]
 impl Backend for Supervisor {
+    async fn params(&self) -> StartRequest {
+        let opts = self.current_options().await;
+        let config = opts.as_ref().map_or(&self.base.config, |o| &o.config);
+        crate::params::params_of(config, self.base.kind)
+    }
+
     fn snapshot(&self) -> Option<Arc<Snapshot>> {
         self.published.snapshot()
     }
@@ -315,6 +321,18 @@ impl Backend for Supervisor {
         let kind = self.base.kind;
         let config = apply_start(&self.base.config, &req, kind, self.base.date)?;
         check_start_guardrails(kind, &config, &self.base.config_path, &req)?;
+        // The running session already trades with these parameters (the page sends its whole
+        // form, filled from `GET /live/params`): allow entries, no rebuild.
+        if running
+            && let Some(cur) = self.current_options().await
+            && crate::params::same_trading(&cur.config, &config)
+        {
+            let r = self
+                .command(Command::StartEntries)
+                .await
+                .map_err(|e| StartError::Failed(e.to_string()))?;
+            return Ok(self.reply_for(r.message, true));
+        }
         let opts = SessionOptions {
             config,
             confirm_live: req.confirm_live,

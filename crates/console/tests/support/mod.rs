@@ -84,6 +84,12 @@ impl Fake {
 
 #[async_trait]
 impl Backend for Fake {
+    async fn params(&self) -> StartRequest {
+        StartRequest {
+            rsi_period: Some(9),
+            ..StartRequest::default()
+        }
+    }
     fn snapshot(&self) -> Option<Arc<Snapshot>> {
         self.snapshot.lock().unwrap().clone()
     }
