@@ -602,7 +602,12 @@ async fn session_body(
         None => {
             let now = engine.clock().now();
             let r = engine.end_session(now).await?;
-            // TODO(lead): excel at session end (journal::excel::write_workbook, helper B).
+            match crate::report::write_day_workbook(&journal_dir, &r, engine.events()).await {
+                Ok(p) => {
+                    tracing::info!(target: "live", file = %p.display(), "day's workbook written")
+                }
+                Err(e) => tracing::warn!(target: "live", error = %e, "day's workbook not written"),
+            }
             r
         }
     };
