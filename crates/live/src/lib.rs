@@ -20,6 +20,7 @@ pub mod cli;
 pub mod guard;
 pub mod link;
 pub mod params;
+pub mod report;
 pub mod session;
 pub mod start;
 pub mod supervisor;

@@ -602,16 +602,11 @@ async fn session_body(
         None => {
             let now = engine.clock().now();
             let r = engine.end_session(now).await?;
-            // The day's workbook beside the CSV journals (seed 004 §7 "CSV/Excel"): trades,
-            // events and the day summary. The CSVs stay the record: a failure is logged.
-            let book = journal_dir.join(format!("live_report_{date}.xlsx"));
-            let events: Vec<journal::Event> = engine
-                .events()
-                .iter()
-                .map(engine::EventRecord::to_journal)
-                .collect();
-            if let Err(e) = journal::excel::write_workbook(&book, &r.trades, &events, &r.summary) {
-                tracing::error!(target: "live", error = %e, "the day's workbook was not written");
+            match crate::report::write_day_workbook(&journal_dir, &r, engine.events()).await {
+                Ok(p) => {
+                    tracing::info!(target: "live", file = %p.display(), "day's workbook written")
+                }
+                Err(e) => tracing::warn!(target: "live", error = %e, "day's workbook not written"),
             }
             r
         }

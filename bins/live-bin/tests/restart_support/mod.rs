@@ -350,6 +350,10 @@ impl Harness {
         if code != Some(0) {
             self.fail(&format!("live-bin ended with {code:?}, not 0"));
         }
+        // The session's end writes the day's workbook beside the CSVs.
+        if !self.journal().join("report.xlsx").is_file() {
+            self.fail("no report.xlsx in the journal after the close");
+        }
     }
 
     /// The last lines of every run's stdout/stderr.
