@@ -601,16 +601,16 @@ async fn session_body(
         }
         None => {
             let now = engine.clock().now();
-            let r = engine.end_session(now).await?;
-            match crate::report::write_day_workbook(&journal_dir, &r, engine.events()).await {
-                Ok(p) => {
-                    tracing::info!(target: "live", file = %p.display(), "day's workbook written")
-                }
-                Err(e) => tracing::warn!(target: "live", error = %e, "day's workbook not written"),
-            }
-            r
+            engine.end_session(now).await?
         }
     };
+    if !interrupted {
+        // The session ended by itself (the close): the day's workbook beside the CSVs.
+        match crate::report::write_day_workbook(&journal_dir, &report, engine.events()).await {
+            Ok(p) => tracing::info!(target: "live", file = %p.display(), "day's workbook written"),
+            Err(e) => tracing::warn!(target: "live", error = %e, "day's workbook not written"),
+        }
+    }
     checkpoint(&engine, &cp_path, &mut written).await?;
     link::after_step(link, &engine);
     feed.close();
