@@ -490,11 +490,13 @@ async fn the_server_stops_on_shutdown() {
 fn the_token_file_is_0600() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let (_, src) = ApiToken::from_file(dir.path()).unwrap();
+    let file = dir.path().join("state").join(console::auth::TOKEN_FILE);
+    let (_, src) = ApiToken::from_file(&file).unwrap();
     let console::TokenSource::File { path, created } = src else {
         panic!("not a file source")
     };
     assert!(created);
+    assert_eq!(path, file, "the file asked for, its folder created");
     let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
