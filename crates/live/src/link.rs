@@ -5,7 +5,7 @@
 //!   ([`CommandRequest`]); the session applies each on the engine's own step
 //!   (`Engine::command`) as one more arm of its `select!`.
 //! - Out: after every step that moved `Engine::version` or added events, the session
-//!   publishes ([`Publisher::after_step`]) the new events into the shared day list and as
+//!   publishes ([`SessionLink::after_step`]) the new events into the shared day list and as
 //!   [`Update::Event`], and the `Arc<Snapshot>` into a `watch` and as [`Update::Snapshot`].
 //!   Every send is a `watch`/`broadcast` send: a lagging event-stream client loses old
 //!   updates, never the engine's time.
