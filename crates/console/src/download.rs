@@ -61,11 +61,6 @@ fn day(st: &AppState) -> Day {
     }
 }
 
-/// An engine event as the journal's event row (the same mapping the engine journals with).
-pub fn journal_event(e: &EventRecord) -> Event {
-    e.to_journal()
-}
-
 fn attachment(mime: &'static str, filename: String, body: Vec<u8>) -> Response {
     let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
@@ -98,7 +93,7 @@ async fn trades_csv(State(st): State<AppState>) -> Result<Response, ApiError> {
 
 async fn events_csv(State(st): State<AppState>) -> Result<Response, ApiError> {
     let d = day(&st);
-    let rows: Vec<Event> = d.events.iter().map(journal_event).collect();
+    let rows: Vec<Event> = d.events.iter().map(EventRecord::to_journal).collect();
     let mut buf = Vec::new();
     journal::write_events_csv(&mut buf, &rows).map_err(|e| internal("events.csv", e))?;
     Ok(attachment(
@@ -125,7 +120,7 @@ fn signals_skipped(events: &[EventRecord]) -> u32 {
 
 async fn report_xlsx(State(st): State<AppState>) -> Result<Response, ApiError> {
     let d = day(&st);
-    let rows: Vec<Event> = d.events.iter().map(journal_event).collect();
+    let rows: Vec<Event> = d.events.iter().map(EventRecord::to_journal).collect();
     // The snapshot does not carry the strategy's name; the sheet leaves it blank.
     let summary = DaySummary::from_trades(
         d.date,

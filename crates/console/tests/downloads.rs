@@ -40,8 +40,8 @@ async fn csv_downloads_are_the_journals_files() {
     let date = chrono::NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
     let mut j = CsvJournal::create(dir.path(), "paper", date).unwrap();
     j.trade(&sample_trade()).unwrap();
-    j.event(&console::download::journal_event(&e1)).unwrap();
-    j.event(&console::download::journal_event(&e2)).unwrap();
+    j.event(&e1.to_journal()).unwrap();
+    j.event(&e2.to_journal()).unwrap();
     let day = dir.path().join("paper").join("2024-06-03");
     let trades_file = std::fs::read(day.join("trades.csv")).unwrap();
     let events_file = std::fs::read(day.join("events.csv")).unwrap();

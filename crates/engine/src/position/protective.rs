@@ -260,38 +260,32 @@ mod tests {
             sl_points: dec!(40),
             trailing_stop_points: dec!(40),
         };
-        Position {
-            direction: Direction::Long,
-            signal: Signal::BuyCe,
-            origin: strategy::SignalOrigin::Fresh,
-            contract: OptionContract {
-                segment: Segment::Nifty,
-                exchange: Exchange::NFO,
-                expiry: chrono::NaiveDate::from_ymd_opt(2024, 6, 6).unwrap(),
-                strike: dec!(23000),
-                option_type: OptionType::CE,
-                lot_size: 25,
-                tick_size: dec!(0.05),
-                tradingsymbol: "NIFTY2460623000CE".into(),
-                instrument_token: None,
-            },
-            entry_spot: dec!(23000),
-            entry_time: ist_hms(d, 9, 21, 0),
-            entry_seq: 2,
-            stops: strategy::exits::StopTracker::new(Direction::Long, dec!(23000), stops),
-            legs: Vec::new(),
-            charges: Decimal::ZERO,
-            all_market: true,
-            mfe: Decimal::ZERO,
-            mae: Decimal::ZERO,
-            exit: None,
-            exit_retry: false,
-            exit_failures: 0,
-            last_mark: None,
-            adds: 0,
-            add_block_logged: false,
-            protective: None,
-        }
+        let contract = OptionContract {
+            segment: Segment::Nifty,
+            exchange: Exchange::NFO,
+            expiry: chrono::NaiveDate::from_ymd_opt(2024, 6, 6).unwrap(),
+            strike: dec!(23000),
+            option_type: OptionType::CE,
+            lot_size: 25,
+            tick_size: dec!(0.05),
+            tradingsymbol: "NIFTY2460623000CE".into(),
+            instrument_token: None,
+        };
+        let tick = domain::Tick {
+            token: Segment::Nifty.index_token(),
+            ts: ist_hms(d, 9, 21, 0),
+            price: dec!(23000),
+            volume: None,
+        };
+        Position::opened(
+            Direction::Long,
+            Signal::BuyCe,
+            strategy::SignalOrigin::Fresh,
+            contract,
+            &tick,
+            2,
+            strategy::exits::StopTracker::new(Direction::Long, dec!(23000), stops),
+        )
     }
 
     fn leg(order: u64, side: domain::Side, requested: u32, filled: u32, done: bool) -> Leg {
