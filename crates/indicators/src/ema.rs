@@ -52,6 +52,18 @@ impl Ema {
     }
 }
 
+impl Ema {
+    /// One update once seeded: `α·x + (1 − α)·e`. The hot path of [`crate::RsiCrossoverSet`].
+    #[inline]
+    pub(crate) fn update_ready(&mut self, x: f64) -> f64 {
+        debug_assert!(self.value.is_some());
+        let e = self.value.unwrap_or(x);
+        let e = self.alpha * x + (1.0 - self.alpha) * e;
+        self.value = Some(e);
+        e
+    }
+}
+
 impl Indicator for Ema {
     type Input = f64;
     type Output = f64;
@@ -59,18 +71,13 @@ impl Indicator for Ema {
     #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
         debug_assert!(x.is_finite(), "Ema input must be finite, got {x}");
-        match self.value {
-            Some(e) => {
-                let e = self.alpha * x + (1.0 - self.alpha) * e;
-                self.value = Some(e);
-            }
-            None => {
-                self.seed_sum += x;
-                self.seen += 1;
-                if self.seen == self.period {
-                    self.value = Some(self.seed_sum / self.period as f64);
-                }
-            }
+        if self.value.is_some() {
+            return Some(self.update_ready(x));
+        }
+        self.seed_sum += x;
+        self.seen += 1;
+        if self.seen == self.period {
+            self.value = Some(self.seed_sum / self.period as f64);
         }
         self.value
     }

@@ -43,6 +43,32 @@ impl Ring {
         }
     }
 
+    /// Pushes `x` into a full ring and returns the evicted oldest value (the caller knows the
+    /// ring is full: [`Ring::is_full`]).
+    #[inline]
+    pub(crate) fn push_full(&mut self, x: f64) -> f64 {
+        debug_assert!(self.is_full());
+        let old = std::mem::replace(&mut self.buf[self.head], x);
+        self.head += 1;
+        if self.head == self.buf.len() {
+            self.head = 0;
+        }
+        old
+    }
+
+    /// Full, with the oldest value in slot 0: the storage is in window order (once every
+    /// `capacity` pushes at steady state).
+    #[inline]
+    pub(crate) fn at_start(&self) -> bool {
+        self.head == 0 && self.is_full()
+    }
+
+    /// The storage, slot 0 first: the window oldest first when [`Ring::at_start`].
+    #[inline]
+    pub(crate) fn slots(&self) -> &[f64] {
+        &self.buf
+    }
+
     /// The oldest value held, if any.
     #[inline]
     pub(crate) fn oldest(&self) -> Option<f64> {
@@ -100,6 +126,22 @@ mod tests {
         assert_eq!(r.push(2.0), Some(1.0));
         assert_eq!(r.oldest(), Some(2.0));
     }
+
+    #[test]
+    fn push_full_and_order() {
+        let mut r = Ring::new(3);
+        for x in [1.0, 2.0, 3.0] {
+            r.push(x);
+        }
+        assert!(r.at_start());
+        assert_eq!(r.push_full(4.0), 1.0);
+        assert!(!r.at_start());
+        assert_eq!(r.slots(), [4.0, 2.0, 3.0]);
+        assert_eq!(r.push_full(5.0), 2.0);
+        assert_eq!(r.push_full(6.0), 3.0);
+        assert!(r.at_start());
+        assert_eq!(r.slots(), [4.0, 5.0, 6.0]);
+    }
 }
 
 /// A running sum with error compensation (Knuth's TwoSum, branch-free): the rounding error of
@@ -120,15 +162,6 @@ impl CompensatedSum {
         let (s, err) = two_sum(self.sum, x);
         self.sum = s;
         self.comp += err;
-    }
-
-    /// Adds `a + b` without rounding it first: the error of `a + b` goes to the compensation,
-    /// and the running sum takes a single addition.
-    #[inline]
-    pub(crate) fn add_exact(&mut self, a: f64, b: f64) {
-        let (s, e) = two_sum(a, b);
-        self.add(s);
-        self.comp += e;
     }
 
     /// The sum, rounded once.

@@ -64,6 +64,28 @@ impl Rsi {
 
     /// `100 − 100/(1 + g/l)`, computed as the equivalent `100·g/(g + l)` (one division, as
     /// TA-Lib does); `l = 0` gives exactly 100 that way, and `g = l = 0` is 50.
+    /// One update once ready (a value exists, so a previous close does too): Wilder's
+    /// smoothing. The hot path of [`crate::RsiCrossoverSet`].
+    #[inline]
+    pub(crate) fn update_ready(&mut self, close: f64) -> f64 {
+        debug_assert!(self.value.is_some());
+        let prev = self.prev_close.unwrap_or(close);
+        self.prev_close = Some(close);
+        let (gain, loss) = Self::gain_loss(close - prev);
+        // Wilder: (avg·(n−1) + current)/n, the division as a multiplication by 1/n.
+        self.avg_gain = (self.avg_gain * self.keep + gain) * self.inv_period;
+        self.avg_loss = (self.avg_loss * self.keep + loss) * self.inv_period;
+        let v = Self::rsi(self.avg_gain, self.avg_loss);
+        self.value = Some(v);
+        v
+    }
+
+    /// A close-to-close change split into (gain, loss), both ≥ 0.
+    #[inline]
+    fn gain_loss(d: f64) -> (f64, f64) {
+        (d.max(0.0), (-d).max(0.0))
+    }
+
     #[inline]
     fn rsi(avg_gain: f64, avg_loss: f64) -> f64 {
         let total = avg_gain + avg_loss;
@@ -82,26 +104,21 @@ impl Indicator for Rsi {
     #[inline]
     fn update(&mut self, close: f64) -> Option<f64> {
         debug_assert!(close.is_finite(), "Rsi input must be finite, got {close}");
+        if self.value.is_some() {
+            return Some(self.update_ready(close));
+        }
         // The first close only sets the previous close.
         let prev = self.prev_close.replace(close)?;
-        let d = close - prev;
-        let gain = d.max(0.0);
-        let loss = (-d).max(0.0);
-        if self.value.is_some() {
-            // Wilder: (avg·(n−1) + current)/n, the division as a multiplication by 1/n.
-            self.avg_gain = (self.avg_gain * self.keep + gain) * self.inv_period;
-            self.avg_loss = (self.avg_loss * self.keep + loss) * self.inv_period;
-        } else {
-            // Warming up: the sums of the first n gains/losses, averaged at the n-th change.
-            self.avg_gain += gain;
-            self.avg_loss += loss;
-            self.changes += 1;
-            if self.changes < self.period {
-                return None;
-            }
-            self.avg_gain *= self.inv_period;
-            self.avg_loss *= self.inv_period;
+        let (gain, loss) = Self::gain_loss(close - prev);
+        // Warming up: the sums of the first n gains/losses, averaged at the n-th change.
+        self.avg_gain += gain;
+        self.avg_loss += loss;
+        self.changes += 1;
+        if self.changes < self.period {
+            return None;
         }
+        self.avg_gain *= self.inv_period;
+        self.avg_loss *= self.inv_period;
         self.value = Some(Self::rsi(self.avg_gain, self.avg_loss));
         self.value
     }

@@ -38,6 +38,8 @@ pub struct RsiCrossoverSet {
     rsi: Rsi,
     price_strength: Ema,
     volume_strength: Wma,
+    /// All three lines are ready: updates take the branch-free steady-state path.
+    ready: bool,
 }
 
 impl RsiCrossoverSet {
@@ -72,12 +74,28 @@ impl RsiCrossoverSet {
             rsi: Rsi::new(r),
             price_strength: Ema::new(p),
             volume_strength: Wma::new(v),
+            ready: false,
         })
     }
 
     /// Feeds one completed candle's close (rupees); returns the three lines after it.
-    #[inline]
+    #[inline(always)]
     pub fn update(&mut self, close: f64) -> RsiCrossoverValues {
+        if self.ready {
+            let rsi = self.rsi.update_ready(close);
+            return RsiCrossoverValues {
+                rsi: Some(rsi),
+                price_strength: Some(self.price_strength.update_ready(rsi)),
+                volume_strength: Some(self.volume_strength.update_full(rsi)),
+            };
+        }
+        self.warm_up(close)
+    }
+
+    /// An update while some line is still warming up (kept out of line so the steady-state
+    /// path of [`RsiCrossoverSet::update`] inlines into the caller's loop).
+    #[inline]
+    fn warm_up(&mut self, close: f64) -> RsiCrossoverValues {
         let rsi = self.rsi.update(close);
         let (price_strength, volume_strength) = match rsi {
             Some(r) => (
@@ -86,6 +104,7 @@ impl RsiCrossoverSet {
             ),
             None => (None, None),
         };
+        self.ready = self.is_ready();
         RsiCrossoverValues {
             rsi,
             price_strength,
@@ -114,6 +133,7 @@ impl RsiCrossoverSet {
         self.rsi.reset();
         self.price_strength.reset();
         self.volume_strength.reset();
+        self.ready = false;
     }
 
     /// The (rsi, price strength, volume strength) periods.

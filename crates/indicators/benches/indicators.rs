@@ -8,12 +8,12 @@
 //! first two sessions (150 candles) outside the measurement; one iteration then feeds all the
 //! remaining candles, and criterion's throughput is candles per second.
 //!
-//! Run: `cargo bench --bench indicators -- --warm-up-time 1 --measurement-time 3`.
+//! Run: `cargo bench -p indicators --bench indicators -- --warm-up-time 1 --measurement-time 3`.
 //! Results: `docs/benchmarks.md`, section "Indicator hot path".
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../crates/indicators/tests/common/mod.rs"]
+#[path = "../tests/common/mod.rs"]
 mod common;
 
 use std::hint::black_box;
@@ -24,6 +24,11 @@ use indicators::{
 };
 use ta::Next;
 use ta_lib::Core;
+
+/// The repository root (this crate is `crates/indicators`).
+fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
 
 /// Candles of warm-up before the measured part (two sessions of 75 five-minute candles).
 const WARMUP: usize = 150;
@@ -44,7 +49,7 @@ impl Data {
 }
 
 fn load() -> Data {
-    match common::nifty_5m(&kestrel_support::repo_root()) {
+    match common::nifty_5m(&repo_root()) {
         Ok((source, candles)) => Data {
             source: format!("NIFTY 2024 5-minute candles from the {source}"),
             bars: candles
