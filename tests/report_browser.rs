@@ -81,8 +81,8 @@ async fn the_report_in_headless_chromium() {
             .execute(js, vec![serde_json::json!(id)])
             .await
             .expect("script runs");
-        let v: Vec<f64> = serde_json::from_value(v.clone())
-            .unwrap_or_else(|e| panic!("#{id}: {v} ({e})"));
+        let v: Vec<f64> =
+            serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("#{id}: {v} ({e})"));
         assert!(v[0] > 300.0 && v[1] > 40.0, "#{id} laid out: {v:?}");
         assert!(v[2] > 0.0 && v[3] == v[2], "#{id} marks drawn: {v:?}");
     }
@@ -118,6 +118,7 @@ async fn the_report_in_headless_chromium() {
     let title = b.client.title().await.unwrap();
     assert!(title.contains("2024-06-03"), "{title}");
 
-    b.screenshot(&repo_root().join("artifacts/report.png")).await;
+    b.screenshot(&repo_root().join("artifacts/report.png"))
+        .await;
     b.close().await;
 }

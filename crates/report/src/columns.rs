@@ -58,11 +58,28 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Wrap<'_, D> {
     type Error = D::Error;
 
     forward!(
-        deserialize_any, deserialize_bool, deserialize_i8, deserialize_i16, deserialize_i32,
-        deserialize_i64, deserialize_u8, deserialize_u16, deserialize_u32, deserialize_u64,
-        deserialize_f32, deserialize_f64, deserialize_char, deserialize_str, deserialize_string,
-        deserialize_bytes, deserialize_byte_buf, deserialize_option, deserialize_unit,
-        deserialize_seq, deserialize_identifier, deserialize_ignored_any
+        deserialize_any,
+        deserialize_bool,
+        deserialize_i8,
+        deserialize_i16,
+        deserialize_i32,
+        deserialize_i64,
+        deserialize_u8,
+        deserialize_u16,
+        deserialize_u32,
+        deserialize_u64,
+        deserialize_f32,
+        deserialize_f64,
+        deserialize_char,
+        deserialize_str,
+        deserialize_string,
+        deserialize_bytes,
+        deserialize_byte_buf,
+        deserialize_option,
+        deserialize_unit,
+        deserialize_seq,
+        deserialize_identifier,
+        deserialize_ignored_any
     );
 
     fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
@@ -106,11 +123,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Wrap<'_, D> {
         self.inner.deserialize_newtype_struct(name, v)
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        len: usize,
-        v: V,
-    ) -> Result<V::Value, Self::Error> {
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, v: V) -> Result<V::Value, Self::Error> {
         self.inner.deserialize_tuple(len, v)
     }
 

@@ -86,10 +86,12 @@ pub struct Comparison {
 impl Comparison {
     /// Total net P&L of a and b, ₹.
     pub fn net(&self) -> (Decimal, Decimal) {
-        self.days.iter().fold((Decimal::ZERO, Decimal::ZERO), |acc, d| {
-            let (a, b) = d.net();
-            (acc.0 + a, acc.1 + b)
-        })
+        self.days
+            .iter()
+            .fold((Decimal::ZERO, Decimal::ZERO), |acc, d| {
+                let (a, b) = d.net();
+                (acc.0 + a, acc.1 + b)
+            })
     }
     /// Matched pairs, a's unmatched, b's unmatched.
     pub fn counts(&self) -> (usize, usize, usize) {
@@ -217,8 +219,21 @@ impl fmt::Display for Comparison {
         writeln!(
             f,
             "{:<10} {:<9} {:<4} {:>8} {:>8} {:>6} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8} {:>10} {:>10} {:>9}",
-            "date", "segment", "type", "entry a", "entry b", "Δs", "entry₹ a", "entry₹ b", "Δ", "exit₹ a",
-            "exit₹ b", "Δ", "net₹ a", "net₹ b", "Δnet"
+            "date",
+            "segment",
+            "type",
+            "entry a",
+            "entry b",
+            "Δs",
+            "entry₹ a",
+            "entry₹ b",
+            "Δ",
+            "exit₹ a",
+            "exit₹ b",
+            "Δ",
+            "net₹ a",
+            "net₹ b",
+            "Δnet"
         )?;
         for d in &self.days {
             let date = d.date.map(|d| d.to_string()).unwrap_or_default();
@@ -320,7 +335,7 @@ mod tests {
         assert_eq!(pairs[0].entry_price_diff(), dec!(1.5));
         assert_eq!(pairs[0].net_pnl_diff(), dec!(-20));
         assert_eq!(pairs[1].a.segment, bn);
-        let ids = |v: &[Trade]| v.iter().map(|t| hms(t)).collect::<Vec<_>>();
+        let ids = |v: &[Trade]| v.iter().map(hms).collect::<Vec<_>>();
         assert_eq!(ids(&only_a), ["10:00:00", "13:00:00"]);
         assert_eq!(ids(&only_b), ["10:45:00", "13:00:00"]);
     }
@@ -345,8 +360,14 @@ mod tests {
         assert_eq!(c.days[0].matched[0].net_pnl_diff(), dec!(0));
         assert_eq!(c.net(), (dec!(100), dec!(50)));
         let text = c.to_string();
-        assert!(text.contains("2024-06-04 day: net a ₹50 b ₹0 Δ ₹-50 (no journal in b)"), "{text}");
+        assert!(
+            text.contains("2024-06-04 day: net a ₹50 b ₹0 Δ ₹-50 (no journal in b)"),
+            "{text}"
+        );
         assert!(text.contains("only in a"), "{text}");
-        assert!(text.contains("total: 2 matched, 2 only in a, 0 only in b"), "{text}");
+        assert!(
+            text.contains("total: 2 matched, 2 only in a, 0 only in b"),
+            "{text}"
+        );
     }
 }

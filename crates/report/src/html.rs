@@ -366,10 +366,11 @@ pub fn render_html(input: &ReportInput) -> String {
     };
     let _ = write!(
         o,
-        "<p>Source: <code id=\"config-source\">{}</code></p><pre id=\"config\">{}</pre></body></html>\n",
+        "<p>Source: <code id=\"config-source\">{}</code></p><pre id=\"config\">{}</pre></body></html>",
         escape(source),
         escape(&input.config_toml)
     );
+    o.push('\n');
     o
 }
 

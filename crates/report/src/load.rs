@@ -84,13 +84,12 @@ fn load_day(date: NaiveDate, dir: PathBuf) -> Result<DayJournal, ReportError> {
     let fills = read_fills(&dir.join("fills.csv"))?;
     let summary_path = dir.join("summary.json");
     let summary = if summary_path.exists() {
-        let text = std::fs::read_to_string(&summary_path).map_err(ReportError::io(&summary_path))?;
-        Some(
-            serde_json::from_str(&text).map_err(|e| ReportError::Json {
-                path: summary_path.clone(),
-                message: e.to_string(),
-            })?,
-        )
+        let text =
+            std::fs::read_to_string(&summary_path).map_err(ReportError::io(&summary_path))?;
+        Some(serde_json::from_str(&text).map_err(|e| ReportError::Json {
+            path: summary_path.clone(),
+            message: e.to_string(),
+        })?)
     } else {
         None
     };

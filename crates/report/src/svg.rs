@@ -75,7 +75,11 @@ pub fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     } else {
         (0.0, 1.0)
     };
-    let span = if hi - lo > 0.0 { hi - lo } else { lo.abs().max(1.0) };
+    let span = if hi - lo > 0.0 {
+        hi - lo
+    } else {
+        lo.abs().max(1.0)
+    };
     let raw = span / n.max(1) as f64;
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0]
@@ -102,7 +106,7 @@ pub fn fmt_num(v: f64) -> String {
     let digits = r.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -119,11 +123,19 @@ struct Frame {
 
 impl Frame {
     fn px(&self, x: f64) -> f64 {
-        let span = if self.x1 > self.x0 { self.x1 - self.x0 } else { 1.0 };
+        let span = if self.x1 > self.x0 {
+            self.x1 - self.x0
+        } else {
+            1.0
+        };
         LEFT + (x - self.x0) / span * (W - LEFT - RIGHT)
     }
     fn py(&self, y: f64) -> f64 {
-        let span = if self.y1 > self.y0 { self.y1 - self.y0 } else { 1.0 };
+        let span = if self.y1 > self.y0 {
+            self.y1 - self.y0
+        } else {
+            1.0
+        };
         H - BOTTOM - (y - self.y0) / span * (H - TOP - BOTTOM)
     }
 }
@@ -193,8 +205,14 @@ pub fn line_chart(c: &LineChart) -> String {
         y1: ticks.last().copied().unwrap_or(y1).max(y1),
     };
     y_axis(&mut o, &f, &ticks, &c.y_label);
+    // Labels closer than 56 px to the last one drawn are left out (they would overlap).
+    let mut last_px = f64::MIN;
     for (x, label) in &c.x_labels {
         let px = f.px(*x);
+        if px - last_px < 56.0 {
+            continue;
+        }
+        last_px = px;
         let _ = write!(
             o,
             "<line class=\"xtick\" x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/><text class=\"tick\" x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
@@ -346,7 +364,11 @@ pub fn heat_map(
                 Some(v) => {
                     let a = if scale > 0.0 { v.abs() / scale } else { 0.0 };
                     let a = 0.15 + 0.85 * a;
-                    let rgb = if v < 0.0 { (192, 57, 43) } else { (46, 139, 87) };
+                    let rgb = if v < 0.0 {
+                        (192, 57, 43)
+                    } else {
+                        (46, 139, 87)
+                    };
                     (
                         format!("rgba({},{},{},{a:.3})", rgb.0, rgb.1, rgb.2),
                         fmt_num(v),
@@ -440,7 +462,10 @@ mod tests {
 
     #[test]
     fn ticks_are_round_and_cover_the_range() {
-        assert_eq!(nice_ticks(0.0, 100.0, 5), [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
+        assert_eq!(
+            nice_ticks(0.0, 100.0, 5),
+            [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]
+        );
         let t = nice_ticks(-1234.0, 5678.0, 5);
         assert!(t[0] <= -1234.0 && *t.last().unwrap() >= 5678.0, "{t:?}");
         assert!(t.contains(&0.0));

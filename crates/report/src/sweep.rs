@@ -117,7 +117,10 @@ pub fn read_sweep(path: &Path) -> Result<SweepResults, ReportError> {
             return Err(bad_header(got, format!("expected column `{want}` here")));
         }
     }
-    let params: Vec<String> = cols[1..1 + n_params].iter().map(|s| s.to_string()).collect();
+    let params: Vec<String> = cols[1..1 + n_params]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let mut rows = Vec::new();
     for rec in r.records() {
         let rec = rec.map_err(|e| csv_error(path, &headers, &e))?;
@@ -163,7 +166,10 @@ fn sorted_values(v: impl IntoIterator<Item = String>) -> Vec<String> {
     v.dedup();
     if v.iter().all(|s| s.parse::<f64>().is_ok()) {
         v.sort_by(|a, b| {
-            let (a, b) = (a.parse::<f64>().unwrap_or(0.0), b.parse::<f64>().unwrap_or(0.0));
+            let (a, b) = (
+                a.parse::<f64>().unwrap_or(0.0),
+                b.parse::<f64>().unwrap_or(0.0),
+            );
             a.total_cmp(&b)
         });
     }
@@ -252,7 +258,7 @@ pub fn render_sweep_html(
         escape(&caption)
     );
     let mut top: Vec<&SweepRow> = res.rows.iter().collect();
-    top.sort_by(|a, b| b.net_pnl.cmp(&a.net_pnl));
+    top.sort_by_key(|r| std::cmp::Reverse(r.net_pnl));
     let _ = write!(
         o,
         "<h2>Top {} sets by net P&amp;L</h2><table id=\"top-sets\"><tr><th class=\"l\">Set</th>",
@@ -264,7 +270,11 @@ pub fn render_sweep_html(
     o.push_str("<th>Trades</th><th>Win rate, %</th><th>Gross ₹</th><th>Charges ₹</th><th>Net ₹</th><th>Max DD ₹</th><th>Worst day ₹</th><th>Profit factor</th><th>Sharpe</th></tr>");
     let opt = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into());
     for r in top.iter().take(TOP_SETS) {
-        let _ = write!(o, "<tr class=\"set\"><td class=\"l\">{}</td>", escape(&r.set));
+        let _ = write!(
+            o,
+            "<tr class=\"set\"><td class=\"l\">{}</td>",
+            escape(&r.set)
+        );
         for v in &r.params {
             let _ = write!(o, "<td>{}</td>", escape(v));
         }
@@ -275,7 +285,11 @@ pub fn render_sweep_html(
             r.win_rate,
             r.gross_pnl.round_dp(2),
             r.charges.round_dp(2),
-            if r.net_pnl < Decimal::ZERO { "neg" } else { "pos" },
+            if r.net_pnl < Decimal::ZERO {
+                "neg"
+            } else {
+                "pos"
+            },
             r.net_pnl.round_dp(2),
             r.max_drawdown.round_dp(2),
             r.worst_day.round_dp(2),
@@ -285,11 +299,7 @@ pub fn render_sweep_html(
     }
     o.push_str("</table>");
     if let Some(g) = grid_toml {
-        let _ = write!(
-            o,
-            "<h2>Grid</h2><pre id=\"grid\">{}</pre>",
-            escape(g)
-        );
+        let _ = write!(o, "<h2>Grid</h2><pre id=\"grid\">{}</pre>", escape(g));
     }
     o.push_str("</body></html>\n");
     Ok(o)
@@ -312,7 +322,10 @@ pub fn write_sweep_html(
     } else {
         None
     };
-    write_file(out, &render_sweep_html(&res, x_key, y_key, grid.as_deref())?)
+    write_file(
+        out,
+        &render_sweep_html(&res, x_key, y_key, grid.as_deref())?,
+    )
 }
 
 #[cfg(test)]
@@ -353,21 +366,33 @@ mod tests {
         let (xs, ys, cells) = heat_grid(&r, "exits.sl_points", "strategy.rsi_period").unwrap();
         assert_eq!(xs, ["30", "40", "50"]);
         assert_eq!(ys, ["7", "14"]);
-        assert_eq!(cells[0], [Some(dec!(-300)), Some(dec!(1700)), Some(dec!(-1100))]);
+        assert_eq!(
+            cells[0],
+            [Some(dec!(-300)), Some(dec!(1700)), Some(dec!(-1100))]
+        );
         assert_eq!(cells[1], [Some(dec!(2900)), Some(dec!(4100.25)), None]);
         // Over one key only: best over the other.
         r.params.push("x".into());
         let (_, ys, cells) = heat_grid(&r, "exits.sl_points", "exits.sl_points").unwrap();
         assert_eq!(ys.len(), 3);
         assert_eq!(cells[0][0], Some(dec!(2900)));
-        let e = heat_grid(&r, "exits.tsl", "exits.sl_points").unwrap_err().to_string();
-        assert!(e.contains("exits.tsl") && e.contains("strategy.rsi_period"), "{e}");
+        let e = heat_grid(&r, "exits.tsl", "exits.sl_points")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("exits.tsl") && e.contains("strategy.rsi_period"),
+            "{e}"
+        );
     }
 
     #[test]
     fn the_page_has_the_map_the_caption_and_the_top_sets() {
         let (d, p) = fixture();
-        std::fs::write(d.path().join("grid.toml"), "exits.sl_points = [30, 40, 50]\n").unwrap();
+        std::fs::write(
+            d.path().join("grid.toml"),
+            "exits.sl_points = [30, 40, 50]\n",
+        )
+        .unwrap();
         let out = d.path().join("sweep.html");
         write_sweep_html(&p, "exits.sl_points", "strategy.rsi_period", &out).unwrap();
         let html = std::fs::read_to_string(out).unwrap();
@@ -381,7 +406,9 @@ mod tests {
     #[test]
     fn bad_headers_and_values_name_line_and_column() {
         let (d, p) = fixture();
-        let e = read_sweep(&p.with_file_name("nope.csv")).unwrap_err().to_string();
+        let e = read_sweep(&p.with_file_name("nope.csv"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("nope.csv"), "{e}");
         let bad = RESULTS.replace("net_pnl,charges", "net,charges");
         std::fs::write(&p, bad).unwrap();

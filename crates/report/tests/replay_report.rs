@@ -22,8 +22,11 @@ fn replay_into(root: &Path) -> (Vec<NaiveDate>, String) {
     let cfg_path = repo().join("config/default.toml");
     let text = std::fs::read_to_string(&cfg_path).unwrap();
     let cfg = config::Config::load(&cfg_path).unwrap();
-    let ctx = ReplayContext::new(cfg, catalog::Catalog::open(repo().join("data")).unwrap()).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let ctx =
+        ReplayContext::new(cfg, catalog::Catalog::open(repo().join("data")).unwrap()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let mut dates = Vec::new();
     let mut d = NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
     while d <= NaiveDate::from_ymd_opt(2024, 6, 14).unwrap() {
@@ -64,7 +67,9 @@ fn value_of<'a>(html: &'a str, id: &str) -> &'a str {
 
 /// The `<svg id="...">...</svg>` element of `id`.
 fn svg_of<'a>(html: &'a str, id: &str) -> &'a str {
-    let at = html.find(&format!("<svg id=\"{id}\"")).unwrap_or_else(|| panic!("no svg #{id}"));
+    let at = html
+        .find(&format!("<svg id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no svg #{id}"));
     &html[at..at + html[at..].find("</svg>").unwrap()]
 }
 
@@ -88,9 +93,18 @@ fn the_report_of_two_replayed_weeks() {
     let (charges, _) = csv_sum(root.path(), &dates, "charges");
     assert!(rows > 5, "{rows} trades in two weeks");
     assert_eq!(value_of(&html, "total-trades"), rows.to_string());
-    assert_eq!(value_of(&html, "total-net"), format!("{:.2}", net.round_dp(2)));
-    assert_eq!(value_of(&html, "total-gross"), format!("{:.2}", gross.round_dp(2)));
-    assert_eq!(value_of(&html, "total-charges"), format!("{:.2}", charges.round_dp(2)));
+    assert_eq!(
+        value_of(&html, "total-net"),
+        format!("{:.2}", net.round_dp(2))
+    );
+    assert_eq!(
+        value_of(&html, "total-gross"),
+        format!("{:.2}", gross.round_dp(2))
+    );
+    assert_eq!(
+        value_of(&html, "total-charges"),
+        format!("{:.2}", charges.round_dp(2))
+    );
     assert_eq!(value_of(&html, "total-days"), "10");
     assert_eq!(html.matches("<tr class=\"trade\">").count(), rows);
 
@@ -100,8 +114,18 @@ fn the_report_of_two_replayed_weeks() {
         assert!(svg.contains("class=\"series\""), "{id}");
         assert!(svg.contains("d=\"M"), "{id}");
     }
-    assert_eq!(svg_of(&html, "chart-daily").matches("class=\"bar\"").count(), 10);
-    for id in ["chart-hours", "chart-exits", "chart-premium-fills", "chart-premium-trades"] {
+    assert_eq!(
+        svg_of(&html, "chart-daily")
+            .matches("class=\"bar\"")
+            .count(),
+        10
+    );
+    for id in [
+        "chart-hours",
+        "chart-exits",
+        "chart-premium-fills",
+        "chart-premium-trades",
+    ] {
         assert!(svg_of(&html, id).contains("class=\"bar\""), "{id}");
     }
     // Both configured segments have their own curve.
@@ -119,17 +143,27 @@ fn the_report_of_two_replayed_weeks() {
     // The journal against itself: everything matched, no difference.
     let cmp = report::compare(root.path(), "replay", root.path(), "replay").unwrap();
     assert_eq!(cmp.counts(), (rows, 0, 0));
-    assert!(cmp.days.iter().flat_map(|d| &d.matched).all(|p| p.net_pnl_diff().is_zero()));
+    assert!(
+        cmp.days
+            .iter()
+            .flat_map(|d| &d.matched)
+            .all(|p| p.net_pnl_diff().is_zero())
+    );
     assert_eq!(cmp.net(), (net, net));
     let text = cmp.to_string();
-    assert!(text.contains(&format!("total: {rows} matched, 0 only in a, 0 only in b")), "{text}");
+    assert!(
+        text.contains(&format!("total: {rows} matched, 0 only in a, 0 only in b")),
+        "{text}"
+    );
 
     // A corrupted value: file, line and column.
     let day = dates.iter().find(|d| {
         let p = root.path().join(format!("replay/{d}/trades.csv"));
         std::fs::read_to_string(p).unwrap().lines().count() >= 2
     });
-    let p = root.path().join(format!("replay/{}/trades.csv", day.unwrap()));
+    let p = root
+        .path()
+        .join(format!("replay/{}/trades.csv", day.unwrap()));
     let text = std::fs::read_to_string(&p).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let col = lines[0].split(',').position(|h| h == "exit_price").unwrap();
@@ -137,6 +171,8 @@ fn the_report_of_two_replayed_weeks() {
     cells[col] = "12..5";
     lines[1] = cells.join(",");
     std::fs::write(&p, lines.join("\n") + "\n").unwrap();
-    let e = report::load_days(root.path(), "replay").unwrap_err().to_string();
+    let e = report::load_days(root.path(), "replay")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("trades.csv:2: field `exit_price`"), "{e}");
 }
