@@ -301,6 +301,89 @@ impl fmt::Display for Comparison {
     }
 }
 
+/// The comparison as an HTML page (same self-contained page shell as `report.html`): a day
+/// table with both nets and counts, then one table of matched pairs and one of unmatched
+/// trades.
+pub fn render_compare_html(c: &Comparison) -> String {
+    use crate::svg::escape;
+    use std::fmt::Write as _;
+    let r = |v: Decimal| format!("{:.2}", v.round_dp(2));
+    let mut o = crate::html::head("Compare");
+    let (m, oa, ob) = c.counts();
+    let (na, nb) = c.net();
+    let _ = write!(
+        o,
+        "<h1>Compare</h1><p>a = <code>{}</code><br>b = <code>{}</code></p>\
+<p id=\"compare-totals\">{m} matched, {oa} only in a, {ob} only in b; net a ₹{} b ₹{} (b − a ₹{}).</p>\
+<h2>Days</h2><table id=\"compare-days\"><tr><th class=\"l\">Date</th><th>Matched</th><th>Only a</th><th>Only b</th><th>Net a ₹</th><th>Net b ₹</th><th>b − a ₹</th></tr>",
+        escape(&c.a_label),
+        escape(&c.b_label),
+        r(na),
+        r(nb),
+        r(nb - na)
+    );
+    for d in &c.days {
+        let (da, db) = d.net();
+        let _ = write!(
+            o,
+            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            d.date.map(|d| d.to_string()).unwrap_or_default(),
+            d.matched.len(),
+            d.only_a.len(),
+            d.only_b.len(),
+            r(da),
+            r(db),
+            r(db - da)
+        );
+    }
+    o.push_str("</table><h2>Matched trades</h2><table id=\"compare-matched\"><tr><th class=\"l\">Segment</th><th class=\"l\">Type</th><th>Entry a (IST)</th><th>Entry b</th><th>Δ s</th><th>Entry ₹ a</th><th>Entry ₹ b</th><th>Exit ₹ a</th><th>Exit ₹ b</th><th>Net ₹ a</th><th>Net ₹ b</th><th>Δ net ₹</th></tr>");
+    for p in c.days.iter().flat_map(|d| &d.matched) {
+        let _ = write!(
+            o,
+            "<tr class=\"pair\"><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            p.a.segment.code(),
+            p.a.option_type,
+            p.a.entry_time.format("%Y-%m-%d %H:%M:%S"),
+            hms(&p.b),
+            p.entry_delay_secs(),
+            r(p.a.entry_price),
+            r(p.b.entry_price),
+            r(p.a.exit_price),
+            r(p.b.exit_price),
+            r(p.a.net_pnl),
+            r(p.b.net_pnl),
+            r(p.net_pnl_diff())
+        );
+    }
+    o.push_str("</table><h2>Unmatched trades</h2><table id=\"compare-unmatched\"><tr><th class=\"l\">Side</th><th class=\"l\">Trade</th><th class=\"l\">Segment</th><th>Entry (IST)</th><th>Entry ₹</th><th>Exit ₹</th><th class=\"l\">Reason</th><th>Net ₹</th></tr>");
+    for d in &c.days {
+        for (side, list) in [("a", &d.only_a), ("b", &d.only_b)] {
+            for t in list {
+                let _ = write!(
+                    o,
+                    "<tr class=\"unmatched\"><td class=\"l\">{side}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td>{}</td></tr>",
+                    escape(&t.trade_id),
+                    t.segment.code(),
+                    t.entry_time.format("%Y-%m-%d %H:%M:%S"),
+                    r(t.entry_price),
+                    r(t.exit_price),
+                    t.exit_reason.code(),
+                    r(t.net_pnl)
+                );
+            }
+        }
+    }
+    o.push_str("</table></body></html>\n");
+    o
+}
+
+/// Write [`render_compare_html`] of `c` to `out` (parent directories are created).
+///
+/// Errors: [`ReportError::Io`] naming `out`.
+pub fn write_compare_html(c: &Comparison, out: &Path) -> Result<(), ReportError> {
+    crate::html::write_file(out, &render_compare_html(c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,8 @@
 //!   over two parameters and the top parameter sets ([`sweep`]).
 //! - [`compare`] puts two journals of the same dates side by side (replay vs paper, seed 004
 //!   §9): trades matched per day by segment and entry order/time, price and P&L differences,
-//!   unmatched trades ([`Comparison`], printable as a text table).
+//!   unmatched trades ([`Comparison`], printable as a text table; [`write_compare_html`] for a
+//!   page).
 //!
 //! Money stays [`Decimal`](domain::Decimal) (₹) through the statistics ([`stats`]) and becomes
 //! `f64` only at the plotting edge; times are IST.
@@ -37,7 +38,10 @@ pub mod stats;
 pub mod svg;
 pub mod sweep;
 
-pub use compare::{Comparison, DayComparison, TradePair, compare, compare_days};
+pub use compare::{
+    Comparison, DayComparison, TradePair, compare, compare_days, render_compare_html,
+    write_compare_html,
+};
 pub use html::{ReportInput, render_html, write_html};
 pub use load::{DayJournal, FillRecord, load_days, read_fills, read_trades};
 pub use sweep::{SweepResults, SweepRow, read_sweep, render_sweep_html, write_sweep_html};

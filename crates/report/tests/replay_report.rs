@@ -156,6 +156,12 @@ fn the_report_of_two_replayed_weeks() {
         "{text}"
     );
 
+    let page = root.path().join("compare.html");
+    report::write_compare_html(&cmp, &page).unwrap();
+    let page = std::fs::read_to_string(page).unwrap();
+    assert_eq!(page.matches("<tr class=\"pair\">").count(), rows);
+    assert!(!page.contains("<tr class=\"unmatched\">"));
+
     // A corrupted value: file, line and column.
     let day = dates.iter().find(|d| {
         let p = root.path().join(format!("replay/{d}/trades.csv"));
