@@ -17,7 +17,8 @@ pub struct ReplayFeed {
 
 impl ReplayFeed {
     /// The feed for `date` from each segment's bars (bars outside the session are skipped).
-    pub fn new(date: NaiveDate, bars: &[(Segment, Vec<Bar>)]) -> Self {
+    /// `bars` may be owned (`Vec<Bar>`) or shared (`Arc<[Bar]>` from a cached catalog).
+    pub fn new<B: AsRef<[Bar]>>(date: NaiveDate, bars: &[(Segment, B)]) -> Self {
         let ticks = Self::ticks(bars);
         let end = ticks
             .last()
@@ -32,9 +33,10 @@ impl ReplayFeed {
     /// The index ticks of each segment's bars (four per in-session bar), merged in timestamp
     /// order with ties in segment order: what the feed delivers, and what a restarted session
     /// catches up from (spec §11).
-    pub fn ticks(bars: &[(Segment, Vec<Bar>)]) -> Vec<Tick> {
+    pub fn ticks<B: AsRef<[Bar]>>(bars: &[(Segment, B)]) -> Vec<Tick> {
         let mut ticks: Vec<(IstDateTime, Segment, Tick)> = Vec::new();
         for (seg, bars) in bars {
+            let bars = bars.as_ref();
             let minutes = bar_minutes(bars);
             for bar in bars.iter().filter(|b| in_session(b)) {
                 for t in synthesize_ticks_in(seg.index_token(), bar, minutes) {
