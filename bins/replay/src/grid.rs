@@ -208,10 +208,14 @@ pub fn set_key(table: &mut toml::Table, key: &str, value: toml::Value) -> Result
     Ok(())
 }
 
-/// The configuration a table stands for, through `Config`'s own parsing and validation.
+/// The configuration a table stands for, through `Config`'s own deserialisation (unknown keys
+/// rejected) and `Config::validate`. Errors: one line, `<config_name>: <what is wrong>`.
 pub fn to_config(table: &toml::Table, config_name: &Path) -> Result<Config> {
     let text = toml::to_string(table).context("writing the configuration table")?;
-    Ok(Config::from_toml(&text, config_name)?)
+    let name = config_name.display();
+    let cfg: Config = toml::from_str(&text).map_err(|e| anyhow!("{name}: {}", e.message()))?;
+    cfg.validate().map_err(|e| anyhow!("{name}: {e}"))?;
+    Ok(cfg)
 }
 
 /// The TOML table of the configuration file at `path`, `include` chains layered as
