@@ -64,7 +64,9 @@ impl Grid {
             if k == "name" {
                 name = item
                     .as_str()
-                    .ok_or_else(|| anyhow!("grid file {}: `name` must be a string", path.display()))?
+                    .ok_or_else(|| {
+                        anyhow!("grid file {}: `name` must be a string", path.display())
+                    })?
                     .to_string();
                 continue;
             }
@@ -238,7 +240,10 @@ pub fn config_table(path: &Path) -> Result<toml::Table> {
             .ok_or_else(|| anyhow!("config {}: {INCLUDE_KEY} must be a path", current.display()))?;
         let next = current.parent().unwrap_or_else(|| Path::new(".")).join(inc);
         if chain.len() >= MAX_INCLUDE_DEPTH || chain.contains(&next) {
-            bail!("config {}: include chain too long or circular", path.display());
+            bail!(
+                "config {}: include chain too long or circular",
+                path.display()
+            );
         }
         chain.push(next.clone());
         current = next;
@@ -287,7 +292,14 @@ mod tests {
         )
         .unwrap();
         let keys: Vec<&str> = g.keys.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["exits.sl_points", "strategy.rsi_period", "options.itm_offset"]);
+        assert_eq!(
+            keys,
+            [
+                "exits.sl_points",
+                "strategy.rsi_period",
+                "options.itm_offset"
+            ]
+        );
         assert_eq!(g.name, "s");
         assert_eq!(g.len(), 6);
     }
@@ -311,16 +323,28 @@ mod tests {
         assert_eq!(got[0], ("set-0001".into(), "30 7".into()));
         assert_eq!(got[1], ("set-0002".into(), "30 9".into()));
         assert_eq!(got[3], ("set-0004".into(), "40 9".into()));
-        assert_eq!(sets[2].config.exits.sl_points, rust_decimal::Decimal::from(40));
+        assert_eq!(
+            sets[2].config.exits.sl_points,
+            rust_decimal::Decimal::from(40)
+        );
     }
 
     #[test]
     fn unknown_key_and_bad_value_name_the_key_and_file() {
         let g = grid("exits.sl_pointz = [30]\n").unwrap();
-        let e = format!("{:#}", g.sets(&toml::Table::new(), Path::new("cfg")).unwrap_err());
-        assert!(e.contains("`exits.sl_pointz`") && e.contains("g.toml"), "{e}");
+        let e = format!(
+            "{:#}",
+            g.sets(&toml::Table::new(), Path::new("cfg")).unwrap_err()
+        );
+        assert!(
+            e.contains("`exits.sl_pointz`") && e.contains("g.toml"),
+            "{e}"
+        );
         let g = grid("exits.sl_points = [30, -5]\n").unwrap();
-        let e = format!("{:#}", g.sets(&toml::Table::new(), Path::new("cfg")).unwrap_err());
+        let e = format!(
+            "{:#}",
+            g.sets(&toml::Table::new(), Path::new("cfg")).unwrap_err()
+        );
         assert!(e.contains("`exits.sl_points` = -5"), "{e}");
     }
 }

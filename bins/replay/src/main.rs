@@ -148,7 +148,10 @@ fn run(a: RunArgs) -> Result<String> {
         config.engine.segments = segs.clone();
         config.validate().map_err(anyhow::Error::msg)?;
     }
-    let data_dir = a.data_dir.clone().unwrap_or_else(|| config.data.dir.clone());
+    let data_dir = a
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| config.data.dir.clone());
     let out = a.out.clone().unwrap_or_else(|| config.journal.root.clone());
     // One parse per file for the whole run: warm-up days, premiums and sweep sets share it.
     let catalog = catalog::Catalog::open(&data_dir)?.cached();

@@ -42,7 +42,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<String> {
         }
     }
     if replay_files.is_empty() && sweeps.is_empty() {
-        bail!("no shard output (shards/replay-*.json or sweep/<name>/) under the given directories");
+        bail!(
+            "no shard output (shards/replay-*.json or sweep/<name>/) under the given directories"
+        );
     }
     let mut text = String::new();
     if !replay_files.is_empty() {
@@ -205,9 +207,8 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         if entry.is_dir() {
             copy_tree(&entry, &target)?;
         } else {
-            std::fs::copy(&entry, &target).with_context(|| {
-                format!("copying {} to {}", entry.display(), target.display())
-            })?;
+            std::fs::copy(&entry, &target)
+                .with_context(|| format!("copying {} to {}", entry.display(), target.display()))?;
         }
     }
     Ok(())

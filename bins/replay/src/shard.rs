@@ -76,7 +76,13 @@ mod tests {
         for n in 1..6 {
             for k in 0..40 {
                 let owners = (0..n)
-                    .filter(|i| Shard { index: *i, count: n }.owns(k))
+                    .filter(|i| {
+                        Shard {
+                            index: *i,
+                            count: n,
+                        }
+                        .owns(k)
+                    })
                     .count();
                 assert_eq!(owners, 1, "item {k} of {n} shards");
             }

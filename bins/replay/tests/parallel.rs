@@ -157,7 +157,14 @@ fn a_sweep_row_equals_the_plain_replay_with_that_set() {
     .unwrap();
     let out = tmp.path().join("sweep");
     let range = ["--from", "2024-06-03", "--to", "2024-06-11"];
-    let mut args = vec!["--config", PINNED, "--grid", s(&grid), "--quiet", "--journal"];
+    let mut args = vec![
+        "--config",
+        PINNED,
+        "--grid",
+        s(&grid),
+        "--quiet",
+        "--journal",
+    ];
     args.extend(range);
     args.extend(["--out", s(&out)]);
     ok(&args);
@@ -170,7 +177,10 @@ fn a_sweep_row_equals_the_plain_replay_with_that_set() {
         "set,exits.sl_points,strategy.rsi_period,trades,win_rate,gross_pnl,net_pnl,charges,max_drawdown,worst_day,profit_factor,sharpe"
     );
     let nets: Vec<f64> = rows.iter().map(|r| r["net_pnl"].parse().unwrap()).collect();
-    assert!(nets.windows(2).all(|w| w[0] >= w[1]), "not sorted: {nets:?}");
+    assert!(
+        nets.windows(2).all(|w| w[0] >= w[1]),
+        "not sorted: {nets:?}"
+    );
     assert!(std::fs::read(dir.join("grid.toml")).unwrap() == std::fs::read(&grid).unwrap());
 
     let base: toml::Table = std::fs::read_to_string(repo().join(PINNED))
@@ -302,7 +312,10 @@ fn a_bad_grid_key_or_value_is_one_error_naming_it_before_anything_runs() {
             "strategy.rsi_period = [9, \"x\"]\n",
             "key `strategy.rsi_period` = \"x\"",
         ),
-        ("risk.max_trades_global = 3\n", "key `risk.max_trades_global`"),
+        (
+            "risk.max_trades_global = 3\n",
+            "key `risk.max_trades_global`",
+        ),
     ] {
         let grid = tmp.path().join("bad.toml");
         std::fs::write(&grid, text).unwrap();

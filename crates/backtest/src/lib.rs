@@ -22,7 +22,7 @@
 
 use broker_paper::pricer::{ModelParams, Pricer};
 use broker_paper::{PaperBroker, PaperSettings};
-use catalog::replay::{CalendarContracts, CatalogHistory, CatalogPremiums, ReplayFeed};
+use catalog::replay::{CalendarContracts, CatalogHistory, CatalogPremiums, ReplayFeed, day_ticks};
 use catalog::{Catalog, CatalogError};
 use chrono::{Datelike, NaiveDate};
 use config::Config;
@@ -155,13 +155,11 @@ pub async fn replay_day(
 ) -> Result<DayReport, ReplayError> {
     ctx.check_date(date)?;
     let cfg = &ctx.config;
-    let mut bars = Vec::new();
     let mut segments = cfg.engine.segments.clone();
     segments.sort();
     segments.dedup();
-    for seg in &segments {
-        bars.push((*seg, ctx.catalog.bars_shared(&ctx.series(*seg), date)?));
-    }
+    let series: Vec<(Segment, String)> = segments.iter().map(|s| (*s, ctx.series(*s))).collect();
+    let ticks = day_ticks(&ctx.catalog, date, &series)?;
     let model = ModelParams {
         iv: segments.iter().map(|s| (*s, cfg.segment(*s).iv)).collect(),
         default_iv: cfg.paper.default_iv,
@@ -199,6 +197,6 @@ pub async fn replay_day(
         segments.iter().map(|s| (*s, ctx.series(*s))).collect(),
     );
     engine.warm_up(&history).await?;
-    let mut feed = ReplayFeed::new(date, &bars);
+    let mut feed = ReplayFeed::from_ticks(date, &ticks);
     Ok(engine.run(&mut feed).await?)
 }

@@ -12,7 +12,7 @@
 
 use crate::{CatalogError, TradeTick};
 use chrono::NaiveDate;
-use domain::Bar;
+use domain::{Bar, Segment, Tick};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -62,6 +62,7 @@ pub struct DayCache {
     ticks: Memo<(String, NaiveDate), Arc<[TradeTick]>>,
     dates: Memo<String, Arc<[NaiveDate]>>,
     exists: Memo<(String, NaiveDate, bool), bool>,
+    feeds: Memo<(NaiveDate, Vec<(Segment, String)>), Arc<[Tick]>>,
     parsed: AtomicUsize,
 }
 
@@ -82,6 +83,7 @@ impl Default for DayCache {
             ticks: Memo::new(),
             dates: Memo::new(),
             exists: Memo::new(),
+            feeds: Memo::new(),
             parsed: AtomicUsize::new(0),
         }
     }
@@ -125,6 +127,17 @@ impl DayCache {
     ) -> Result<Arc<[NaiveDate]>, CatalogError> {
         self.dates
             .get_or_load(&series.to_string(), || load().map(Arc::from))
+    }
+
+    /// The replay ticks of a day for these (segment, series) pairs.
+    pub(crate) fn feed_ticks(
+        &self,
+        date: NaiveDate,
+        series: &[(Segment, String)],
+        load: impl FnOnce() -> Result<Vec<Tick>, CatalogError>,
+    ) -> Result<Arc<[Tick]>, CatalogError> {
+        self.feeds
+            .get_or_load(&(date, series.to_vec()), || load().map(Arc::from))
     }
 
     /// `ticks`: the ticks file (else the bars file).

@@ -1,12 +1,14 @@
 //! [`ReplayFeed`]: one day's index ticks from catalog bars as a [`MarketData`] feed.
 
 use super::ticks::{bar_minutes, in_session, synthesize_ticks_in};
+use crate::{Catalog, CatalogError};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use domain::ports::{MarketData, MarketDataError, MarketEvent};
 use domain::time::{IstDateTime, ist, session_close};
 use domain::{Bar, Segment, Tick};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// Replay ticks of one day for several segments: each 1-minute bar becomes four ticks
 /// (spec §3.1 rule 2), merged in timestamp order with ties in segment order (spec §3), then
@@ -19,13 +21,19 @@ impl ReplayFeed {
     /// The feed for `date` from each segment's bars (bars outside the session are skipped).
     /// `bars` may be owned (`Vec<Bar>`) or shared (`Arc<[Bar]>` from a cached catalog).
     pub fn new<B: AsRef<[Bar]>>(date: NaiveDate, bars: &[(Segment, B)]) -> Self {
-        let ticks = Self::ticks(bars);
+        Self::from_ticks(date, &Self::ticks(bars))
+    }
+
+    /// The feed for `date` from its merged index ticks ([`ReplayFeed::ticks`], or
+    /// [`day_ticks`]).
+    pub fn from_ticks(date: NaiveDate, ticks: &[Tick]) -> Self {
         let end = ticks
             .last()
             .map(|t| t.ts)
             .unwrap_or_else(|| ist(date, session_close()))
             .max(ist(date, session_close()));
-        let mut events: VecDeque<MarketEvent> = ticks.into_iter().map(MarketEvent::Tick).collect();
+        let mut events: VecDeque<MarketEvent> = VecDeque::with_capacity(ticks.len() + 1);
+        events.extend(ticks.iter().copied().map(MarketEvent::Tick));
         events.push_back(MarketEvent::EndOfSession(end));
         Self { events }
     }
@@ -57,6 +65,30 @@ impl ReplayFeed {
     /// Whether nothing is left.
     pub fn is_empty(&self) -> bool {
         self.events.is_empty()
+    }
+}
+
+/// The merged replay ticks of `date` for these (segment, catalog series) pairs
+/// ([`ReplayFeed::ticks`] of their bars): computed once per day and pair list on a
+/// [`Catalog::cached`] catalog (a sweep replays the same day under many parameter sets), else
+/// every call.
+///
+/// Errors: reading a series' bars (file, line, field).
+pub fn day_ticks(
+    catalog: &Catalog,
+    date: NaiveDate,
+    series: &[(Segment, String)],
+) -> Result<Arc<[Tick]>, CatalogError> {
+    let load = || {
+        let mut bars = Vec::with_capacity(series.len());
+        for (seg, name) in series {
+            bars.push((*seg, catalog.bars_shared(name, date)?));
+        }
+        Ok(ReplayFeed::ticks(&bars))
+    };
+    match catalog.cache() {
+        Some(c) => c.feed_ticks(date, series, load),
+        None => load().map(Arc::from),
     }
 }
 
