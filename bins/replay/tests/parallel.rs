@@ -22,12 +22,11 @@ fn repo() -> PathBuf {
 }
 
 fn replay(args: &[&str]) -> Output {
-    let o = Command::new(env!("CARGO_BIN_EXE_replay"))
+    Command::new(env!("CARGO_BIN_EXE_replay"))
         .current_dir(repo())
         .args(args)
         .output()
-        .expect("run replay");
-    o
+        .expect("run replay")
 }
 
 fn ok(args: &[&str]) -> String {

@@ -56,13 +56,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// A day and the (segment, series) pairs of its feed.
+type FeedKey = (NaiveDate, Vec<(Segment, String)>);
+
 /// Parsed bars and ticks by `(series, date)`, trading dates by series, file existence.
 pub struct DayCache {
     bars: Memo<(String, NaiveDate), Arc<[Bar]>>,
     ticks: Memo<(String, NaiveDate), Arc<[TradeTick]>>,
     dates: Memo<String, Arc<[NaiveDate]>>,
     exists: Memo<(String, NaiveDate, bool), bool>,
-    feeds: Memo<(NaiveDate, Vec<(Segment, String)>), Arc<[Tick]>>,
+    feeds: Memo<FeedKey, Arc<[Tick]>>,
     parsed: AtomicUsize,
 }
 
@@ -90,8 +93,8 @@ impl Default for DayCache {
 }
 
 impl DayCache {
-    /// How many bar and tick files were parsed through this cache (each at most once, unless
-    /// reading it failed).
+    /// How many bar and tick files were parsed through this cache (each at most once; a read
+    /// that failed is not counted, nor kept).
     pub fn files_parsed(&self) -> usize {
         self.parsed.load(Ordering::Relaxed)
     }
@@ -103,8 +106,9 @@ impl DayCache {
         load: impl FnOnce() -> Result<Vec<Bar>, CatalogError>,
     ) -> Result<Arc<[Bar]>, CatalogError> {
         self.bars.get_or_load(&(series.to_string(), date), || {
+            let parsed = load()?;
             self.parsed.fetch_add(1, Ordering::Relaxed);
-            load().map(Arc::from)
+            Ok(Arc::from(parsed))
         })
     }
 
@@ -115,8 +119,9 @@ impl DayCache {
         load: impl FnOnce() -> Result<Vec<TradeTick>, CatalogError>,
     ) -> Result<Arc<[TradeTick]>, CatalogError> {
         self.ticks.get_or_load(&(series.to_string(), date), || {
+            let parsed = load()?;
             self.parsed.fetch_add(1, Ordering::Relaxed);
-            load().map(Arc::from)
+            Ok(Arc::from(parsed))
         })
     }
 
