@@ -2,28 +2,74 @@
 //!
 //! ```text
 //! cargo run -p replay -- --date 2024-06-03
-//! cargo run --release -p replay -- --from 2024-01-01 --to 2024-08-20
+//! cargo run --release -p replay -- --from 2024-01-01 --to 2024-08-20 --jobs 2
+//! replay --grid sweeps/stops.toml --from 2024-01-01 --to 2024-08-20
+//! replay --from 2024-01-01 --to 2024-08-20 --shard 0/3 --out run/0   # then:
+//! replay merge run/0 run/1 run/2 --out run/all
 //! ```
-//! Writes `artifacts/replay/<date>/` (orders, fills, trades, events, summary) and prints a
-//! per-day and total summary. Exit code 0 on success, 1 on any error: `error: ` and each cause
-//! once on stderr (one line, except a TOML error's caret snippet).
+//! A replay writes `<out>/replay/<date>/` (orders, fills, trades, events, summary) and prints a
+//! per-day and total summary. Days are independent (spec §3.1 rule 4) and run on a work-stealing
+//! pool of `--jobs` threads; the output is the same bytes whatever the number. A sweep
+//! (`--grid`) runs every parameter set of a grid file over the range ([`sweep`]); `--shard I/N`
+//! (0-based `I`) runs a 1/N share and `replay merge` combines the shares ([`merge`]).
+//! Exit code 0 on success, 1 on any error: `error: ` and each cause once on stderr (one line,
+//! except a TOML error's caret snippet).
 
-use anyhow::{Context, Result, bail};
-use backtest::{ReplayContext, ReplayError, replay_day};
+mod days;
+mod grid;
+mod merge;
+mod pool;
+mod record;
+mod shard;
+mod stats;
+mod sweep;
+mod table;
+
+use anyhow::{Result, bail};
+use backtest::ReplayContext;
 use chrono::NaiveDate;
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 use config::Config;
-use domain::{Decimal, Segment, Trade};
-use journal::{CsvJournal, SegmentSummary};
+use domain::Segment;
+use record::ReplayShardFile;
+use shard::Shard;
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Replay historical trading days through the engine (paper fills, simulated clock).
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None)]
+#[command(
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Combine the outputs of `--shard I/N` runs into the results of one run (summary table
+    /// and day journals of a replay; results.csv and set directories of a sweep).
+    Merge {
+        /// Output directories of the shard runs (each one's `--out`).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where the merged results go.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
     /// One trading date, YYYY-MM-DD.
     #[arg(long, conflicts_with_all = ["from", "to"], required_unless_present = "from")]
     date: Option<NaiveDate>,
@@ -42,12 +88,27 @@ struct Cli {
     /// Data catalog directory (overrides config `[data] dir`).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Journal root (overrides config `[journal] root`); days go to `<out>/replay/<date>/`.
+    /// Journal root (overrides config `[journal] root`); days go to `<out>/replay/<date>/`,
+    /// sweeps to `<out>/sweep/<name>/`.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Print no progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Worker threads (default: the available cores); the output does not depend on it.
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Sweep: a TOML file of value lists keyed by config key paths; runs their cartesian
+    /// product over the range and writes `<out>/sweep/<name>/results.csv`.
+    #[arg(long, requires = "from", conflicts_with = "date")]
+    grid: Option<PathBuf>,
+    /// Sweep: also write every set's per-day journals (`<out>/sweep/<name>/<set>/replay/`).
+    #[arg(long, requires = "grid")]
+    journal: bool,
+    /// Run only share I of N (0-based I, as JOB_COMPLETION_INDEX): every N-th date of the
+    /// range (or parameter set of a sweep) from the I-th; `replay merge` combines the shares.
+    #[arg(long, conflicts_with = "date")]
+    shard: Option<Shard>,
 }
 
 fn main() -> ExitCode {
@@ -58,7 +119,12 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Merge { dirs, out }) => merge::merge(&dirs, &out),
+        None => run(cli.run),
+    };
+    match result.and_then(|text| print(&text)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", cli_error::one_cause_each(e.as_ref()));
@@ -67,161 +133,115 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
-    let mut config = Config::load(&cli.config)?;
-    if let Some(segs) = cli.segments {
-        config.engine.segments = segs;
+/// The report is built in memory and written at the end: a reader that stops early (`| head`)
+/// ends the output, not the program with a panic.
+fn print(text: &str) -> Result<()> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn run(a: RunArgs) -> Result<String> {
+    let mut config = Config::load(&a.config)?;
+    if let Some(segs) = &a.segments {
+        config.engine.segments = segs.clone();
         config.validate().map_err(anyhow::Error::msg)?;
     }
-    let data_dir = cli.data_dir.unwrap_or_else(|| config.data.dir.clone());
-    let out = cli.out.unwrap_or_else(|| config.journal.root.clone());
-    let catalog = catalog::Catalog::open(&data_dir)?;
-    let ctx = ReplayContext::new(config, catalog)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("tokio runtime")?;
-
-    let single = cli.date.is_some();
-    let (from, to) = match (cli.date, cli.from, cli.to) {
+    let data_dir = a
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| config.data.dir.clone());
+    let out = a.out.clone().unwrap_or_else(|| config.journal.root.clone());
+    // One parse per file for the whole run: warm-up days, premiums and sweep sets share it.
+    let catalog = catalog::Catalog::open(&data_dir)?.cached();
+    let (from, to) = match (a.date, a.from, a.to) {
         (Some(d), _, _) => (d, d),
         (None, Some(f), Some(t)) if f <= t => (f, t),
         (None, Some(f), Some(t)) => bail!("--from {f} is after --to {t}"),
         _ => bail!("give --date or --from and --to"),
     };
     let dates: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
-    let bar = if single || cli.quiet {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let b = indicatif::ProgressBar::new(dates.len() as u64);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} days {msg} [{elapsed}]")
-        {
-            b.set_style(style);
-        }
-        b
-    };
-
-    // The report is built in memory and written at the end: a reader that stops early
-    // (`| head`) ends the output, not the program with a panic.
-    let mut out_text = String::new();
-    let o = &mut out_text;
-    let mut all: Vec<Trade> = Vec::new();
-    let mut days = Vec::new();
-    let mut skipped_no_data = Vec::new();
-    let mut non_trading = 0usize;
-    for date in dates {
-        bar.set_message(date.to_string());
-        match ctx.check_date(date) {
-            Ok(()) => {}
-            Err(e @ (ReplayError::NotTradingDay { .. } | ReplayError::NoData(_))) if !single => {
-                if matches!(e, ReplayError::NoData(_)) {
-                    skipped_no_data.push(date);
-                } else {
-                    non_trading += 1;
-                }
-                bar.inc(1);
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        }
-        let journal = CsvJournal::create(&out, "replay", date)?;
-        let dir = journal.dir().to_path_buf();
-        let report = rt.block_on(replay_day(&ctx, date, Box::new(journal)))?;
-        if single {
-            print_trades(o, &report.trades);
-            let _ = writeln!(o, "journal: {}", dir.display());
-        }
-        all.extend(report.trades.iter().cloned());
-        days.push((date, report.summary.total.clone()));
-        bar.inc(1);
+    let jobs = a.jobs.unwrap_or_else(pool::default_jobs);
+    if jobs == 0 {
+        bail!("--jobs must be at least 1");
     }
+    let shard = a.shard.unwrap_or(Shard::ALL);
+
+    if let Some(grid_path) = &a.grid {
+        let grid = grid::Grid::load(grid_path)?;
+        let mut table = grid::config_table(&a.config)?;
+        if let Some(segs) = &a.segments {
+            let codes = segs.iter().map(|s| toml::Value::from(s.code())).collect();
+            grid::set_key(&mut table, "engine.segments", toml::Value::Array(codes))?;
+        }
+        let sets = grid.sets(&table, &a.config)?;
+        return sweep::run(sweep::Sweep {
+            grid: &grid,
+            sets,
+            catalog,
+            dates,
+            shard,
+            jobs,
+            out: &out,
+            journal: a.journal,
+            quiet: a.quiet,
+        });
+    }
+
+    let single = a.date.is_some();
+    let ctx = ReplayContext::new(config, catalog)?;
+    let picked: Vec<NaiveDate> = dates
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| shard.owns(*k))
+        .map(|(_, d)| *d)
+        .collect();
+    let bar = pool::progress(picked.len(), "days", single || a.quiet);
+    let days = pool::run_all(jobs, picked, &bar, |rt, date| {
+        days::replay_date(&ctx, rt, date, Some(&out), single)
+    })?;
     bar.finish_and_clear();
 
-    let _ = writeln!(o);
-    let _ = writeln!(
-        o,
-        "{:<12} {:>6} {:>5} {:>8} {:>13} {:>11} {:>13} {:>11}",
-        "date", "trades", "wins", "win%", "gross ₹", "charges ₹", "net ₹", "max DD ₹"
-    );
-    for (d, s) in &days {
-        print_row(o, &d.to_string(), s);
+    let mut o = String::new();
+    if single && let Some(d) = days.first() {
+        table::trades(&mut o, d.trades());
+        let dir = out.join("replay").join(d.date.to_string());
+        let _ = writeln!(o, "journal: {}", dir.display());
     }
-    let total = SegmentSummary::from_trades(&all);
-    let _ = writeln!(o, "{}", "-".repeat(86));
-    print_row(o, &format!("TOTAL {}d", days.len()), &total);
-    if !single {
-        for seg in &ctx.config.engine.segments {
-            let s = SegmentSummary::from_trades(all.iter().filter(|t| t.segment == *seg));
-            print_row(o, &format!("  {seg}"), &s);
-        }
-        if non_trading > 0 {
-            let _ = writeln!(o, "{non_trading} non-trading days in the range skipped");
-        }
-        if !skipped_no_data.is_empty() {
-            let list: Vec<String> = skipped_no_data.iter().map(|d| d.to_string()).collect();
-            let _ = writeln!(
-                o,
-                "{} trading days without data skipped: {}",
-                list.len(),
-                list.join(", ")
-            );
-        }
-        let _ = writeln!(o, "journals: {}/replay/<date>/", out.display());
-    }
-    match std::io::stdout().lock().write_all(out_text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
-}
-
-fn print_row(o: &mut String, label: &str, s: &SegmentSummary) {
-    let _ = writeln!(
-        o,
-        "{:<12} {:>6} {:>5} {:>8} {:>13} {:>11} {:>13} {:>11}",
-        label, s.trades, s.wins, s.win_rate_pct, s.gross_pnl, s.charges, s.net_pnl, s.max_drawdown
-    );
-}
-
-fn print_trades(o: &mut String, trades: &[Trade]) {
-    if trades.is_empty() {
-        let _ = writeln!(o, "no trades");
-        return;
-    }
-    let _ = writeln!(
-        o,
-        "{:<10} {:<7} {:<20} {:>5} {:<8} {:>10} {:<8} {:>10} {:<4} {:>8} {:>8} {:>10}",
-        "segment",
-        "signal",
-        "option",
-        "qty",
-        "entry",
-        "index",
-        "exit",
-        "index",
-        "why",
-        "prem in",
-        "prem out",
-        "net ₹"
-    );
-    for t in trades {
+    let segments = ctx.config.engine.segments.clone();
+    table::summary(&mut o, &days, &segments, &out, single);
+    if shard.count > 1 {
+        let file = write_shard_file(&out, from, to, shard, segments, days)?;
         let _ = writeln!(
             o,
-            "{:<10} {:<7} {:<20} {:>5} {:<8} {:>10} {:<8} {:>10} {:<4} {:>8} {:>8} {:>10}",
-            t.segment.code(),
-            t.signal_type.code().trim_start_matches("BUY_"),
-            t.option_symbol,
-            t.quantity,
-            t.entry_time.format("%H:%M:%S"),
-            t.index_entry_spot,
-            t.exit_time.format("%H:%M:%S"),
-            t.index_exit_spot,
-            t.exit_reason.code(),
-            t.entry_price,
-            t.exit_price,
-            t.net_pnl
+            "shard {shard}: {} (combine with `replay merge`)",
+            file.display()
         );
     }
-    let net: Decimal = trades.iter().map(|t| t.net_pnl).sum();
-    let _ = writeln!(o, "{} trades, net ₹{net}", trades.len());
+    Ok(o)
+}
+
+/// `<out>/shards/replay-<I>-of-<N>.json`: what `replay merge` needs of this share.
+fn write_shard_file(
+    out: &Path,
+    from: NaiveDate,
+    to: NaiveDate,
+    shard: Shard,
+    segments: Vec<Segment>,
+    days: Vec<record::DayRecord<domain::Trade>>,
+) -> Result<PathBuf> {
+    let dir = out.join("shards");
+    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    let path = dir.join(ReplayShardFile::file_name(shard));
+    let file = ReplayShardFile {
+        from,
+        to,
+        shard,
+        segments,
+        days,
+    };
+    std::fs::write(&path, serde_json::to_vec(&file)?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(path)
 }

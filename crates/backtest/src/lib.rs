@@ -5,6 +5,11 @@
 //! from the catalog's replay edge (`catalog::replay`), the paper broker and the engine, and runs
 //! it: warm-up, the day's ticks, paper fills, journal rows.
 //!
+//! Many days or many parameter sets over the same data (parallel replays and sweeps, issue 13):
+//! give the context a [`Catalog::cached`] catalog, so each market-data file is parsed once and
+//! shared read-only (`Arc`) by every day and every set; clone the catalog into one context per
+//! parameter set. [`NullJournal`] drops the journal rows when only the [`DayReport`] is wanted.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use backtest::{ReplayContext, replay_day};
@@ -17,7 +22,7 @@
 
 use broker_paper::pricer::{ModelParams, Pricer};
 use broker_paper::{PaperBroker, PaperSettings};
-use catalog::replay::{CalendarContracts, CatalogHistory, CatalogPremiums, ReplayFeed};
+use catalog::replay::{CalendarContracts, CatalogHistory, CatalogPremiums, ReplayFeed, day_ticks};
 use catalog::{Catalog, CatalogError};
 use chrono::{Datelike, NaiveDate};
 use config::Config;
@@ -26,7 +31,30 @@ use domain::calendar::{ExpiryCalendar, LotSizes, MarketCalendar};
 use domain::charges::ChargesSchedule;
 use engine::Mode;
 use engine::{DayReport, Engine, EngineError, EngineParts};
-use journal::Journal;
+use journal::{DaySummary, Event, FillRow, Journal, JournalError, OrderRow};
+
+/// A journal that keeps nothing: for sweeps, where only the [`DayReport`] (trades and summary)
+/// of each day is used and per-trade journals are off.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NullJournal;
+
+impl Journal for NullJournal {
+    fn order(&mut self, _row: &OrderRow) -> Result<(), JournalError> {
+        Ok(())
+    }
+    fn fill(&mut self, _row: &FillRow) -> Result<(), JournalError> {
+        Ok(())
+    }
+    fn trade(&mut self, _trade: &domain::Trade) -> Result<(), JournalError> {
+        Ok(())
+    }
+    fn event(&mut self, _event: &Event) -> Result<(), JournalError> {
+        Ok(())
+    }
+    fn summary(&mut self, _summary: &DaySummary) -> Result<(), JournalError> {
+        Ok(())
+    }
+}
 
 /// Why a replay day could not run.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +78,8 @@ pub enum ReplayError {
     Engine(#[from] EngineError),
 }
 
-/// Reference data shared by the days of a replay.
+/// Reference data shared by the days of a replay (read-only while days run: one context can
+/// serve days on several threads).
 #[derive(Clone)]
 pub struct ReplayContext {
     /// Configuration.
@@ -126,13 +155,11 @@ pub async fn replay_day(
 ) -> Result<DayReport, ReplayError> {
     ctx.check_date(date)?;
     let cfg = &ctx.config;
-    let mut bars = Vec::new();
     let mut segments = cfg.engine.segments.clone();
     segments.sort();
     segments.dedup();
-    for seg in &segments {
-        bars.push((*seg, ctx.catalog.bars(&ctx.series(*seg), date)?));
-    }
+    let series: Vec<(Segment, String)> = segments.iter().map(|s| (*s, ctx.series(*s))).collect();
+    let ticks = day_ticks(&ctx.catalog, date, &series)?;
     let model = ModelParams {
         iv: segments.iter().map(|s| (*s, cfg.segment(*s).iv)).collect(),
         default_iv: cfg.paper.default_iv,
@@ -170,6 +197,6 @@ pub async fn replay_day(
         segments.iter().map(|s| (*s, ctx.series(*s))).collect(),
     );
     engine.warm_up(&history).await?;
-    let mut feed = ReplayFeed::new(date, &bars);
+    let mut feed = ReplayFeed::from_ticks(date, &ticks);
     Ok(engine.run(&mut feed).await?)
 }

@@ -34,12 +34,14 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod convert;
 mod error;
 pub mod format;
 pub mod naming;
 pub mod replay;
 
+pub use cache::DayCache;
 pub use error::CatalogError;
 pub use naming::{FileKind, series_name, series_timeframe};
 
@@ -50,6 +52,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One trade of an instrument as stored in a `.ticks.csv` file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,12 +82,24 @@ impl TradeTick {
 
 /// A data catalog rooted at a directory (`data/` in the repository by default).
 ///
-/// Cheap to create and clone: it only holds the root path; every call reads the file system,
-/// so files dropped in while it exists are seen.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Cheap to create and clone: it holds the root path and, for a [`Catalog::cached`] catalog,
+/// a shared [`DayCache`]. A plain catalog reads the file system on every call, so files dropped
+/// in while it exists are seen; a cached one parses each file once and shares the result
+/// between its clones and threads (parallel replays and sweeps, issue 13). Two catalogs are
+/// equal when their roots are.
+#[derive(Debug, Clone)]
 pub struct Catalog {
     root: PathBuf,
+    cache: Option<Arc<DayCache>>,
 }
+
+impl PartialEq for Catalog {
+    fn eq(&self, other: &Self) -> bool {
+        self.root == other.root
+    }
+}
+
+impl Eq for Catalog {}
 
 impl Catalog {
     /// Open the catalog at `root`.
@@ -93,7 +108,7 @@ impl Catalog {
     pub fn open(root: impl Into<PathBuf>) -> Result<Catalog, CatalogError> {
         let root = root.into();
         if root.is_dir() {
-            Ok(Catalog { root })
+            Ok(Catalog { root, cache: None })
         } else {
             Err(CatalogError::MissingRoot { path: root })
         }
@@ -109,6 +124,21 @@ impl Catalog {
     /// The catalog's root directory.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// This catalog with a new in-memory [`DayCache`]: from now on (in this value and its
+    /// clones) each bars/ticks file is parsed once and the file listing and existence checks
+    /// are remembered. For a run over a catalog that does not change while it runs.
+    pub fn cached(self) -> Catalog {
+        Catalog {
+            root: self.root,
+            cache: Some(Arc::new(DayCache::default())),
+        }
+    }
+
+    /// The cache of a [`Catalog::cached`] catalog.
+    pub fn cache(&self) -> Option<&DayCache> {
+        self.cache.as_deref()
     }
 
     /// All series, i.e. the names of the root's subdirectories (hidden ones skipped), sorted.
@@ -143,7 +173,12 @@ impl Catalog {
     ///
     /// Errors: [`CatalogError::UnknownSeries`] if the series has no directory.
     pub fn bar_dates(&self, series: &str) -> Result<Vec<NaiveDate>, CatalogError> {
-        self.dates(series, FileKind::Bars)
+        match &self.cache {
+            Some(c) => Ok(c
+                .bar_dates(series, || self.dates(series, FileKind::Bars))?
+                .to_vec()),
+            None => self.dates(series, FileKind::Bars),
+        }
     }
 
     /// Sorted trading dates that have a ticks file (`.ticks.csv` or `.ticks.csv.gz`).
@@ -155,12 +190,22 @@ impl Catalog {
 
     /// Whether a bars file exists for `series` on `date` (false for an invalid series name).
     pub fn has_bars(&self, series: &str, date: NaiveDate) -> bool {
-        self.exists(series, date, FileKind::Bars)
+        match &self.cache {
+            Some(c) => c.exists(series, date, false, || {
+                self.exists(series, date, FileKind::Bars)
+            }),
+            None => self.exists(series, date, FileKind::Bars),
+        }
     }
 
     /// Whether a ticks file exists for `series` on `date` (false for an invalid series name).
     pub fn has_ticks(&self, series: &str, date: NaiveDate) -> bool {
-        self.exists(series, date, FileKind::Ticks)
+        match &self.cache {
+            Some(c) => c.exists(series, date, true, || {
+                self.exists(series, date, FileKind::Ticks)
+            }),
+            None => self.exists(series, date, FileKind::Ticks),
+        }
     }
 
     /// The existing file of `series` on `date` (plain or `.gz`).
@@ -196,6 +241,22 @@ impl Catalog {
     /// malformed row, a row not on `date`, a row not strictly after the previous one, or
     /// `high < max(open, close)` / `low > min(open, close)`; [`CatalogError::Io`].
     pub fn bars(&self, series: &str, date: NaiveDate) -> Result<Vec<Bar>, CatalogError> {
+        match &self.cache {
+            Some(_) => Ok(self.bars_shared(series, date)?.to_vec()),
+            None => self.read_bars(series, date),
+        }
+    }
+
+    /// [`Catalog::bars`] as a shared slice: from the cache of a [`Catalog::cached`] catalog
+    /// without copying, else freshly read. Errors: as [`Catalog::bars`].
+    pub fn bars_shared(&self, series: &str, date: NaiveDate) -> Result<Arc<[Bar]>, CatalogError> {
+        match &self.cache {
+            Some(c) => c.bars(series, date, || self.read_bars(series, date)),
+            None => self.read_bars(series, date).map(Arc::from),
+        }
+    }
+
+    fn read_bars(&self, series: &str, date: NaiveDate) -> Result<Vec<Bar>, CatalogError> {
         let path = self.day_file(series, date, FileKind::Bars)?;
         format::read_bars_file(&path, Some(date))
     }
@@ -204,6 +265,25 @@ impl Catalog {
     ///
     /// Errors: as [`Catalog::bars`] (ticks may share a timestamp; there is no OHLC check).
     pub fn ticks(&self, series: &str, date: NaiveDate) -> Result<Vec<TradeTick>, CatalogError> {
+        match &self.cache {
+            Some(_) => Ok(self.ticks_shared(series, date)?.to_vec()),
+            None => self.read_ticks(series, date),
+        }
+    }
+
+    /// [`Catalog::ticks`] as a shared slice (see [`Catalog::bars_shared`]).
+    pub fn ticks_shared(
+        &self,
+        series: &str,
+        date: NaiveDate,
+    ) -> Result<Arc<[TradeTick]>, CatalogError> {
+        match &self.cache {
+            Some(c) => c.ticks(series, date, || self.read_ticks(series, date)),
+            None => self.read_ticks(series, date).map(Arc::from),
+        }
+    }
+
+    fn read_ticks(&self, series: &str, date: NaiveDate) -> Result<Vec<TradeTick>, CatalogError> {
         let path = self.day_file(series, date, FileKind::Ticks)?;
         format::read_ticks_file(&path, Some(date))
     }

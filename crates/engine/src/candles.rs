@@ -12,6 +12,9 @@ use domain::{Bar, Candle, Tick, Timeframe};
 pub struct CandleAggregator {
     timeframe: Timeframe,
     current: Option<Candle>,
+    /// `current`'s end ([`Candle::end`]), computed once per candle rather than on every tick
+    /// (a time-zone-aware addition; the profile of issue 13 showed it on the hot path).
+    end: Option<domain::IstDateTime>,
 }
 
 impl CandleAggregator {
@@ -20,6 +23,7 @@ impl CandleAggregator {
         Self {
             timeframe,
             current: None,
+            end: None,
         }
     }
 
@@ -35,19 +39,24 @@ impl CandleAggregator {
 
     /// Take the forming candle if it has ended by `t` (its end ≤ `t`).
     pub fn complete_until(&mut self, t: &domain::IstDateTime) -> Option<Candle> {
-        match &self.current {
-            Some(c) if c.end() <= *t => self.current.take(),
+        match self.end {
+            Some(end) if end <= *t => {
+                self.end = None;
+                self.current.take()
+            }
             _ => None,
         }
     }
 
     /// Put back a forming candle (restored from a checkpoint).
     pub fn resume(&mut self, forming: Option<Candle>) {
+        self.end = forming.as_ref().map(Candle::end);
         self.current = forming;
     }
 
     /// Take the forming candle whatever its end (session close).
     pub fn flush(&mut self) -> Option<Candle> {
+        self.end = None;
         self.current.take()
     }
 
@@ -64,7 +73,7 @@ impl CandleAggregator {
                 }
             }
             None => {
-                self.current = Some(Candle {
+                let c = Candle {
                     start: self.timeframe.bucket_start(&tick.ts),
                     timeframe: self.timeframe,
                     open: tick.price,
@@ -72,7 +81,9 @@ impl CandleAggregator {
                     low: tick.price,
                     close: tick.price,
                     volume: tick.volume,
-                });
+                };
+                self.end = Some(c.end());
+                self.current = Some(c);
             }
         }
     }

@@ -1,12 +1,14 @@
 //! [`ReplayFeed`]: one day's index ticks from catalog bars as a [`MarketData`] feed.
 
 use super::ticks::{bar_minutes, in_session, synthesize_ticks_in};
+use crate::{Catalog, CatalogError};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use domain::ports::{MarketData, MarketDataError, MarketEvent};
 use domain::time::{IstDateTime, ist, session_close};
 use domain::{Bar, Segment, Tick};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// Replay ticks of one day for several segments: each 1-minute bar becomes four ticks
 /// (spec §3.1 rule 2), merged in timestamp order with ties in segment order (spec §3), then
@@ -17,14 +19,21 @@ pub struct ReplayFeed {
 
 impl ReplayFeed {
     /// The feed for `date` from each segment's bars (bars outside the session are skipped).
-    pub fn new(date: NaiveDate, bars: &[(Segment, Vec<Bar>)]) -> Self {
-        let ticks = Self::ticks(bars);
+    /// `bars` may be owned (`Vec<Bar>`) or shared (`Arc<[Bar]>` from a cached catalog).
+    pub fn new<B: AsRef<[Bar]>>(date: NaiveDate, bars: &[(Segment, B)]) -> Self {
+        Self::from_ticks(date, &Self::ticks(bars))
+    }
+
+    /// The feed for `date` from its merged index ticks ([`ReplayFeed::ticks`], or
+    /// [`day_ticks`]).
+    pub fn from_ticks(date: NaiveDate, ticks: &[Tick]) -> Self {
         let end = ticks
             .last()
             .map(|t| t.ts)
             .unwrap_or_else(|| ist(date, session_close()))
             .max(ist(date, session_close()));
-        let mut events: VecDeque<MarketEvent> = ticks.into_iter().map(MarketEvent::Tick).collect();
+        let mut events: VecDeque<MarketEvent> = VecDeque::with_capacity(ticks.len() + 1);
+        events.extend(ticks.iter().copied().map(MarketEvent::Tick));
         events.push_back(MarketEvent::EndOfSession(end));
         Self { events }
     }
@@ -32,9 +41,10 @@ impl ReplayFeed {
     /// The index ticks of each segment's bars (four per in-session bar), merged in timestamp
     /// order with ties in segment order: what the feed delivers, and what a restarted session
     /// catches up from (spec §11).
-    pub fn ticks(bars: &[(Segment, Vec<Bar>)]) -> Vec<Tick> {
+    pub fn ticks<B: AsRef<[Bar]>>(bars: &[(Segment, B)]) -> Vec<Tick> {
         let mut ticks: Vec<(IstDateTime, Segment, Tick)> = Vec::new();
         for (seg, bars) in bars {
+            let bars = bars.as_ref();
             let minutes = bar_minutes(bars);
             for bar in bars.iter().filter(|b| in_session(b)) {
                 for t in synthesize_ticks_in(seg.index_token(), bar, minutes) {
@@ -55,6 +65,30 @@ impl ReplayFeed {
     /// Whether nothing is left.
     pub fn is_empty(&self) -> bool {
         self.events.is_empty()
+    }
+}
+
+/// The merged replay ticks of `date` for these (segment, catalog series) pairs
+/// ([`ReplayFeed::ticks`] of their bars): computed once per day and pair list on a
+/// [`Catalog::cached`] catalog (a sweep replays the same day under many parameter sets), else
+/// every call.
+///
+/// Errors: reading a series' bars (file, line, field).
+pub fn day_ticks(
+    catalog: &Catalog,
+    date: NaiveDate,
+    series: &[(Segment, String)],
+) -> Result<Arc<[Tick]>, CatalogError> {
+    let load = || {
+        let mut bars = Vec::with_capacity(series.len());
+        for (seg, name) in series {
+            bars.push((*seg, catalog.bars_shared(name, date)?));
+        }
+        Ok(ReplayFeed::ticks(&bars))
+    };
+    match catalog.cache() {
+        Some(c) => c.feed_ticks(date, series, load),
+        None => load().map(Arc::from),
     }
 }
 

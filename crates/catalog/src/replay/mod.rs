@@ -16,6 +16,6 @@ pub mod premiums;
 pub mod ticks;
 
 pub use contracts::CalendarContracts;
-pub use feed::ReplayFeed;
+pub use feed::{ReplayFeed, day_ticks};
 pub use history::CatalogHistory;
 pub use premiums::CatalogPremiums;

@@ -33,14 +33,14 @@ impl CatalogPremiums {
 
     fn load(&self, symbol: &str) -> Option<PriceSeries> {
         if self.catalog.has_ticks(symbol, self.date) {
-            let ticks = self.catalog.ticks(symbol, self.date).ok()?;
-            return Some(ticks.into_iter().map(|t| (t.ts, t.last_price)).collect());
+            let ticks = self.catalog.ticks_shared(symbol, self.date).ok()?;
+            return Some(ticks.iter().map(|t| (t.ts, t.last_price)).collect());
         }
         // Bars: 1-minute under the symbol itself, or another timeframe as `<symbol>_<n>m`.
         let series = std::iter::once(symbol.to_string())
             .chain(["3m", "5m", "15m"].map(|tf| format!("{symbol}_{tf}")))
             .find(|s| self.catalog.has_bars(s, self.date))?;
-        let bars = self.catalog.bars(&series, self.date).ok()?;
+        let bars = self.catalog.bars_shared(&series, self.date).ok()?;
         let minutes = bar_minutes(&bars);
         Some(
             bars.iter()

@@ -100,10 +100,16 @@ impl Engine {
         let realized: Decimal = self.agents.iter().map(|a| a.realized_pnl).sum();
         let open: Decimal = self.agents.iter().map(open_net).sum();
         let equity = realized + open;
-        let minute = ts
+        // The minute by UTC arithmetic with the same offset: IST is UTC+05:30 (whole minutes,
+        // no transitions since 1945), so this is the local minute, without the time-zone
+        // lookups of `with_second` (issue 13 profile).
+        let utc = ts.naive_utc();
+        let minute = utc
             .with_second(0)
             .and_then(|t| t.with_nanosecond(0))
-            .unwrap_or(ts);
+            .map_or(ts, |m| {
+                chrono::DateTime::from_naive_utc_and_offset(m, *ts.offset())
+            });
         match self.equity.last_mut() {
             Some(last) if last.ts == minute => last.equity = equity,
             Some(last) if last.equity == equity => {}
