@@ -6,6 +6,9 @@
 //! replay --grid sweeps/stops.toml --from 2024-01-01 --to 2024-08-20
 //! replay --from 2024-01-01 --to 2024-08-20 --shard 0/3 --out run/0   # then:
 //! replay merge run/0 run/1 run/2 --out run/all
+//! replay --from 2024-06-03 --to 2024-06-14 --report      # + <out>/replay/report.html
+//! replay report artifacts                                  # report of existing journals
+//! replay compare artifacts journal --b-mode paper          # replay vs paper, seed 004 §9
 //! ```
 //! A replay writes `<out>/replay/<date>/` (orders, fills, trades, events, summary) and prints a
 //! per-day and total summary. Days are independent (spec §3.1 rule 4) and run on a work-stealing
@@ -20,6 +23,7 @@ mod grid;
 mod merge;
 mod pool;
 mod record;
+mod reporting;
 mod shard;
 mod stats;
 mod sweep;
@@ -66,6 +70,38 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write `report.html` for existing journals: DIR is a journal root (the page covers every
+    /// day under `DIR/<mode>/`) or a sweep directory holding `results.csv` (heat map + top sets).
+    Report {
+        /// Journal root or sweep directory.
+        dir: PathBuf,
+        /// The journal's mode directory: `replay`, `paper` or `live`.
+        #[arg(long, default_value = "replay")]
+        mode: String,
+        /// Configuration file shown in the report.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Sweep heat map axes, two grid keys `X,Y` (default: the grid's first two keys).
+        #[arg(long, value_parser = reporting::parse_heatmap)]
+        heatmap: Option<(String, String)>,
+    },
+    /// Put two journals of the same dates side by side (replay vs paper, seed 004 §9): trades
+    /// matched per day, differences in entry/exit price and net P&L, unmatched trades.
+    Compare {
+        /// First journal root.
+        a: PathBuf,
+        /// Second journal root.
+        b: PathBuf,
+        /// Mode directory of A.
+        #[arg(long, default_value = "replay")]
+        a_mode: String,
+        /// Mode directory of B.
+        #[arg(long, default_value = "paper")]
+        b_mode: String,
+        /// Also write the comparison as a page.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +145,13 @@ struct RunArgs {
     /// range (or parameter set of a sweep) from the I-th; `replay merge` combines the shares.
     #[arg(long, conflicts_with = "date")]
     shard: Option<Shard>,
+    /// Also write one self-contained `report.html`: `<out>/replay/report.html` for a replay,
+    /// `<out>/sweep/<name>/report.html` (heat map, top sets) for a sweep.
+    #[arg(long)]
+    report: bool,
+    /// Sweep heat map axes, two grid keys `X,Y` (with `--report`; default: the first two).
+    #[arg(long, requires = "grid", value_parser = reporting::parse_heatmap)]
+    heatmap: Option<(String, String)>,
 }
 
 fn main() -> ExitCode {
@@ -122,6 +165,20 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Merge { dirs, out }) => merge::merge(&dirs, &out),
+        Some(Command::Report {
+            dir,
+            mode,
+            config,
+            heatmap,
+        }) => reporting::report_dir(&dir, &mode, config.as_deref(), heatmap.as_ref())
+            .map(|p| format!("report: {}\n", p.display())),
+        Some(Command::Compare {
+            a,
+            b,
+            a_mode,
+            b_mode,
+            html,
+        }) => reporting::compare(&a, &a_mode, &b, &b_mode, html.as_deref()),
         None => run(cli.run),
     };
     match result.and_then(|text| print(&text)) {
@@ -176,7 +233,8 @@ fn run(a: RunArgs) -> Result<String> {
             grid::set_key(&mut table, "engine.segments", toml::Value::Array(codes))?;
         }
         let sets = grid.sets(&table, &a.config)?;
-        return sweep::run(sweep::Sweep {
+        let sweep_dir = sweep::sweep_dir(&out, &grid.name);
+        let mut text = sweep::run(sweep::Sweep {
             grid: &grid,
             sets,
             catalog,
@@ -186,7 +244,12 @@ fn run(a: RunArgs) -> Result<String> {
             out: &out,
             journal: a.journal,
             quiet: a.quiet,
-        });
+        })?;
+        if a.report && shard.count == 1 {
+            let page = reporting::sweep_report(&sweep_dir, a.heatmap.as_ref())?;
+            let _ = writeln!(text, "report: {}", page.display());
+        }
+        return Ok(text);
     }
 
     let single = a.date.is_some();
@@ -218,6 +281,9 @@ fn run(a: RunArgs) -> Result<String> {
             "shard {shard}: {} (combine with `replay merge`)",
             file.display()
         );
+    } else if a.report {
+        let page = reporting::replay_report(&out, from, to, &a.config)?;
+        let _ = writeln!(o, "report: {}", page.display());
     }
     Ok(o)
 }
