@@ -32,7 +32,7 @@ pub fn replay_date(
         Err(e) => return Err(e.into()),
     }
     let journal: Box<dyn Journal> = match journal_root {
-        Some(root) => Box::new(CsvJournal::create(root, "replay", date)?),
+        Some(root) => Box::new(CsvJournal::create(root, "replay", date)?.buffered()),
         None => Box::new(NullJournal),
     };
     let report = rt.block_on(replay_day(ctx, date, journal))?;

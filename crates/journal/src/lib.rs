@@ -287,11 +287,15 @@ impl CsvFile {
         Ok(Self { path, w })
     }
 
-    fn write<T: Serialize>(&mut self, row: &T) -> Result<(), JournalError> {
+    fn write<T: Serialize>(&mut self, row: &T, flush: bool) -> Result<(), JournalError> {
         self.w.serialize(row).map_err(|source| JournalError::Csv {
             path: self.path.clone(),
             source,
         })?;
+        if flush { self.flush() } else { Ok(()) }
+    }
+
+    fn flush(&mut self) -> Result<(), JournalError> {
         self.w.flush().map_err(|source| JournalError::Io {
             path: self.path.clone(),
             source,
@@ -311,6 +315,8 @@ pub struct CsvJournal {
     /// `trade_id`s already in `trades.csv` (appending: a restart that books a trade the
     /// earlier run already wrote does not write it twice, spec §11).
     trade_ids: std::collections::BTreeSet<String>,
+    /// Flush every row as it is written (the default; see [`CsvJournal::buffered`]).
+    flush_each_row: bool,
 }
 
 /// The `trade_id` column of an existing `trades.csv` (empty when the file does not exist).
@@ -391,6 +397,31 @@ impl CsvJournal {
             jsonl_path,
             jsonl: BufWriter::new(jsonl),
             trade_ids,
+            flush_each_row: true,
+        })
+    }
+
+    /// Rows are buffered and flushed at [`Journal::summary`] (the day's end) or when the
+    /// journal is dropped, instead of one flush per row. For replays and sweeps, where a crash
+    /// loses nothing a re-run does not write again; paper and live keep the per-row flush
+    /// (spec §11: a crash loses no completed row). Same bytes either way.
+    pub fn buffered(mut self) -> Self {
+        self.flush_each_row = false;
+        self
+    }
+
+    fn flush_all(&mut self) -> Result<(), JournalError> {
+        for f in [
+            &mut self.orders,
+            &mut self.fills,
+            &mut self.trades,
+            &mut self.events,
+        ] {
+            f.flush()?;
+        }
+        self.jsonl.flush().map_err(|source| JournalError::Io {
+            path: self.jsonl_path.clone(),
+            source,
         })
     }
 
@@ -402,11 +433,11 @@ impl CsvJournal {
 
 impl Journal for CsvJournal {
     fn order(&mut self, row: &OrderRow) -> Result<(), JournalError> {
-        self.orders.write(row)
+        self.orders.write(row, self.flush_each_row)
     }
 
     fn fill(&mut self, row: &FillRow) -> Result<(), JournalError> {
-        self.fills.write(row)
+        self.fills.write(row, self.flush_each_row)
     }
 
     fn trade(&mut self, trade: &Trade) -> Result<(), JournalError> {
@@ -414,17 +445,20 @@ impl Journal for CsvJournal {
             tracing::warn!(target: "journal", trade_id = %trade.trade_id, "trade already in trades.csv (restart): not written twice");
             return Ok(());
         }
-        self.trades.write(trade)
+        self.trades.write(trade, self.flush_each_row)
     }
 
     fn event(&mut self, e: &Event) -> Result<(), JournalError> {
-        self.events.write(&EventCsvRow {
-            timestamp: e.timestamp,
-            segment: e.segment,
-            kind: e.kind,
-            message: &e.message,
-            data: e.data.to_string(),
-        })?;
+        self.events.write(
+            &EventCsvRow {
+                timestamp: e.timestamp,
+                segment: e.segment,
+                kind: e.kind,
+                message: &e.message,
+                data: e.data.to_string(),
+            },
+            self.flush_each_row,
+        )?;
         let io = |source| JournalError::Io {
             path: self.jsonl_path.clone(),
             source,
@@ -434,6 +468,9 @@ impl Journal for CsvJournal {
             source,
         })?;
         self.jsonl.write_all(b"\n").map_err(io)?;
+        if !self.flush_each_row {
+            return Ok(());
+        }
         self.jsonl.flush().map_err(|source| JournalError::Io {
             path: self.jsonl_path.clone(),
             source,
@@ -441,6 +478,7 @@ impl Journal for CsvJournal {
     }
 
     fn summary(&mut self, s: &DaySummary) -> Result<(), JournalError> {
+        self.flush_all()?;
         let path = self.dir.join("summary.json");
         let tmp = self.dir.join("summary.json.tmp");
         let body = serde_json::to_vec_pretty(s).map_err(|source| JournalError::Json {
