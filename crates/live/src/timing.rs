@@ -4,9 +4,11 @@
 //! - **Tick-to-intent**: the session loop stamps a [`TickStamp`] with the `Instant` a tick
 //!   came out of the feed (`KiteFeed::next_event`, after `broker-kite` decoded it and passed
 //!   it over its channel: the frame decode itself is not in the figure) just before it feeds
-//!   the engine, and clears it once the engine is done with that tick. Each
-//!   [`Broker::place_order`] made while the stamp is set records `now − stamp`: an order the
-//!   engine decided on that tick (entry, exit, pyramid add, protective stop). Orders of an
+//!   the engine, and clears it once the engine is done with that tick. The first
+//!   [`Broker::place_order`] made while the stamp is set takes it and records `now − stamp`:
+//!   the engine's decision on that tick (entry, exit, pyramid add, protective stop). A second
+//!   order on the same tick (an exit then a reversal entry) records nothing: it waited for the
+//!   first one's acknowledgement, a broker round trip, not the engine. Orders of an
 //!   operator's command or of a reconciliation carry no tick and record nothing.
 //! - **Order round trip**: from the call of `place_order` to its return with the broker's
 //!   order id (the acknowledgement: Kite's `POST /orders` answer, kite-connect.md §3.1; the
@@ -66,7 +68,16 @@ impl TickStamp {
 
     /// Time since the stamped tick's receipt; `None` when no tick is stamped.
     pub fn elapsed(&self, now: Instant) -> Option<Duration> {
-        match self.nanos.load(Ordering::Acquire) {
+        self.since(self.nanos.load(Ordering::Acquire), now)
+    }
+
+    /// [`Self::elapsed`] and clear the stamp: only the first order of a tick is timed.
+    pub fn take(&self, now: Instant) -> Option<Duration> {
+        self.since(self.nanos.swap(0, Ordering::AcqRel), now)
+    }
+
+    fn since(&self, ns: u64, now: Instant) -> Option<Duration> {
+        match ns {
             0 => None,
             ns => Some(
                 now.saturating_duration_since(self.origin)
@@ -129,7 +140,7 @@ impl Broker for TimingBroker {
 
     async fn place_order(&mut self, request: &OrderRequest) -> Result<String, BrokerError> {
         let start = Instant::now();
-        if let Some(d) = self.stamp.elapsed(start) {
+        if let Some(d) = self.stamp.take(start) {
             self.metrics.tick_to_intent(d);
         }
         self.metrics.order_request();
@@ -289,6 +300,9 @@ mod tests {
         );
         s.clear();
         assert_eq!(s.elapsed(later), None);
+        s.set(at);
+        assert!(s.take(later).is_some());
+        assert_eq!(s.take(later), None, "taken once");
     }
 
     #[tokio::test]
@@ -310,14 +324,16 @@ mod tests {
         assert_eq!(l.tick_to_intent, None);
         assert_eq!(l.order_round_trip.unwrap().count, 1);
 
-        // An order while a tick is stamped: both.
+        // Orders while a tick is stamped: the first is timed from the tick, the second (after
+        // the first's round trip) is not.
         stamp.set(Instant::now());
         b.place_order(&request("K2")).await.unwrap();
+        b.place_order(&request("K3")).await.unwrap();
         stamp.clear();
         let l = metrics.latency();
         assert_eq!(l.tick_to_intent.unwrap().count, 1);
-        assert_eq!(l.order_round_trip.unwrap().count, 2);
-        assert_eq!(*placed.lock().unwrap(), ["K1", "K2"]);
+        assert_eq!(l.order_round_trip.unwrap().count, 3);
+        assert_eq!(*placed.lock().unwrap(), ["K1", "K2", "K3"]);
 
         // Fills counted, errors counted by op and kind, observe forwarded.
         assert_eq!(b.poll_events().await.unwrap().len(), 2);
@@ -331,7 +347,7 @@ mod tests {
         assert_eq!(*observed.lock().unwrap(), 1);
         let text = metrics.render();
         assert!(text.contains("kestrel_fills_total 2\n"), "{text}");
-        assert!(text.contains("kestrel_order_requests_total 2\n"), "{text}");
+        assert!(text.contains("kestrel_order_requests_total 3\n"), "{text}");
         assert!(
             text.contains("kestrel_broker_errors_total{op=\"cancel\",kind=\"unavailable\"} 1\n"),
             "{text}"
