@@ -61,6 +61,11 @@ impl Stack {
         }
     }
 
+    /// The temporary folder of the run (journal under `journal/`).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub async fn call(
         &self,
         method: &str,

@@ -34,6 +34,11 @@ pub trait Backend: Send + Sync + 'static {
     async fn params(&self) -> StartRequest;
     /// The Kite login side (seed 003 "Daily Setup Process").
     fn auth(&self) -> &dyn Auth;
+    /// The process's metrics in the Prometheus text format, version 0.0.4 (`GET /metrics`,
+    /// issue 12); `None` (the default): the backend keeps none and the route answers 404.
+    fn metrics(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Pushed to event-stream clients.

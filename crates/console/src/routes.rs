@@ -45,12 +45,34 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/live/events", get(events))
         .route("/live/test-connection", get(test_connection))
         .route("/live/websocket/status", get(websocket_status))
+        .route("/metrics", get(metrics))
         .merge(crate::stream::routes())
         .merge(crate::download::routes())
         .merge(crate::page::routes())
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// `Content-Type` of `GET /metrics`: the Prometheus text exposition format, version 0.0.4.
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// `GET /metrics` (issue 12): the backend's metrics for a Prometheus scraper; public and
+/// read-only (see [`crate::server`]); 404 when the backend keeps none.
+async fn metrics(State(st): State<AppState>) -> Response {
+    match st.backend.metrics() {
+        Some(text) => (
+            [(axum::http::header::CONTENT_TYPE, METRICS_CONTENT_TYPE)],
+            text,
+        )
+            .into_response(),
+        None => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no metrics: this process keeps none",
+            None,
+        )
+        .into_response(),
+    }
+}
 
 async fn command(st: &AppState, cmd: Command) -> ApiResult<CommandReply> {
     tracing::info!(target: "console", command = ?cmd, "console command");

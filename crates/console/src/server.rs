@@ -169,8 +169,9 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Whether a request may go without the bearer token: the page and its assets, status and
-/// health (read-only, no money figures beyond what the page shows after login anyway), and
+/// Whether a request may go without the bearer token: the page and its assets, status,
+/// health and `/metrics` (read-only; a Prometheus scraper carries no bearer token; no money
+/// figures beyond what the page shows after login anyway), and
 /// Kite's login redirect when it carries a `request_token` (it comes from the trader's own
 /// browser, which cannot add a header to a redirect).
 pub(crate) fn is_public(method: &Method, path: &str, query: Option<&str>) -> bool {
@@ -178,7 +179,7 @@ pub(crate) fn is_public(method: &Method, path: &str, query: Option<&str>) -> boo
         return false;
     }
     match path {
-        "/" | "/live_trading.html" | "/live/status" | "/live/health" => true,
+        "/" | "/live_trading.html" | "/live/status" | "/live/health" | "/metrics" => true,
         "/live/auth/complete" => query_param(query, "request_token").is_some_and(|t| !t.is_empty()),
         p => p.starts_with("/assets/"),
     }
@@ -227,6 +228,8 @@ mod tests {
         assert!(is_public(&g, "/assets/live_trading.js", None));
         assert!(is_public(&g, "/live/status", None));
         assert!(is_public(&g, "/live/health", None));
+        assert!(is_public(&g, "/metrics", None));
+        assert!(!is_public(&Method::POST, "/metrics", None));
         assert!(is_public(
             &g,
             "/live/auth/complete",

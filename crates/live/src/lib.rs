@@ -8,7 +8,9 @@
 //! The console's backend (spec §12): [`supervisor::Supervisor`] runs sessions and implements
 //! `console::backend::Backend`; [`link`] carries commands into a session and its snapshots,
 //! events and health out; [`start`] applies a start request over the configuration; [`auth`]
-//! is the Kite login from the console.
+//! is the Kite login from the console; [`timing`] times the orders the engine hands to the
+//! broker (tick-to-intent, order round trip) for the `telemetry` metrics served at
+//! `GET /metrics`.
 //!
 //! Against the bundled simulator (`kite-sim`, spec §10.4) nothing real is at stake; against
 //! real Kite, `live-bin` needs `mode = "live"` and `--confirm-live`.
@@ -24,6 +26,7 @@ pub mod report;
 pub mod session;
 pub mod start;
 pub mod supervisor;
+pub mod timing;
 
 pub use session::{
     SessionError, SessionKind, SessionOptions, SessionOutcome, Stop, run_session, run_session_with,

@@ -11,6 +11,11 @@
 //!   updates, never the engine's time.
 //! - Health: the ticker socket's state (from the feed's `Feed(status)` events), the wall time
 //!   of the last index tick, the reconnect count and the Kite session flag.
+//! - Metrics (issue 12): [`Published::observe`] counts ticks per segment and reconnects;
+//!   [`SessionLink::after_step`] counts the new events (candles, entries, exits, risk
+//!   decisions by rule, order and broker errors...) and sets the book's gauges (orders by
+//!   status, trades, realized and open P&L) from the snapshot it publishes anyway;
+//!   [`Published::metrics_text`] renders them with the tick age computed at scrape.
 //!
 //! One [`Published`] outlives the sessions of a process (the supervisor owns it); each new
 //! session [`Published::begin`]s it, replacing the previous session's events and snapshot.
@@ -19,9 +24,10 @@ use broker_kite::KiteClient;
 use console::backend::{Health, Update};
 use domain::ports::{FeedStatus, MarketEvent};
 use engine::control::{Command, CommandError, CommandReply, Snapshot};
-use engine::{Engine, EventRecord};
+use engine::{Engine, EngineEvent, EventRecord};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
+use telemetry::{BookFigures, Metrics};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// A command and where its reply goes.
@@ -78,6 +84,7 @@ pub struct Published {
     events: Mutex<Vec<EventRecord>>,
     updates: broadcast::Sender<Update>,
     health: Mutex<HealthState>,
+    metrics: Arc<Metrics>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -107,7 +114,24 @@ impl Published {
                 reconnects: 0,
                 client: None,
             }),
+            metrics: Arc::new(Metrics::new()),
         }
+    }
+
+    /// The process's metrics (counters live as long as the process, across sessions).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The metrics in the Prometheus text format, `kestrel_last_tick_age_seconds` computed
+    /// now from the wall time of the last index tick (`GET /metrics`).
+    pub fn metrics_text(&self) -> String {
+        self.metrics.set_last_tick_age(
+            lock(&self.health)
+                .last_index_tick
+                .map(|t| t.elapsed().as_secs_f64()),
+        );
+        self.metrics.render()
     }
 
     /// A new session starts (`mode` `PAPER`/`LIVE`): its events and snapshots replace the
@@ -149,7 +173,8 @@ impl Published {
     }
 
     /// Note a market event before the engine sees it: `Feed(status)` moves the socket state
-    /// (a `Reconnected` counts a reconnect); an index tick stamps the wall clock.
+    /// (a `Reconnected` counts a reconnect); an index tick stamps the wall clock. Ticks (per
+    /// segment for an index, else as option ticks) and reconnects are counted in the metrics.
     pub fn observe(&self, ev: &MarketEvent) {
         let mut h = lock(&self.health);
         match ev {
@@ -157,17 +182,55 @@ impl Published {
             MarketEvent::Feed(FeedStatus::Reconnected, _) => {
                 h.socket = Socket::Connected;
                 h.reconnects += 1;
+                self.metrics.reconnect();
             }
             MarketEvent::Feed(FeedStatus::Disconnected, _) => h.socket = Socket::Reconnecting,
-            MarketEvent::Tick(t) if domain::Segment::from_index_token(t.token).is_some() => {
-                h.last_index_tick = Some(Instant::now());
-                // Ticks flow: the socket is up even if no `Connected` was reported.
-                if h.socket == Socket::NotStarted {
-                    h.socket = Socket::Connected;
+            MarketEvent::Tick(t) => match domain::Segment::from_index_token(t.token) {
+                Some(seg) => {
+                    self.metrics.index_tick(seg.code());
+                    h.last_index_tick = Some(Instant::now());
+                    // Ticks flow: the socket is up even if no `Connected` was reported.
+                    if h.socket == Socket::NotStarted {
+                        h.socket = Socket::Connected;
+                    }
                 }
+                None => self.metrics.option_tick(),
+            },
+            _ => {}
+        }
+    }
+
+    /// Count one published event in the metrics: every event by kind and segment; a
+    /// `candle` per segment; a `risk` decision by its `decision` and `rule` data fields.
+    fn count_event(&self, e: &EventRecord) {
+        let seg = e.segment.map(|s| s.code());
+        self.metrics.event(e.event.kind(), seg);
+        match e.event {
+            EngineEvent::Candle => self.metrics.candle(seg.unwrap_or_default()),
+            EngineEvent::Risk => {
+                let field = |k: &str| e.data.get(k).and_then(|v| v.as_str()).unwrap_or("unknown");
+                self.metrics.risk_decision(field("decision"), field("rule"));
             }
             _ => {}
         }
+    }
+
+    /// Set the book's gauges from a snapshot.
+    fn count_book(&self, s: &Snapshot) {
+        let mut by_status: Vec<(String, u64)> = Vec::new();
+        for o in &s.orders {
+            let code = o.status.code();
+            match by_status.iter_mut().find(|(k, _)| k == code) {
+                Some((_, n)) => *n += 1,
+                None => by_status.push((code.to_string(), 1)),
+            }
+        }
+        self.metrics.set_book(&BookFigures {
+            orders_by_status: by_status,
+            trades: u64::from(s.totals.trades),
+            realized_pnl: s.totals.net_pnl,
+            open_pnl: s.totals.open_pnl,
+        });
     }
 
     /// Publish one more event: appended to the day list and broadcast with its index.
@@ -280,12 +343,15 @@ impl SessionLink {
         let from = self.seen_events.min(events.len());
         let added = events.len() > from;
         for e in &events[from..] {
+            self.published.count_event(e);
             self.published.push_event(e.clone());
         }
         self.seen_events = events.len();
         if added || engine.version() != self.seen_version {
             self.seen_version = engine.version();
-            self.published.push_snapshot(engine.snapshot());
+            let snapshot = engine.snapshot();
+            self.published.count_book(&snapshot);
+            self.published.push_snapshot(snapshot);
         }
     }
 }
@@ -353,6 +419,53 @@ mod tests {
         p.end();
         assert!(!p.health().session_running);
         assert_eq!(p.health().mode.as_deref(), Some("PAPER"));
+    }
+
+    #[test]
+    fn ticks_reconnects_and_tick_age_reach_the_metrics() {
+        let p = Published::new();
+        p.begin("PAPER");
+        let t = domain::time::ist(
+            chrono::NaiveDate::from_ymd_opt(2024, 6, 3).unwrap(),
+            domain::time::hms(9, 15, 0),
+        );
+        let text = p.metrics_text();
+        assert!(
+            text.contains("kestrel_last_tick_age_seconds NaN\n"),
+            "{text}"
+        );
+        let tick = |token| {
+            MarketEvent::Tick(domain::Tick {
+                token,
+                ts: t,
+                price: rust_decimal_macros::dec!(22000),
+                volume: None,
+            })
+        };
+        p.observe(&tick(domain::Segment::Nifty.index_token()));
+        p.observe(&tick(domain::Segment::Nifty.index_token()));
+        p.observe(&tick(domain::Segment::BankNifty.index_token()));
+        p.observe(&tick(12_345_678));
+        p.observe(&MarketEvent::Feed(FeedStatus::Reconnected, t));
+        let text = p.metrics_text();
+        for line in [
+            "kestrel_ticks_total{segment=\"NIFTY\"} 2\n",
+            "kestrel_ticks_total{segment=\"BANKNIFTY\"} 1\n",
+            "kestrel_option_ticks_total 1\n",
+            "kestrel_reconnects_total 1\n",
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
+        let age: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("kestrel_last_tick_age_seconds "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..5.0).contains(&age), "{age}");
+        // Counters outlive a session: a new one does not reset them.
+        p.begin("PAPER");
+        assert!(p.metrics_text().contains("kestrel_reconnects_total 1\n"));
     }
 
     #[test]

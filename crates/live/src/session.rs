@@ -27,6 +27,7 @@ use crate::checkpoint::{
 };
 use crate::guard::GuardedBroker;
 use crate::link::{self, SessionLink, Socket};
+use crate::timing::{TickStamp, TimingBroker};
 use broker_kite::{
     InstrumentsMaster, KiteBroker, KiteClient, KiteError, KiteFeed, KiteHistory, KiteSettings,
     OrderFeed, QuoteBook, verify_index_tokens,
@@ -47,7 +48,7 @@ use serde_json::json;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often the session file is re-read while the Kite session is invalid.
 pub const RELOGIN_POLL: Duration = Duration::from_secs(2);
@@ -104,6 +105,9 @@ pub struct SessionOutcome {
     pub checkpoint: PathBuf,
     /// Stopped by the shutdown signal before the session's end.
     pub interrupted: bool,
+    /// Tick-to-intent and order round-trip p50/p99/max of the process so far (see
+    /// [`crate::timing`]); also logged at the session's end.
+    pub latency: telemetry::LatencyReport,
 }
 
 /// Why a session did not start or stopped.
@@ -417,6 +421,14 @@ async fn session_body(
             )));
         }
     };
+    // Every order the engine hands over is timed from the tick that caused it (issue 12).
+    let metrics = link
+        .as_ref()
+        .map(|l| l.published().metrics().clone())
+        .unwrap_or_default();
+    let stamp = Arc::new(TickStamp::new());
+    let broker: Box<dyn Broker> =
+        Box::new(TimingBroker::new(broker, stamp.clone(), metrics.clone()));
     let journal = CsvJournal::append(&journal_root, mode.dir(), date)?;
     let journal_dir = journal.dir().to_path_buf();
     let mut engine_settings = config.engine_settings();
@@ -501,6 +513,8 @@ async fn session_body(
                 checkpoint(&engine, &cp_path, &mut written).await?;
             }
             ev = feed.next_event() => {
+                // The tick-to-intent clock starts as the event leaves the feed.
+                let received = Instant::now();
                 let Some(ev) = ev else {
                     // The ticker stopped for good.
                     link::set_socket(link, Socket::Down);
@@ -561,7 +575,12 @@ async fn session_body(
                         source,
                     })?;
                 }
-                let ended = engine.handle(ev).await?;
+                if matches!(ev, domain::ports::MarketEvent::Tick(_)) {
+                    stamp.set(received);
+                }
+                let ended = engine.handle(ev).await;
+                stamp.clear();
+                let ended = ended?;
                 link::after_step(link, &engine);
                 if let Some(r) = ended {
                     report = Some(r);
@@ -614,10 +633,13 @@ async fn session_body(
     checkpoint(&engine, &cp_path, &mut written).await?;
     link::after_step(link, &engine);
     feed.close();
+    let latency = metrics.latency();
+    tracing::info!(target: "live", %latency, "session latency (exact samples)");
     Ok(SessionOutcome {
         report,
         journal_dir,
         checkpoint: cp_path,
         interrupted,
+        latency,
     })
 }

@@ -11,6 +11,8 @@
 //!   as a restart does (spec §11).
 //! - `command`: through the link, applied on the engine's own step; 10 s without a reply is
 //!   "engine busy".
+//! - `metrics`: the `telemetry` metrics the sessions feed through [`Published`], rendered
+//!   for `GET /metrics`.
 //! - Sessions that end by themselves (the close, a failure) are reported on the
 //!   [`SessionEnd`] channel given by [`Supervisor::new`].
 
@@ -363,6 +365,11 @@ impl Backend for Supervisor {
 
     fn auth(&self) -> &dyn Auth {
         &self.auth
+    }
+
+    /// The process's `kestrel_*` metrics (they outlive sessions), tick age computed now.
+    fn metrics(&self) -> Option<String> {
+        Some(self.published.metrics_text())
     }
 }
 
