@@ -68,6 +68,9 @@ pub struct Config {
     /// `[http]`: the console of `paper`/`live-bin` (spec §12); ignored by `replay`.
     #[serde(default)]
     pub http: HttpSection,
+    /// `[telegram]`: the Telegram bot of `paper`/`live-bin` (issue 12); ignored by `replay`.
+    #[serde(default)]
+    pub telegram: TelegramSection,
 }
 
 /// The top-level key of a config file that layers it over another file (path relative to the
@@ -112,6 +115,7 @@ impl Default for Config {
             lot_sizes: Vec::new(),
             kite: None,
             http: HttpSection::default(),
+            telegram: TelegramSection::default(),
         }
     }
 }
