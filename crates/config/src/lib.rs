@@ -369,6 +369,28 @@ mod tests {
     }
 
     #[test]
+    fn telegram_table() {
+        let c = Config::default();
+        assert!(!c.telegram.enabled && c.telegram.daily_summary);
+        assert_eq!(c.telegram.api_url, "https://api.telegram.org");
+        let c = Config::from_toml(
+            "[telegram]\nenabled = true\napi_url = \"http://127.0.0.1:9\"\nqueue_capacity = 8\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        assert!(c.telegram.enabled);
+        assert_eq!(
+            (c.telegram.api_url.as_str(), c.telegram.queue_capacity),
+            ("http://127.0.0.1:9", 8)
+        );
+        // Secrets never live in the config file.
+        let e = Config::from_toml("[telegram]\nbot_token = \"1:x\"\n", Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `bot_token`"), "{e}");
+    }
+
+    #[test]
     fn http_table() {
         let c = Config::default();
         assert_eq!(c.http.bind.to_string(), "127.0.0.1:8000");

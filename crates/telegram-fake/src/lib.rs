@@ -30,7 +30,7 @@ pub struct Sent {
 }
 
 #[derive(Debug, Default)]
-struct State_ {
+struct FakeState {
     sent: Vec<Sent>,
     /// Updates not yet confirmed by an offset: `(update_id, update JSON)`.
     updates: Vec<(i64, Value)>,
@@ -44,12 +44,12 @@ struct State_ {
 #[derive(Debug)]
 struct Shared {
     token: String,
-    state: Mutex<State_>,
+    state: Mutex<FakeState>,
     incoming: Notify,
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State_> {
+    fn lock(&self) -> MutexGuard<'_, FakeState> {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -85,10 +85,10 @@ impl FakeBotApi {
     pub async fn start(token: &str) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             token: token.to_string(),
-            state: Mutex::new(State_ {
+            state: Mutex::new(FakeState {
                 next_update_id: 1000,
                 next_message_id: 1,
-                ..State_::default()
+                ..FakeState::default()
             }),
             incoming: Notify::new(),
         });
