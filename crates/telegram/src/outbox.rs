@@ -84,10 +84,10 @@ impl Outbox {
             let mut s = self.lock();
             if s.queue.len() >= self.capacity {
                 // Move the oldest low message into the overflow, if any.
-                if let Some(i) = s.queue.iter().position(|m| m.priority == Priority::Low) {
-                    if let Some(old) = s.queue.remove(i) {
-                        merge(&mut s, &old.text);
-                    }
+                if let Some(i) = s.queue.iter().position(|m| m.priority == Priority::Low)
+                    && let Some(old) = s.queue.remove(i)
+                {
+                    merge(&mut s, &old.text);
                 }
             }
             if s.queue.len() < self.capacity || msg.priority == Priority::Critical {
