@@ -68,6 +68,9 @@ pub struct Config {
     /// `[http]`: the console of `paper`/`live-bin` (spec §12); ignored by `replay`.
     #[serde(default)]
     pub http: HttpSection,
+    /// `[telegram]`: the Telegram bot of `paper`/`live-bin` (issue 12); ignored by `replay`.
+    #[serde(default)]
+    pub telegram: TelegramSection,
 }
 
 /// The top-level key of a config file that layers it over another file (path relative to the
@@ -112,6 +115,7 @@ impl Default for Config {
             lot_sizes: Vec::new(),
             kite: None,
             http: HttpSection::default(),
+            telegram: TelegramSection::default(),
         }
     }
 }
@@ -362,6 +366,28 @@ mod tests {
             .to_string();
         assert!(e.contains("base.toml: TOML parse error at line 2"), "{e}");
         assert!(e.lines().any(|l| l.contains('^')), "{e}");
+    }
+
+    #[test]
+    fn telegram_table() {
+        let c = Config::default();
+        assert!(!c.telegram.enabled && c.telegram.daily_summary);
+        assert_eq!(c.telegram.api_url, "https://api.telegram.org");
+        let c = Config::from_toml(
+            "[telegram]\nenabled = true\napi_url = \"http://127.0.0.1:9\"\nqueue_capacity = 8\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        assert!(c.telegram.enabled);
+        assert_eq!(
+            (c.telegram.api_url.as_str(), c.telegram.queue_capacity),
+            ("http://127.0.0.1:9", 8)
+        );
+        // Secrets never live in the config file.
+        let e = Config::from_toml("[telegram]\nbot_token = \"1:x\"\n", Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `bot_token`"), "{e}");
     }
 
     #[test]

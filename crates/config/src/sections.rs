@@ -240,3 +240,32 @@ impl HttpSection {
         Ok(())
     }
 }
+
+/// `[telegram]`: notifications and chat commands of `paper` and `live-bin` (issue 12,
+/// `docs/telegram.md`). The bot token and chat id are secrets: they come from the environment
+/// (`TELEGRAM_BOT_TOKEN`, `TELEGRAM_CHAT_ID`) or the 0600 secrets file, never from here.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelegramSection {
+    /// Start the bot beside the console (default false).
+    pub enabled: bool,
+    /// Bot API base URL without the `/bot<token>` part (default `https://api.telegram.org`;
+    /// tests point it at a loopback fake).
+    pub api_url: String,
+    /// Messages waiting to be sent before low-priority ones are merged (default 256).
+    pub queue_capacity: usize,
+    /// Send the day's summary (trades, gross, charges, net ₹) when the session ends (default
+    /// true).
+    pub daily_summary: bool,
+}
+
+impl Default for TelegramSection {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            api_url: "https://api.telegram.org".into(),
+            queue_capacity: 256,
+            daily_summary: true,
+        }
+    }
+}

@@ -224,6 +224,9 @@ pub fn main(kind: SessionKind) -> ExitCode {
     };
     let Some(http) = http else {
         // `--no-http`: exactly the session of old.
+        if opts.config.telegram.enabled {
+            eprintln!("{name}: [telegram] is a client of the console: not started with --no-http");
+        }
         let shutdown = async {
             ctrl_c().await;
             eprintln!("{name}: Ctrl+C: stopping entries, writing the checkpoint …");
@@ -269,6 +272,13 @@ async fn supervised(
         );
     }
     let mut server = tokio::spawn(serve_console(name, supervisor.clone(), http.clone()));
+    let telegram = match crate::notify::start(name, &opts.config.telegram, supervisor.clone()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            return ExitCode::from(1);
+        }
+    };
     if idle {
         eprintln!(
             "{name}: --idle: no session started; POST /live/start-trading on http://{} starts one",
@@ -285,27 +295,27 @@ async fn supervised(
             return exit_for(name, Err(e));
         }
     }
-    loop {
+    let code = loop {
         tokio::select! {
             () = ctrl_c() => {
                 eprintln!("{name}: Ctrl+C: stopping entries, writing the checkpoint …");
                 if !supervisor.stop(Stop::ctrl_c()).await {
-                    return ExitCode::SUCCESS;
+                    break ExitCode::SUCCESS;
                 }
-                return match ends.recv().await {
+                break match ends.recv().await {
                     Some(SessionEnd { result }) => exit_for(name, result),
                     None => ExitCode::SUCCESS,
                 };
             }
             end = ends.recv() => {
                 let Some(SessionEnd { result }) = end else {
-                    return ExitCode::SUCCESS;
+                    break ExitCode::SUCCESS;
                 };
                 if idle {
                     print_end(name, &result);
                     continue;
                 }
-                return exit_for(name, result);
+                break exit_for(name, result);
             }
             r = &mut server => {
                 let why = match r {
@@ -319,10 +329,14 @@ async fn supervised(
                 {
                     print_end(name, &result);
                 }
-                return ExitCode::from(1);
+                break ExitCode::from(1);
             }
         }
+    };
+    if let Some(t) = telegram {
+        t.finish().await;
     }
+    code
 }
 
 fn print_outcome(name: &str, out: &SessionOutcome) {

@@ -21,6 +21,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod guard;
 pub mod link;
+pub mod notify;
 pub mod params;
 pub mod report;
 pub mod session;
