@@ -8,7 +8,8 @@
 //!   entry taken/skipped with reason, risk decision, SL/TSL update, exit;
 //! - `summary.json`: the day's statistics ([`DaySummary`]).
 //!
-//! Every row is flushed as it is written (a crash loses no completed row). Files are created
+//! Every row is flushed as it is written (a crash loses no completed row), except in a journal
+//! made [`CsvJournal::buffered`] (replays: flushed at the day's summary). Files are created
 //! fresh by [`CsvJournal::create`] (a replay re-run replaces its day) or appended to by
 //! [`CsvJournal::append`] (a restarted live/paper day).
 
