@@ -257,6 +257,9 @@ pub struct TelegramSection {
     /// Send the day's summary (trades, gross, charges, net ₹) when the session ends (default
     /// true).
     pub daily_summary: bool,
+    /// Seconds without an index tick, while a session runs and after its first tick, before a
+    /// critical "feed stale" message (default 30; 0 = off). Ticks resuming send "feed back".
+    pub feed_stale_secs: u64,
 }
 
 impl Default for TelegramSection {
@@ -266,6 +269,7 @@ impl Default for TelegramSection {
             api_url: "https://api.telegram.org".into(),
             queue_capacity: 256,
             daily_summary: true,
+            feed_stale_secs: 30,
         }
     }
 }

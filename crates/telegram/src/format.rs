@@ -173,6 +173,20 @@ pub fn event(ev: &EventRecord) -> Option<Message> {
     Some(Message::new(priority, text))
 }
 
+/// "Feed stale": no index tick for `age_secs` seconds while the session runs (the ticker
+/// socket's state beside it: `connected` means ticks stopped on a live socket).
+pub fn feed_stale(age_secs: f64, socket: &str) -> String {
+    format!(
+        "⚠️ FEED STALE: no index tick for {age_secs:.0} s (ticker socket {socket}); stops and \
+         exits act on stale prices until ticks resume"
+    )
+}
+
+/// Ticks resumed after a "feed stale" message.
+pub fn feed_back() -> String {
+    "✅ feed back: index ticks are arriving again".to_string()
+}
+
 /// The daily summary from the final snapshot's totals (the page's and `trades.csv`'s numbers).
 pub fn summary(s: &Snapshot) -> String {
     let t = &s.totals;
@@ -289,6 +303,18 @@ pub fn trades(s: &Snapshot) -> String {
         )
     }));
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod feed_tests {
+    use super::*;
+
+    #[test]
+    fn feed_messages_say_how_long_and_the_socket() {
+        let m = feed_stale(42.4, "connected");
+        assert!(m.contains("42 s") && m.contains("connected"), "{m}");
+        assert!(feed_back().contains("feed back"));
+    }
 }
 
 #[cfg(test)]

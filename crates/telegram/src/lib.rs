@@ -83,7 +83,8 @@ pub async fn run(
         stop_rx,
     ));
     let notifier =
-        notifier::Notifier::new(outbox.clone(), backend.as_ref(), settings.daily_summary);
+        notifier::Notifier::new(outbox.clone(), backend.as_ref(), settings.daily_summary)
+            .with_feed_watch(settings.feed_stale_after);
     notifier.run(backend, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = polling.await;

@@ -10,10 +10,13 @@
 //! - A trade appearing in the snapshot's `trades` gives the exit message (with its net P&L).
 //! - The day's end (the engine's last `session` event) makes the next snapshot the daily
 //!   summary. A new session (fewer events than seen) starts the count again.
+//! - Feed stale: every few seconds the port's health is read; a running session whose last
+//!   index tick is older than the threshold gets one critical message, and one "feed back"
+//!   when ticks resume ([`FeedWatch`]). No tick yet (before the open) is not stale.
 
 use crate::format;
 use crate::outbox::{Message, Outbox, Priority};
-use console::backend::{Backend, Update};
+use console::backend::{Backend, Health, Update};
 use domain::Segment;
 use engine::control::Snapshot;
 use engine::{EngineEvent, EventRecord};
@@ -34,6 +37,47 @@ pub struct Notifier {
     pending: Vec<EventRecord>,
     summary_due: bool,
     summary_sent: bool,
+    feed: Option<FeedWatch>,
+}
+
+/// The "feed stale" alarm's state: a threshold and whether the alarm is raised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedWatch {
+    after: std::time::Duration,
+    raised: bool,
+}
+
+impl FeedWatch {
+    /// An alarm raised when the last index tick is older than `after`.
+    pub fn new(after: std::time::Duration) -> Self {
+        Self {
+            after,
+            raised: false,
+        }
+    }
+
+    /// The message to send for this health reading, if the alarm changes state: critical
+    /// when a running session's feed goes stale, normal when ticks come back.
+    pub fn check(&mut self, health: &Health) -> Option<Message> {
+        let age = health.last_tick_age_secs.filter(|_| health.session_running);
+        let stale = age.is_some_and(|a| a > self.after.as_secs_f64());
+        match (stale, self.raised) {
+            (true, false) => {
+                self.raised = true;
+                Some(Message::new(
+                    Priority::Critical,
+                    format::feed_stale(age.unwrap_or_default(), &health.socket),
+                ))
+            }
+            (false, true) if age.is_some() || !health.session_running => {
+                self.raised = false;
+                health
+                    .session_running
+                    .then(|| Message::new(Priority::Normal, format::feed_back()))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Notifier {
@@ -50,7 +94,14 @@ impl Notifier {
             pending: Vec::new(),
             summary_due: false,
             summary_sent: false,
+            feed: None,
         }
+    }
+
+    /// Watch the feed: a critical message when no index tick came for `after` (`None`: off).
+    pub fn with_feed_watch(mut self, after: Option<std::time::Duration>) -> Self {
+        self.feed = after.map(FeedWatch::new);
+        self
     }
 
     /// The daily summary was sent.
@@ -186,9 +237,17 @@ impl Notifier {
         // Events journaled between `new` and `subscribe` are read from the list.
         self.resync(backend.as_ref());
         tokio::pin!(shutdown);
+        let mut health_tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        health_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tokio::select! {
                 () = &mut shutdown => break,
+                _ = health_tick.tick(), if self.feed.is_some() => {
+                    let health = backend.health();
+                    if let Some(msg) = self.feed.as_mut().and_then(|w| w.check(&health)) {
+                        self.outbox.push(msg);
+                    }
+                }
                 r = rx.recv() => match r {
                     Ok(u) => self.on_update(u),
                     Err(RecvError::Lagged(n)) => {
@@ -207,5 +266,46 @@ impl Notifier {
             self.finish(&s);
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn health(running: bool, age: Option<f64>) -> Health {
+        Health {
+            session_running: running,
+            mode: Some("PAPER".into()),
+            broker_session_valid: true,
+            socket: "connected".into(),
+            last_tick_age_secs: age,
+            reconnects: 0,
+        }
+    }
+
+    #[test]
+    fn feed_watch_raises_once_and_clears_when_ticks_resume() {
+        let mut w = FeedWatch::new(std::time::Duration::from_secs(30));
+        assert_eq!(
+            w.check(&health(true, None)),
+            None,
+            "no tick yet: before the open"
+        );
+        assert_eq!(w.check(&health(true, Some(3.0))), None);
+        let m = w.check(&health(true, Some(31.0))).unwrap();
+        assert_eq!(m.priority, Priority::Critical);
+        assert_eq!(w.check(&health(true, Some(45.0))), None, "raised once");
+        let m = w.check(&health(true, Some(0.5))).unwrap();
+        assert_eq!(m.priority, Priority::Normal);
+        assert_eq!(w.check(&health(true, Some(0.5))), None);
+        // A session that ended is not stale, and clears a raised alarm silently.
+        assert_eq!(w.check(&health(false, Some(600.0))), None);
+        w.check(&health(true, Some(40.0))).unwrap();
+        assert_eq!(w.check(&health(false, Some(700.0))), None);
+        assert_eq!(
+            w.check(&health(true, Some(40.0))).map(|m| m.priority),
+            Some(Priority::Critical)
+        );
     }
 }

@@ -93,6 +93,9 @@ pub struct TelegramSettings {
     pub confirm_window: Duration,
     /// `getUpdates` long-poll timeout, seconds.
     pub poll_timeout_secs: u32,
+    /// No index tick for this long while a session runs → a critical "feed stale" message
+    /// (`None`: off). Read from the console port's health (`last_tick_age_secs`).
+    pub feed_stale_after: Option<Duration>,
 }
 
 impl TelegramSettings {
@@ -107,6 +110,7 @@ impl TelegramSettings {
             daily_summary: true,
             confirm_window: Duration::from_secs(60),
             poll_timeout_secs: 25,
+            feed_stale_after: Some(Duration::from_secs(30)),
         }
     }
 
@@ -116,6 +120,8 @@ impl TelegramSettings {
         let mut s = Self::new(section.api_url.clone(), token, chat_id);
         s.queue_capacity = section.queue_capacity.max(4);
         s.daily_summary = section.daily_summary;
+        s.feed_stale_after =
+            (section.feed_stale_secs > 0).then(|| Duration::from_secs(section.feed_stale_secs));
         Ok(s)
     }
 
