@@ -44,7 +44,7 @@ impl DonchianChannel {
 ///   channel the *next* bar will be compared against (the last n bars, this one included).
 /// - Units: price units of the input.
 /// - Ready after n + 1 bars (n previous bars plus the current one).
-/// - Amortised O(1) per update, branch-light: van Herk/Gil-Werman blocks ([`BlockMax`]): the
+/// - Amortised O(1) per update, branch-light: van Herk/Gil-Werman blocks (`BlockMax`): the
 ///   window max is `max(suffix max of the previous block, prefix max of the current block)`,
 ///   and a block's suffix maxima are computed once when it completes (n steps every n bars).
 ///   A monotonic deque is O(1) amortised too, but its data-dependent pops mispredict on real

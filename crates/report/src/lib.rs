@@ -10,7 +10,7 @@
 //!   Content-Security-Policy forbids every fetch and every script).
 //! - [`write_sweep_html`] writes the sweep page from a `results.csv`: a heat map of net P&L
 //!   over two parameters and the top parameter sets ([`sweep`]).
-//! - [`compare`] puts two journals of the same dates side by side (replay vs paper, seed 004
+//! - [`compare()`] puts two journals of the same dates side by side (replay vs paper, seed 004
 //!   §9): trades matched per day by segment and entry order/time, price and P&L differences,
 //!   unmatched trades ([`Comparison`], printable as a text table; [`write_compare_html`] for a
 //!   page).

@@ -6,7 +6,7 @@
 //! - [`settings`]: [`TelegramSettings`], the secret [`BotToken`] (env or 0600 file);
 //! - [`outbox`]: the bounded, never-blocking queue with priorities and merging;
 //! - [`send`]: pacing, 429 `retry_after`, retries (frankenstein's `sendMessage`);
-//! - [`format`]: message texts; [`notifier`]: events/snapshots → messages;
+//! - [`format`](mod@format): message texts; [`notifier`]: events/snapshots → messages;
 //! - [`commands`]: chat commands and their confirmation.
 //!
 //! [`run`] runs it all until a shutdown future resolves.

@@ -66,7 +66,7 @@ impl Sender {
     }
 
     /// Send one text: transient failures retried (3 times, exponential from 200 ms), each 429
-    /// waited out for its `retry_after` (up to [`MAX_RATE_LIMITED`] times). `Err` is the last
+    /// waited out for its `retry_after` (up to `MAX_RATE_LIMITED` times). `Err` is the last
     /// failure, described without URL.
     pub async fn send(&self, text: &str) -> Result<(), String> {
         let params = SendMessageParams::builder()
