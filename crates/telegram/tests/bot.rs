@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../console/tests/support/fake.rs"]
 mod support;
 
 use console::Update;

@@ -1,5 +1,6 @@
-//! Test support (copied from `crates/console/tests/support`): a fake [`Backend`] that records
-//! the commands it is sent and answers canned snapshots built from the engine's real types.
+//! A fake [`Backend`] that records the commands it is sent and answers canned snapshots built
+//! from the engine's real types. Shared: the console's tests use it through `support/mod.rs`,
+//! the Telegram bot's tests include this file by path.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use async_trait::async_trait;
