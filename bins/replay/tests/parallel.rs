@@ -13,21 +13,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 const PINNED: &str = "bins/replay/tests/baseline/pinned.toml";
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn replay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_replay"))
-        .current_dir(repo())
-        .args(args)
-        .output()
-        .expect("run replay")
-}
+mod common;
+use common::{replay, repo};
 
 fn ok(args: &[&str]) -> String {
     let o = replay(args);
