@@ -71,6 +71,9 @@ pub struct Config {
     /// `[telegram]`: the Telegram bot of `paper`/`live-bin` (issue 12); ignored by `replay`.
     #[serde(default)]
     pub telegram: TelegramSection,
+    /// `[store]`: the database of journals and market data (issue 14).
+    #[serde(default)]
+    pub store: StoreSection,
 }
 
 /// The top-level key of a config file that layers it over another file (path relative to the
@@ -116,6 +119,7 @@ impl Default for Config {
             kite: None,
             http: HttpSection::default(),
             telegram: TelegramSection::default(),
+            store: StoreSection::default(),
         }
     }
 }

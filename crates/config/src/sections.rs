@@ -186,12 +186,84 @@ impl Default for JournalSection {
 pub struct DataSection {
     /// The data catalog directory (default `data`).
     pub dir: PathBuf,
+    /// Where `replay` reads market data: [`DataSource::Files`] (the catalog at `dir`, default)
+    /// or [`DataSource::Store`] (the database of `[store]`, filled by `catalog import` or by
+    /// a recorded paper/live day; issue 14).
+    pub source: DataSource,
+    /// `paper`/`live-bin`: record what the session receives (index and option ticks, completed
+    /// 1-minute bars, the instruments dump) into the store and into the catalog at
+    /// `record_dir` (default true; issue 14).
+    pub record: bool,
+    /// The catalog directory recorded days are written to (default: `dir`). An existing file
+    /// for the same series and day is never overwritten.
+    pub record_dir: Option<PathBuf>,
 }
 
 impl Default for DataSection {
     fn default() -> Self {
         Self {
             dir: PathBuf::from("data"),
+            source: DataSource::Files,
+            record: true,
+            record_dir: None,
+        }
+    }
+}
+
+impl DataSection {
+    /// The catalog directory recorded days go to: `record_dir`, else `dir`.
+    pub fn record_dir(&self) -> &std::path::Path {
+        self.record_dir.as_deref().unwrap_or(&self.dir)
+    }
+}
+
+/// `[data] source`: where `replay` takes its market data from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataSource {
+    /// The file catalog at `[data] dir` (spec §9).
+    #[default]
+    Files,
+    /// The database of `[store]` (issue 14): same series and days as the catalog format.
+    Store,
+}
+
+/// `[store]`: the database that keeps market data and journals across days (issue 14).
+/// SQLite, embedded, by default; PostgreSQL (TimescaleDB hypertables when the extension is
+/// installed) when `url` is a `postgres://` URL. The CSV journals stay the crash-safe record;
+/// the store is written by a background writer, never on the tick path.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSection {
+    /// Write journals (and, in `paper`/`live-bin`, recorded market data) to the store
+    /// (default true). `--no-store` turns it off for one run.
+    pub enabled: bool,
+    /// Database URL: `sqlite://PATH` (created if missing) or
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`. Default (absent): SQLite at
+    /// `<journal root>/kestrel.db`. `--store URL` and the `KESTREL_STORE_URL` environment
+    /// variable override it; a password in it is never logged.
+    pub url: Option<String>,
+    /// Records waiting for the writer before the journal side keeps them in its own overflow
+    /// (default 65536). The engine never waits on the database.
+    pub queue_capacity: usize,
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            url: None,
+            queue_capacity: 65_536,
+        }
+    }
+}
+
+impl StoreSection {
+    /// The database URL to use: `url`, else `sqlite://<journal_root>/kestrel.db`.
+    pub fn url_or_default(&self, journal_root: &std::path::Path) -> String {
+        match &self.url {
+            Some(u) => u.clone(),
+            None => format!("sqlite://{}", journal_root.join("kestrel.db").display()),
         }
     }
 }
