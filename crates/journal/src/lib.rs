@@ -15,7 +15,10 @@
 
 pub mod excel;
 pub mod summary;
+pub mod tee;
 pub mod writer;
+
+pub use tee::Tee;
 
 pub use summary::{DaySummary, SegmentSummary};
 

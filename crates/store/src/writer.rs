@@ -1,0 +1,542 @@
+//! The background writer: a thread of its own with its own runtime and connection pool, fed
+//! through a bounded queue that never blocks the caller. Records are written in batches, one
+//! transaction per batch. When the database goes away the writer keeps its batch, reports
+//! [`StoreHealth::Down`] once, retries with backoff and reports [`StoreHealth::Up`] when it
+//! has caught up; while it is down the queue fills, and records that do not fit are counted
+//! and reported ([`StoreHealth::Dropped`]) — the CSV journals stay the complete record.
+
+use crate::StoreError;
+use crate::db::Store;
+use crate::journal_rows::{self as jr, DayKey, RunInfo, SweepRow};
+use crate::market;
+use crate::sql::{self, Conflict, Row, Stmt};
+use crate::tables::{BARS, EVENTS, FILLS, ORDERS, TICKS, TRADES, Table, Ty};
+use crate::url::StoreUrl;
+use catalog::TradeTick;
+use chrono::NaiveDate;
+use domain::{Bar, Trade};
+use journal::{DaySummary, Event, FillRow, OrderRow};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+/// Records taken from the queue into one transaction at most.
+const BATCH: usize = 4096;
+/// Longest wait between retries while the database is down.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// One thing to write.
+#[derive(Debug, Clone)]
+pub enum Record {
+    /// A run started.
+    Run(RunInfo),
+    /// A journal day begins: `replace` deletes the stored rows and summary of
+    /// `(journal_mode, date)` first (a replay re-run), otherwise rows are added (a restarted
+    /// paper/live day).
+    BeginDay {
+        /// `replay`, `paper`, `live`.
+        journal_mode: String,
+        /// Trading day.
+        date: NaiveDate,
+        /// Delete the day's earlier rows first.
+        replace: bool,
+    },
+    /// An `orders.csv` row.
+    Order(Arc<DayKey>, u64, OrderRow),
+    /// A `fills.csv` row.
+    Fill(Arc<DayKey>, u64, FillRow),
+    /// A `trades.csv` row.
+    Trade(Arc<DayKey>, u64, Box<Trade>),
+    /// An `events.csv` row.
+    Event(Arc<DayKey>, u64, Box<Event>),
+    /// The day's summary (replaces the run's earlier one).
+    Summary(Arc<DayKey>, Box<DaySummary>),
+    /// Replace the bars of a series on a day.
+    Bars(String, NaiveDate, Vec<Bar>),
+    /// Replace the trade ticks of a series on a day.
+    Ticks(String, NaiveDate, Vec<TradeTick>),
+    /// Recording: one completed bar (replaces a stored bar with the same start).
+    Bar(String, NaiveDate, Bar),
+    /// Recording: one trade tick, after the day's stored ticks of the series.
+    Tick(String, NaiveDate, TradeTick),
+    /// The day's instruments dump from a source (`kite`).
+    Instruments(NaiveDate, String, String),
+    /// Replace a sweep's results.
+    Sweep(String, Vec<SweepRow>),
+}
+
+/// A change in the writer's state, for the session's event log and notifications.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreHealth {
+    /// The database stopped answering; records wait in the queue (critical).
+    Down {
+        /// The driver's message, one line, password-free.
+        error: String,
+    },
+    /// The database answers again and the waiting records are written.
+    Up {
+        /// Records written since it came back.
+        caught_up: u64,
+        /// How long it was down.
+        outage: Duration,
+    },
+    /// The queue was full: records were not stored (they are in the CSV journals).
+    Dropped {
+        /// Records dropped so far in this run.
+        total: u64,
+    },
+    /// The database refused a record (bad data, not a connection failure); it is skipped.
+    Rejected {
+        /// What was refused.
+        what: String,
+        /// The driver's message.
+        error: String,
+    },
+}
+
+/// Where [`StoreHealth`] changes go.
+pub type HealthFn = Arc<dyn Fn(StoreHealth) + Send + Sync>;
+
+enum Msg {
+    Rec(Record),
+    Flush(oneshot::Sender<()>),
+}
+
+#[derive(Default)]
+struct Shared {
+    written: AtomicU64,
+    dropped: AtomicU64,
+    dropping: AtomicBool,
+}
+
+/// The handle of the background writer. Cloneable; the thread ends when every clone is
+/// dropped, after writing what was queued.
+#[derive(Clone)]
+pub struct StoreWriter {
+    tx: mpsc::Sender<Msg>,
+    shared: Arc<Shared>,
+    health: HealthFn,
+    url: StoreUrl,
+}
+
+impl std::fmt::Debug for StoreWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreWriter")
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+impl StoreWriter {
+    /// Connect to `url` and start the writer thread with a queue of `capacity` records.
+    /// Blocks the calling thread until connected (at most
+    /// [`CONNECT_TIMEOUT`](crate::CONNECT_TIMEOUT) per attempt).
+    ///
+    /// Errors: the [`Store::connect`] errors: a session refuses to start on them.
+    pub fn spawn(
+        url: &StoreUrl,
+        capacity: usize,
+        health: HealthFn,
+    ) -> Result<StoreWriter, StoreError> {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let shared = Arc::new(Shared::default());
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+        let (url2, shared2, health2) = (url.clone(), shared.clone(), health.clone());
+        std::thread::Builder::new()
+            .name("kestrel-store".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(StoreError::Connect {
+                            url: url2.redacted(),
+                            message: e.to_string(),
+                        }));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    match Store::connect(&url2).await {
+                        Ok(store) => {
+                            let _ = ready_tx.send(Ok(()));
+                            run(store, rx, shared2, health2).await;
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                    }
+                });
+            })
+            .map_err(|e| StoreError::Connect {
+                url: url.redacted(),
+                message: e.to_string(),
+            })?;
+        ready_rx.recv().map_err(|_| StoreError::WriterStopped)??;
+        Ok(StoreWriter {
+            tx,
+            shared,
+            health,
+            url: url.clone(),
+        })
+    }
+
+    /// Queue a record; never waits. Returns false when it was dropped (queue full or the
+    /// writer stopped); the first drop of a run of drops is reported.
+    pub fn send(&self, rec: Record) -> bool {
+        match self.tx.try_send(Msg::Rec(rec)) {
+            Ok(()) => {
+                self.shared.dropping.store(false, Ordering::Relaxed);
+                true
+            }
+            Err(_) => {
+                let total = self.shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                if !self.shared.dropping.swap(true, Ordering::Relaxed) {
+                    (self.health)(StoreHealth::Dropped { total });
+                }
+                false
+            }
+        }
+    }
+
+    /// Wait until everything queued before this call is written (or `timeout` passes);
+    /// returns whether it was. For async callers see [`StoreWriter::flush_async`].
+    pub fn flush(&self, timeout: Duration) -> bool {
+        let (ack, done) = oneshot::channel();
+        if self.tx.try_send(Msg::Flush(ack)).is_err() {
+            return false;
+        }
+        let deadline = Instant::now() + timeout;
+        let mut done = done;
+        loop {
+            match done.try_recv() {
+                Ok(()) => return true,
+                Err(oneshot::error::TryRecvError::Closed) => return false,
+                Err(oneshot::error::TryRecvError::Empty) if Instant::now() >= deadline => {
+                    return false;
+                }
+                Err(oneshot::error::TryRecvError::Empty) => {
+                    std::thread::sleep(Duration::from_millis(2))
+                }
+            }
+        }
+    }
+
+    /// [`StoreWriter::flush`] for async callers.
+    pub async fn flush_async(&self, timeout: Duration) -> bool {
+        let (ack, done) = oneshot::channel();
+        if self.tx.send(Msg::Flush(ack)).await.is_err() {
+            return false;
+        }
+        matches!(tokio::time::timeout(timeout, done).await, Ok(Ok(())))
+    }
+
+    /// Records written so far.
+    pub fn written(&self) -> u64 {
+        self.shared.written.load(Ordering::Relaxed)
+    }
+
+    /// Records dropped so far (queue full).
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// The database (password redacted when displayed).
+    pub fn url(&self) -> &StoreUrl {
+        &self.url
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<Msg>, shared: Arc<Shared>, health: HealthFn) {
+    let mut pending: Vec<Record> = Vec::new();
+    let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
+    let mut seqs: HashMap<(String, NaiveDate), u64> = HashMap::new();
+    let mut down: Option<(Instant, u64)> = None;
+    let mut backoff = Duration::from_millis(100);
+    let mut open = true;
+    loop {
+        if pending.is_empty() && waiters.is_empty() {
+            match rx.recv().await {
+                Some(Msg::Rec(r)) => pending.push(r),
+                Some(Msg::Flush(ack)) => {
+                    let _ = ack.send(());
+                    continue;
+                }
+                None => return,
+            }
+        }
+        while open && pending.len() < BATCH && waiters.is_empty() {
+            match rx.try_recv() {
+                Ok(Msg::Rec(r)) => pending.push(r),
+                Ok(Msg::Flush(ack)) => waiters.push(ack),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => open = false,
+            }
+        }
+        match write(&store, &pending, &mut seqs).await {
+            Ok(()) => {
+                let n = pending.len() as u64;
+                shared.written.fetch_add(n, Ordering::Relaxed);
+                pending.clear();
+                backoff = Duration::from_millis(100);
+                if let Some((since, before)) = down.take() {
+                    let caught_up = shared.written.load(Ordering::Relaxed) - before;
+                    tracing::info!(store = %store.url(), caught_up, "store: database back, caught up");
+                    health(StoreHealth::Up {
+                        caught_up,
+                        outage: since.elapsed(),
+                    });
+                }
+                for w in waiters.drain(..) {
+                    let _ = w.send(());
+                }
+                if !open && pending.is_empty() {
+                    return;
+                }
+            }
+            Err(e) if e.is_transient() => {
+                if down.is_none() {
+                    tracing::error!(store = %store.url(), error = %e, "store: database unreachable; records wait in the queue");
+                    down = Some((Instant::now(), shared.written.load(Ordering::Relaxed)));
+                    health(StoreHealth::Down {
+                        error: e.to_string(),
+                    });
+                }
+                // Connections to a restarted server are stale: let the pool make new ones.
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+            Err(_) => {
+                // A refused statement: write record by record, skipping the refused ones.
+                let batch = std::mem::take(&mut pending);
+                let mut requeue = Vec::new();
+                for (i, rec) in batch.iter().enumerate() {
+                    match write(&store, std::slice::from_ref(rec), &mut seqs).await {
+                        Ok(()) => {
+                            shared.written.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) if e.is_transient() => {
+                            requeue.extend(batch[i..].iter().cloned());
+                            break;
+                        }
+                        Err(e) => {
+                            let what = describe(rec);
+                            tracing::error!(store = %store.url(), record = %what, error = %e, "store: record refused, skipped");
+                            health(StoreHealth::Rejected {
+                                what,
+                                error: e.to_string(),
+                            });
+                        }
+                    }
+                }
+                pending = requeue;
+                if pending.is_empty() {
+                    for w in waiters.drain(..) {
+                        let _ = w.send(());
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn describe(rec: &Record) -> String {
+    match rec {
+        Record::Run(r) => format!("run {}", r.run_id),
+        Record::BeginDay {
+            journal_mode, date, ..
+        } => format!("begin {journal_mode} {date}"),
+        Record::Order(k, s, _) => format!("order row {s} of {} {}", k.journal_mode, k.date),
+        Record::Fill(k, s, _) => format!("fill row {s} of {} {}", k.journal_mode, k.date),
+        Record::Trade(k, _, t) => format!("trade {} of {} {}", t.trade_id, k.journal_mode, k.date),
+        Record::Event(k, s, _) => format!("event row {s} of {} {}", k.journal_mode, k.date),
+        Record::Summary(k, _) => format!("summary of {} {}", k.journal_mode, k.date),
+        Record::Bars(s, d, _) | Record::Bar(s, d, _) => format!("bars {s} {d}"),
+        Record::Ticks(s, d, _) | Record::Tick(s, d, _) => format!("ticks {s} {d}"),
+        Record::Instruments(d, s, _) => format!("instruments {s} {d}"),
+        Record::Sweep(s, _) => format!("sweep {s}"),
+    }
+}
+
+/// Rows of consecutive journal records per table, flushed before anything that must come
+/// after them.
+#[derive(Default)]
+struct Groups(BTreeMap<&'static str, (Table, Vec<Row>)>);
+
+impl Groups {
+    fn push(&mut self, t: Table, row: Row) {
+        self.0
+            .entry(t.name)
+            .or_insert_with(|| (t, Vec::new()))
+            .1
+            .push(row);
+    }
+
+    fn drain_into(&mut self, store: &Store, out: &mut Vec<Stmt>) {
+        for (_, (t, rows)) in std::mem::take(&mut self.0) {
+            out.extend(jr::journal_inserts(store, &t, rows));
+        }
+    }
+}
+
+fn csv_err(store: &Store, what: &str, e: &dyn std::fmt::Display) -> StoreError {
+    StoreError::Query {
+        url: store.url().redacted(),
+        what: what.into(),
+        message: e.to_string(),
+        transient: false,
+    }
+}
+
+async fn next_seq(
+    store: &Store,
+    seqs: &mut HashMap<(String, NaiveDate), u64>,
+    series: &str,
+    date: NaiveDate,
+) -> Result<u64, StoreError> {
+    let key = (series.to_string(), date);
+    if let Some(n) = seqs.get_mut(&key) {
+        *n += 1;
+        return Ok(*n - 1);
+    }
+    let e = crate::sql::select_expr(store.backend(), "m", Ty::Int);
+    let sql = format!(
+        "SELECT {e} FROM (SELECT MAX(\"seq\") AS \"m\" FROM \"ticks\" WHERE \"series\" = $1 AND \"day\" = {}) q",
+        if store.backend() == crate::Backend::Postgres {
+            "$2::date"
+        } else {
+            "$2"
+        }
+    );
+    let rows = store
+        .fetch_text(
+            "next tick seq",
+            sql,
+            vec![
+                Some(series.into()),
+                Some(date.format("%Y-%m-%d").to_string()),
+            ],
+            1,
+        )
+        .await?;
+    let next = rows
+        .first()
+        .and_then(|r| r[0].as_deref())
+        .and_then(|s| s.parse::<u64>().ok())
+        .map_or(0, |m| m + 1);
+    seqs.insert(key, next + 1);
+    Ok(next)
+}
+
+async fn write(
+    store: &Store,
+    recs: &[Record],
+    seqs: &mut HashMap<(String, NaiveDate), u64>,
+) -> Result<(), StoreError> {
+    let b = store.backend();
+    let mut stmts = Vec::new();
+    let mut groups = Groups::default();
+    let mut bars: BTreeMap<(String, String), Row> = BTreeMap::new();
+    let mut ticks: Vec<Row> = Vec::new();
+    let saved = seqs.clone();
+    for rec in recs {
+        match rec {
+            Record::Order(k, s, r) => {
+                let cells = jr::order_cells(r).map_err(|e| csv_err(store, "order row", &e))?;
+                groups.push(ORDERS, jr::keyed(&ORDERS, k, *s, cells));
+            }
+            Record::Fill(k, s, r) => {
+                let cells = jr::fill_cells(r).map_err(|e| csv_err(store, "fill row", &e))?;
+                groups.push(FILLS, jr::keyed(&FILLS, k, *s, cells));
+            }
+            Record::Trade(k, s, t) => {
+                let cells = jr::trade_cells(t).map_err(|e| csv_err(store, "trade row", &e))?;
+                groups.push(TRADES, jr::keyed(&TRADES, k, *s, cells));
+            }
+            Record::Event(k, s, e) => {
+                let cells = jr::event_cells(e).map_err(|e| csv_err(store, "event row", &e))?;
+                groups.push(EVENTS, jr::keyed(&EVENTS, k, *s, cells));
+            }
+            Record::Bar(series, d, bar) => {
+                // One row per (series, start): a later version of a bar replaces an earlier one.
+                let row = market::bar_row(series, *d, bar);
+                bars.insert((series.clone(), domain::time::fmt_iso(&bar.ts)), row);
+            }
+            Record::Tick(series, d, t) => {
+                let seq = match next_seq(store, seqs, series, *d).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        *seqs = saved;
+                        return Err(e);
+                    }
+                };
+                ticks.push(market::tick_row(series, *d, seq, t));
+            }
+            other => {
+                groups.drain_into(store, &mut stmts);
+                match other {
+                    Record::Run(r) => stmts.extend(jr::run_insert(store, r)),
+                    Record::BeginDay {
+                        journal_mode,
+                        date,
+                        replace,
+                    } => {
+                        if *replace {
+                            stmts.extend(jr::clear_day(store, journal_mode, *date));
+                        }
+                    }
+                    Record::Summary(k, s) => stmts.extend(
+                        jr::summary_upsert(store, k, s)
+                            .map_err(|e| csv_err(store, "summary", &e))?,
+                    ),
+                    Record::Bars(series, d, v) => {
+                        stmts.extend(market::replace_bars(store, series, *d, v))
+                    }
+                    Record::Ticks(series, d, v) => {
+                        seqs.remove(&(series.clone(), *d));
+                        stmts.extend(market::replace_ticks(store, series, *d, v))
+                    }
+                    Record::Instruments(d, source, csv) => {
+                        let row = vec![
+                            Some(d.format("%Y-%m-%d").to_string()),
+                            Some(source.clone()),
+                            Some(csv.clone()),
+                        ];
+                        stmts.extend(sql::inserts(
+                            b,
+                            &crate::tables::INSTRUMENTS,
+                            vec![row],
+                            Conflict::Update(&["day", "source"]),
+                        ));
+                    }
+                    Record::Sweep(name, rows) => {
+                        // Whole-sweep replacement runs in its own transaction below.
+                        groups.drain_into(store, &mut stmts);
+                        if let Err(e) = store.put_sweep(name, rows).await {
+                            *seqs = saved;
+                            return Err(e);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    groups.drain_into(store, &mut stmts);
+    stmts.extend(sql::inserts(
+        b,
+        &BARS,
+        bars.into_values().collect(),
+        Conflict::Update(&["series", "ts"]),
+    ));
+    stmts.extend(sql::inserts(b, &TICKS, ticks, Conflict::Ignore));
+    let r = store.run("write batch", stmts).await.map(|_| ());
+    if r.is_err() {
+        *seqs = saved;
+    }
+    r
+}
