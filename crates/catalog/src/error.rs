@@ -1,7 +1,7 @@
 //! The one error type of the catalog and the `convert` command.
 
 use chrono::NaiveDate;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Everything that can go wrong reading, writing or converting catalog data.
 ///
@@ -39,23 +39,27 @@ pub enum CatalogError {
         reason: String,
     },
 
-    /// A series with no directory in the catalog.
-    #[error("no series {series} in the catalog (looked for directory {})", dir.display())]
+    /// A series with no directory in the catalog, or with nothing in a
+    /// [`crate::DaySource`] (see [`CatalogError::unknown_series_in`]).
+    #[error("no series {series} {}", where_series(dir))]
     UnknownSeries {
         /// The series asked for.
         series: String,
-        /// The directory looked for.
+        /// The directory looked for, or the [`crate::DaySource::describe`] name of a source
+        /// (a `scheme://…` name, shown as `in <name>`).
         dir: PathBuf,
     },
 
-    /// No file for that series and day (neither plain nor gzip-compressed).
-    #[error("no data for {series} on {date} (looked for {}[.gz])", path.display())]
+    /// No file for that series and day (neither plain nor gzip-compressed), or no rows in a
+    /// [`crate::DaySource`] (see [`CatalogError::no_data_in`]).
+    #[error("no data for {series} on {date} {}", where_day(path))]
     NoData {
         /// The series asked for.
         series: String,
         /// The trading date asked for.
         date: NaiveDate,
-        /// The plain path looked for; the `.gz` variant was looked for too.
+        /// The plain path looked for (the `.gz` variant was looked for too), or the
+        /// [`crate::DaySource::describe`] name of a source (a `scheme://…` name).
         path: PathBuf,
     },
 
@@ -112,9 +116,84 @@ pub enum CatalogError {
         /// What is wrong.
         message: String,
     },
+
+    /// A file operation (a day file's path, writing a day) asked of a catalog backed by a
+    /// [`crate::DaySource`] (see [`crate::Catalog::from_source`]), which has no files.
+    #[error("cannot {operation}: the catalog reads {source_name}, not files")]
+    NotFiles {
+        /// The source's [`crate::DaySource::describe`] name.
+        source_name: String,
+        /// What was asked, e.g. `write bars of NIFTY on 2024-06-03`.
+        operation: String,
+    },
+
+    /// A failure of a [`crate::DaySource`] itself (a database error, or rows breaking the
+    /// catalog's rules), e.g. `postgres://kestrel:***@db/kestrel: connection refused`.
+    #[error("{source_name}: {message}")]
+    Source {
+        /// The source's [`crate::DaySource::describe`] name (any password redacted).
+        source_name: String,
+        /// What went wrong, on one line.
+        message: String,
+    },
+}
+
+/// Whether a `dir`/`path` field holds a source's `scheme://…` name rather than a file path.
+fn is_source_name(path: &Path) -> bool {
+    path.to_str().is_some_and(|s| {
+        s.split_once("://").is_some_and(|(scheme, _)| {
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        })
+    })
+}
+
+fn where_series(dir: &Path) -> String {
+    if is_source_name(dir) {
+        format!("in {}", dir.display())
+    } else {
+        format!("in the catalog (looked for directory {})", dir.display())
+    }
+}
+
+fn where_day(path: &Path) -> String {
+    if is_source_name(path) {
+        format!("in {}", path.display())
+    } else {
+        format!("(looked for {}[.gz])", path.display())
+    }
 }
 
 impl CatalogError {
+    /// [`CatalogError::NoData`] of a [`crate::DaySource`] named `source_name` (its
+    /// `describe()`, a `scheme://…` name): `no data for NIFTY on 2024-06-07 in sqlite://…`.
+    pub fn no_data_in(source_name: &str, series: &str, date: NaiveDate) -> Self {
+        CatalogError::NoData {
+            series: series.to_string(),
+            date,
+            path: PathBuf::from(source_name),
+        }
+    }
+
+    /// [`CatalogError::UnknownSeries`] of a [`crate::DaySource`] named `source_name`:
+    /// `no series NIFTY in sqlite://…`.
+    pub fn unknown_series_in(source_name: &str, series: &str) -> Self {
+        CatalogError::UnknownSeries {
+            series: series.to_string(),
+            dir: PathBuf::from(source_name),
+        }
+    }
+
+    /// [`CatalogError::Source`]: `source_name` failed with `message` (made one line).
+    pub fn source_failure(source_name: &str, message: impl std::fmt::Display) -> Self {
+        CatalogError::Source {
+            source_name: source_name.to_string(),
+            message: one_line(&message.to_string()),
+        }
+    }
+
     /// An I/O error on `path`.
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         CatalogError::Io {
@@ -137,4 +216,13 @@ impl CatalogError {
             message: message.into(),
         }
     }
+}
+
+/// `text` on one line: line breaks (and the indentation after them) become `; `.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -22,6 +22,10 @@
 //! binary) turns the raw sources of `shared/data/` into this format. The [`replay`] module is
 //! the replay edge: a day's ticks, warm-up history, contracts and premiums from the catalog.
 //!
+//! The same days can come from elsewhere: [`Catalog::from_source`] reads them from a
+//! [`DaySource`] (the database store of issue 14) with the same methods and results, see
+//! [`source`].
+//!
 //! ```no_run
 //! use catalog::Catalog;
 //! use chrono::NaiveDate;
@@ -40,17 +44,21 @@ mod error;
 pub mod format;
 pub mod naming;
 pub mod replay;
+pub mod source;
+mod write;
 
 pub use cache::DayCache;
 pub use error::CatalogError;
 pub use naming::{FileKind, series_name, series_timeframe};
+pub use source::DaySource;
 
 use chrono::NaiveDate;
 use domain::time::IstDateTime;
 use domain::{Bar, Decimal, Tick, Timeframe};
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Write;
+#[cfg(test)]
+use std::io::Write; // the unit tests (`tests.rs`) write gzip bytes
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -80,22 +88,25 @@ impl TradeTick {
     }
 }
 
-/// A data catalog rooted at a directory (`data/` in the repository by default).
+/// A data catalog rooted at a directory (`data/` in the repository by default), or reading a
+/// [`DaySource`] ([`Catalog::from_source`]).
 ///
-/// Cheap to create and clone: it holds the root path and, for a [`Catalog::cached`] catalog,
-/// a shared [`DayCache`]. A plain catalog reads the file system on every call, so files dropped
-/// in while it exists are seen; a cached one parses each file once and shares the result
-/// between its clones and threads (parallel replays and sweeps, issue 13). Two catalogs are
-/// equal when their roots are.
+/// Cheap to create and clone: it holds the root path (or the shared source) and, for a
+/// [`Catalog::cached`] catalog, a shared [`DayCache`]. A plain catalog reads the file system
+/// (or the source) on every call, so files dropped in while it exists are seen; a cached one
+/// parses each file once and shares the result between its clones and threads (parallel
+/// replays and sweeps, issue 13). Two catalogs are equal when their roots are and both read
+/// files or both read a source.
 #[derive(Debug, Clone)]
 pub struct Catalog {
     root: PathBuf,
+    source: Option<Arc<dyn DaySource>>,
     cache: Option<Arc<DayCache>>,
 }
 
 impl PartialEq for Catalog {
     fn eq(&self, other: &Self) -> bool {
-        self.root == other.root
+        self.root == other.root && self.source.is_some() == other.source.is_some()
     }
 }
 
@@ -108,7 +119,11 @@ impl Catalog {
     pub fn open(root: impl Into<PathBuf>) -> Result<Catalog, CatalogError> {
         let root = root.into();
         if root.is_dir() {
-            Ok(Catalog { root, cache: None })
+            Ok(Catalog {
+                root,
+                source: None,
+                cache: None,
+            })
         } else {
             Err(CatalogError::MissingRoot { path: root })
         }
@@ -121,17 +136,20 @@ impl Catalog {
         Catalog::open(root)
     }
 
-    /// The catalog's root directory.
+    /// The catalog's root directory; for a [`Catalog::from_source`] catalog the source's
+    /// [`DaySource::describe`] (e.g. `sqlite://artifacts/kestrel.db`).
     pub fn root(&self) -> &Path {
         &self.root
     }
 
     /// This catalog with a new in-memory [`DayCache`]: from now on (in this value and its
-    /// clones) each bars/ticks file is parsed once and the file listing and existence checks
-    /// are remembered. For a run over a catalog that does not change while it runs.
+    /// clones) each bars/ticks file (or source day) is parsed once and the file listing and
+    /// existence checks are remembered. For a run over a catalog that does not change while
+    /// it runs.
     pub fn cached(self) -> Catalog {
         Catalog {
             root: self.root,
+            source: self.source,
             cache: Some(Arc::new(DayCache::default())),
         }
     }
@@ -141,8 +159,12 @@ impl Catalog {
         self.cache.as_deref()
     }
 
-    /// All series, i.e. the names of the root's subdirectories (hidden ones skipped), sorted.
+    /// All series, i.e. the names of the root's subdirectories (hidden ones skipped), sorted
+    /// (a source's series, sorted).
     pub fn series(&self) -> Result<Vec<String>, CatalogError> {
+        if let Some(src) = &self.source {
+            return source::series(src.as_ref());
+        }
         let mut out = Vec::new();
         for entry in fs::read_dir(&self.root).map_err(|e| CatalogError::io(&self.root, e))? {
             let entry = entry.map_err(|e| CatalogError::io(&self.root, e))?;
@@ -211,13 +233,21 @@ impl Catalog {
     /// The existing file of `series` on `date` (plain or `.gz`).
     ///
     /// Errors: [`CatalogError::NoData`] if there is none, [`CatalogError::Ambiguous`] if both
-    /// the plain and the `.gz` file exist.
+    /// the plain and the `.gz` file exist, [`CatalogError::NotFiles`] for a
+    /// [`Catalog::from_source`] catalog.
     pub fn day_file(
         &self,
         series: &str,
         date: NaiveDate,
         kind: FileKind,
     ) -> Result<PathBuf, CatalogError> {
+        self.files_only(|| {
+            let what = match kind {
+                FileKind::Bars => "bars",
+                FileKind::Ticks => "ticks",
+            };
+            format!("locate the {what} file of {series} on {date}")
+        })?;
         naming::validate_series(series)?;
         let dir = self.root.join(series);
         let plain = dir.join(kind.file_name(date, false));
@@ -257,6 +287,9 @@ impl Catalog {
     }
 
     fn read_bars(&self, series: &str, date: NaiveDate) -> Result<Vec<Bar>, CatalogError> {
+        if let Some(src) = &self.source {
+            return source::bars(src.as_ref(), series, date);
+        }
         let path = self.day_file(series, date, FileKind::Bars)?;
         format::read_bars_file(&path, Some(date))
     }
@@ -284,72 +317,17 @@ impl Catalog {
     }
 
     fn read_ticks(&self, series: &str, date: NaiveDate) -> Result<Vec<TradeTick>, CatalogError> {
+        if let Some(src) = &self.source {
+            return source::ticks(src.as_ref(), series, date);
+        }
         let path = self.day_file(series, date, FileKind::Ticks)?;
         format::read_ticks_file(&path, Some(date))
     }
 
-    /// Write (or replace) the bars of `series` on `date`, gzip-compressed if `gz`.
-    ///
-    /// The bars are validated with the reader's rules first, written to a temporary file and
-    /// renamed into place; the other compression variant of the same day, if present, is
-    /// removed so the day stays unambiguous. Returns the path written.
-    pub fn write_bars(
-        &self,
-        series: &str,
-        date: NaiveDate,
-        bars: &[Bar],
-        gz: bool,
-    ) -> Result<PathBuf, CatalogError> {
-        let path = self.target(series, date, FileKind::Bars, gz)?;
-        format::validate_bars(bars, &path, date)?;
-        write_atomically(&path, gz, |w| format::write_bars(w, bars))?;
-        self.remove_variant(series, date, FileKind::Bars, !gz)?;
-        Ok(path)
-    }
-
-    /// Write (or replace) the trade ticks of `series` on `date` (see [`Catalog::write_bars`]).
-    pub fn write_ticks(
-        &self,
-        series: &str,
-        date: NaiveDate,
-        ticks: &[TradeTick],
-        gz: bool,
-    ) -> Result<PathBuf, CatalogError> {
-        let path = self.target(series, date, FileKind::Ticks, gz)?;
-        format::validate_ticks(ticks, &path, date)?;
-        write_atomically(&path, gz, |w| format::write_ticks(w, ticks))?;
-        self.remove_variant(series, date, FileKind::Ticks, !gz)?;
-        Ok(path)
-    }
-
-    fn target(
-        &self,
-        series: &str,
-        date: NaiveDate,
-        kind: FileKind,
-        gz: bool,
-    ) -> Result<PathBuf, CatalogError> {
-        naming::validate_series(series)?;
-        let dir = self.root.join(series);
-        fs::create_dir_all(&dir).map_err(|e| CatalogError::io(&dir, e))?;
-        Ok(dir.join(kind.file_name(date, gz)))
-    }
-
-    fn remove_variant(
-        &self,
-        series: &str,
-        date: NaiveDate,
-        kind: FileKind,
-        gz: bool,
-    ) -> Result<(), CatalogError> {
-        let other = self.root.join(series).join(kind.file_name(date, gz));
-        if other.is_file() {
-            fs::remove_file(&other).map_err(|e| CatalogError::io(&other, e))?;
-        }
-        Ok(())
-    }
-
     fn exists(&self, series: &str, date: NaiveDate, kind: FileKind) -> bool {
+        if let Some(src) = &self.source {
+            return source::exists(src.as_ref(), series, date, kind);
+        }
         if naming::validate_series(series).is_err() {
             return false;
         }
@@ -359,6 +337,9 @@ impl Catalog {
     }
 
     fn dates(&self, series: &str, kind: FileKind) -> Result<Vec<NaiveDate>, CatalogError> {
+        if let Some(src) = &self.source {
+            return source::dates(src.as_ref(), series, kind);
+        }
         naming::validate_series(series)?;
         let dir = self.root.join(series);
         if !dir.is_dir() {
@@ -380,35 +361,6 @@ impl Catalog {
         }
         Ok(dates.into_iter().collect())
     }
-}
-
-/// Write `path` through a temporary sibling file and a rename; gzip (best compression,
-/// mtime 0 so the output is reproducible) if `gz`.
-fn write_atomically(
-    path: &Path,
-    gz: bool,
-    body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<(), CatalogError> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("day");
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    let io = |e| CatalogError::io(&tmp, e);
-    let file = fs::File::create(&tmp).map_err(io)?;
-    let result = if gz {
-        let mut enc = flate2::GzBuilder::new()
-            .mtime(0)
-            .write(file, flate2::Compression::best());
-        body(&mut enc)
-            .and_then(|()| enc.finish())
-            .and_then(|f| f.sync_all())
-    } else {
-        let mut file = file;
-        body(&mut file).and_then(|()| file.sync_all())
-    };
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(io(e));
-    }
-    fs::rename(&tmp, path).map_err(|e| CatalogError::io(path, e))
 }
 
 #[cfg(test)]
