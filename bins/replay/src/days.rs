@@ -6,12 +6,14 @@ use anyhow::Result;
 use backtest::{NullJournal, ReplayContext, ReplayError, replay_day};
 use chrono::NaiveDate;
 use domain::Trade;
-use journal::{CsvJournal, Journal};
+use journal::{CsvJournal, Journal, Tee};
 use std::path::Path;
+use store::StoreWriter;
 use tokio::runtime::Runtime;
 
 /// Replay `date` under `ctx` on `rt`. `journal_root`: write the day's journal files under
-/// `<root>/replay/<date>/` (else keep none). `strict`: a weekend, holiday or missing data is an
+/// `<root>/replay/<date>/` (else keep none); `store`: also into the store's writer under this
+/// run id (issue 14). `strict`: a weekend, holiday or missing data is an
 /// error (a single `--date`), else a skipped day.
 ///
 /// Errors: the catalog (file, line, field), the engine, or writing the journal.
@@ -20,6 +22,7 @@ pub fn replay_date(
     rt: &Runtime,
     date: NaiveDate,
     journal_root: Option<&Path>,
+    store: Option<&(StoreWriter, String)>,
     strict: bool,
 ) -> Result<DayRecord<Trade>> {
     let skipped = |outcome| DayRecord { date, outcome };
@@ -31,9 +34,13 @@ pub fn replay_date(
         Err(ReplayError::NoData(_)) if !strict => return Ok(skipped(DayOutcome::NoData)),
         Err(e) => return Err(e.into()),
     }
-    let journal: Box<dyn Journal> = match journal_root {
-        Some(root) => Box::new(CsvJournal::create(root, "replay", date)?.buffered()),
-        None => Box::new(NullJournal),
+    let journal: Box<dyn Journal> = match (journal_root, store) {
+        (Some(root), Some((writer, run_id))) => Box::new(Tee::new(
+            Box::new(CsvJournal::create(root, "replay", date)?.buffered()),
+            Box::new(crate::storage::day_journal(writer, run_id, date)),
+        )),
+        (Some(root), None) => Box::new(CsvJournal::create(root, "replay", date)?.buffered()),
+        (None, _) => Box::new(NullJournal),
     };
     let report = rt.block_on(replay_day(ctx, date, journal))?;
     Ok(DayRecord {

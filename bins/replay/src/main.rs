@@ -26,6 +26,7 @@ mod record;
 mod reporting;
 mod shard;
 mod stats;
+mod storage;
 mod sweep;
 mod table;
 
@@ -149,6 +150,14 @@ struct RunArgs {
     /// `<out>/sweep/<name>/report.html` (heat map, top sets) for a sweep.
     #[arg(long)]
     report: bool,
+    /// Database store for the journals (and the market data with `[data] source = "store"`):
+    /// `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`; overrides `KESTREL_STORE_URL` and
+    /// `[store] url` (default `sqlite://<out>/kestrel.db`).
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+    /// Do not write the store this run (the CSV journals are written as always).
+    #[arg(long, conflicts_with = "store")]
+    no_store: bool,
     /// Sweep heat map axes, two grid keys `X,Y` (with `--report`; default: the first two).
     #[arg(long, requires = "grid", value_parser = reporting::parse_heatmap)]
     heatmap: Option<(String, String)>,
@@ -210,8 +219,15 @@ fn run(a: RunArgs) -> Result<String> {
         .clone()
         .unwrap_or_else(|| config.data.dir.clone());
     let out = a.out.clone().unwrap_or_else(|| config.journal.root.clone());
+    let store_url = storage::store_url(&config, &out, a.store.as_deref())?;
     // One parse per file for the whole run: warm-up days, premiums and sweep sets share it.
-    let catalog = catalog::Catalog::open(&data_dir)?.cached();
+    let catalog = storage::catalog(&config, &data_dir, &store_url)?;
+    let writer = storage::open_writer(
+        &config,
+        &store_url,
+        config.store.enabled && !a.no_store,
+        &a.config,
+    )?;
     let (from, to) = match (a.date, a.from, a.to) {
         (Some(d), _, _) => (d, d),
         (None, Some(f), Some(t)) if f <= t => (f, t),
@@ -235,6 +251,7 @@ fn run(a: RunArgs) -> Result<String> {
         let sets = grid.sets(&table, &a.config)?;
         let sweep_dir = sweep::sweep_dir(&out, &grid.name);
         let mut text = sweep::run(sweep::Sweep {
+            store: writer.as_ref(),
             grid: &grid,
             sets,
             catalog,
@@ -249,6 +266,9 @@ fn run(a: RunArgs) -> Result<String> {
             let page = reporting::sweep_report(&sweep_dir, a.heatmap.as_ref())?;
             let _ = writeln!(text, "report: {}", page.display());
         }
+        if let Some(line) = storage::finish(writer) {
+            let _ = writeln!(text, "{line}");
+        }
         return Ok(text);
     }
 
@@ -262,7 +282,7 @@ fn run(a: RunArgs) -> Result<String> {
         .collect();
     let bar = pool::progress(picked.len(), "days", single || a.quiet);
     let days = pool::run_all(jobs, picked, &bar, |rt, date| {
-        days::replay_date(&ctx, rt, date, Some(&out), single)
+        days::replay_date(&ctx, rt, date, Some(&out), writer.as_ref(), single)
     })?;
     bar.finish_and_clear();
 
@@ -284,6 +304,9 @@ fn run(a: RunArgs) -> Result<String> {
     } else if a.report {
         let page = reporting::replay_report(&out, from, to, &a.config)?;
         let _ = writeln!(o, "report: {}", page.display());
+    }
+    if let Some(line) = storage::finish(writer) {
+        let _ = writeln!(o, "{line}");
     }
     Ok(o)
 }

@@ -25,6 +25,8 @@ use std::path::{Path, PathBuf};
 
 /// A sweep to run.
 pub struct Sweep<'a> {
+    /// The store's writer and run id: the results go there too (issue 14).
+    pub store: Option<&'a (store::StoreWriter, String)>,
     /// The grid.
     pub grid: &'a Grid,
     /// All its parameter sets (validated).
@@ -76,7 +78,7 @@ pub fn run(s: Sweep<'_>) -> Result<String> {
         .map(|p| s.journal.then(|| dir.join(&p.id)))
         .collect();
     let days = pool::run_all(s.jobs, items, &bar, |rt, (i, date)| {
-        let r = replay_date(&ctxs[i], rt, date, journal_dirs[i].as_deref(), false)?;
+        let r = replay_date(&ctxs[i], rt, date, journal_dirs[i].as_deref(), None, false)?;
         Ok(lite(r))
     })?;
     bar.finish_and_clear();
@@ -96,6 +98,12 @@ pub fn run(s: Sweep<'_>) -> Result<String> {
     let mut o = String::new();
     if s.shard.count == 1 {
         o.push_str(&write_results(&dir, s.grid, &records)?);
+        if let Some((writer, _)) = s.store {
+            writer.send(store::Record::Sweep(
+                s.grid.name.clone(),
+                store_rows(s.grid, &records),
+            ));
+        }
     } else {
         let _ = writeln!(
             o,
@@ -107,6 +115,28 @@ pub fn run(s: Sweep<'_>) -> Result<String> {
         );
     }
     Ok(o)
+}
+
+/// The rows of `results.csv` for the store: set id, parameters as a JSON object, the
+/// [`COLUMNS`] cells.
+fn store_rows(grid: &Grid, records: &[SetRecord]) -> Vec<store::SweepRow> {
+    records
+        .iter()
+        .map(|r| {
+            let params: serde_json::Map<String, serde_json::Value> = grid
+                .keys
+                .iter()
+                .zip(&r.values)
+                .map(|((k, _), v)| (k.clone(), serde_json::Value::String(value_cell(v))))
+                .collect();
+            let cells = SetStats::of(&r.days).cells();
+            store::SweepRow {
+                set_id: r.set.clone(),
+                params: serde_json::Value::Object(params).to_string(),
+                cells: std::array::from_fn(|i| cells.get(i).cloned().unwrap_or_default()),
+            }
+        })
+        .collect()
 }
 
 fn lite(r: DayRecord<domain::Trade>) -> DayRecord<TradeLite> {

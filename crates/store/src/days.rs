@@ -3,26 +3,32 @@
 //! The calls are synchronous (the catalog's API); each runs on a runtime owned by this value,
 //! from a helper thread, so it works inside or outside an async runtime.
 
+use crate::StoreError;
 use crate::db::Store;
 use crate::url::StoreUrl;
-use crate::StoreError;
 use catalog::source::DaySource;
 use catalog::{CatalogError, FileKind, TradeTick};
 use chrono::NaiveDate;
 use domain::Bar;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
-use std::path::PathBuf;
 
-/// Market data read from a [`Store`], day by day (wrap it in `catalog::Catalog::from_source`
+/// Market data read from a [`Store`], day by day; the list of series and days is read once
+/// at [`StoreDays::open`] (a snapshot: days stored later are not seen). Wrap it in `catalog::Catalog::from_source`
 /// and `.cached()` so each day is fetched once).
 pub struct StoreDays {
     store: Store,
     rt: Option<tokio::runtime::Runtime>,
+    /// Every series with its bar days and tick days, read once at open: the replay asks
+    /// whether a day exists far more often than it reads one.
+    listing: BTreeMap<String, (BTreeSet<NaiveDate>, BTreeSet<NaiveDate>)>,
 }
 
 impl std::fmt::Debug for StoreDays {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoreDays").field("url", self.store.url()).finish()
+        f.debug_struct("StoreDays")
+            .field("url", self.store.url())
+            .finish()
     }
 }
 
@@ -39,10 +45,15 @@ impl StoreDays {
                 message: e.to_string(),
             })?;
         let u = url.clone();
-        let store = on_thread(&rt, async move { Store::connect(&u).await })?;
+        let (store, listing) = on_thread(&rt, async move {
+            let store = Store::connect(&u).await?;
+            let listing = store.listing().await?;
+            Ok::<_, StoreError>((store, listing))
+        })?;
         Ok(StoreDays {
             store,
             rt: Some(rt),
+            listing,
         })
     }
 
@@ -95,24 +106,16 @@ impl DaySource for StoreDays {
     }
 
     fn series(&self) -> Result<Vec<String>, CatalogError> {
-        let s = self.store.clone();
-        self.block(async move { s.series().await })?
-            .map_err(|e| self.map(e))
+        Ok(self.listing.keys().cloned().collect())
     }
 
     fn dates(&self, series: &str, kind: FileKind) -> Result<Vec<NaiveDate>, CatalogError> {
-        let (s, name) = (self.store.clone(), series.to_string());
-        let ticks = kind == FileKind::Ticks;
-        let dates = self
-            .block(async move { s.dates(&name, ticks).await })?
-            .map_err(|e| self.map(e))?;
-        if dates.is_empty() && !self.series()?.iter().any(|x| x == series) {
-            return Err(CatalogError::UnknownSeries {
-                series: series.to_string(),
-                dir: PathBuf::from(self.describe()),
-            });
-        }
-        Ok(dates)
+        let (bars, ticks) = self
+            .listing
+            .get(series)
+            .ok_or_else(|| CatalogError::unknown_series_in(&self.describe(), series))?;
+        let days = if kind == FileKind::Ticks { ticks } else { bars };
+        Ok(days.iter().copied().collect())
     }
 
     fn bars(&self, series: &str, date: NaiveDate) -> Result<Vec<Bar>, CatalogError> {
@@ -140,10 +143,6 @@ impl DaySource for StoreDays {
 
 impl StoreDays {
     fn no_data(&self, series: &str, date: NaiveDate) -> CatalogError {
-        CatalogError::NoData {
-            series: series.to_string(),
-            date,
-            path: PathBuf::from(format!("{} {series} {date}", self.describe())),
-        }
+        CatalogError::no_data_in(&self.describe(), series, date)
     }
 }

@@ -19,6 +19,7 @@
 
 #![warn(missing_docs)]
 
+mod days;
 mod db;
 mod error;
 pub mod import;
@@ -30,9 +31,10 @@ pub mod tables;
 mod url;
 mod writer;
 
+pub use days::StoreDays;
 pub use db::{CONNECT_TIMEOUT, Store};
 pub use error::StoreError;
 pub use journal_rows::{DayKey, RunInfo, SweepRow};
 pub use sink::StoreJournal;
-pub use url::{Backend, StoreUrl, redact};
+pub use url::{Backend, STORE_URL_ENV, StoreUrl, redact};
 pub use writer::{HealthFn, Record, StoreHealth, StoreWriter};

@@ -233,6 +233,48 @@ impl Store {
             .collect()
     }
 
+    /// Every series with its bar days and tick days (two queries).
+    pub async fn listing(
+        &self,
+    ) -> Result<
+        std::collections::BTreeMap<
+            String,
+            (
+                std::collections::BTreeSet<NaiveDate>,
+                std::collections::BTreeSet<NaiveDate>,
+            ),
+        >,
+        StoreError,
+    > {
+        let mut out: std::collections::BTreeMap<
+            String,
+            (
+                std::collections::BTreeSet<NaiveDate>,
+                std::collections::BTreeSet<NaiveDate>,
+            ),
+        > = Default::default();
+        let d = crate::sql::select_expr(self.backend(), "day", Ty::Date);
+        for (table, ticks) in [("bars", false), ("ticks", true)] {
+            let sql = format!("SELECT DISTINCT \"series\", {d} FROM \"{table}\"");
+            for r in self
+                .fetch_text(&format!("list {table}"), sql, vec![], 2)
+                .await?
+            {
+                let series = req(self, table, "series", &r[0])?.to_string();
+                let s = req(self, table, "day", &r[1])?;
+                let day = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|e| bad(self, table, "day", s, e.to_string()))?;
+                let e = out.entry(series).or_default();
+                if ticks {
+                    e.1.insert(day)
+                } else {
+                    e.0.insert(day)
+                };
+            }
+        }
+        Ok(out)
+    }
+
     /// Every series with bars or ticks, sorted.
     pub async fn series(&self) -> Result<Vec<String>, StoreError> {
         let sql =

@@ -43,7 +43,25 @@ impl std::fmt::Display for StoreUrl {
     }
 }
 
+/// The environment variable that overrides the configured store URL (a URL with a password
+/// belongs here or in the config file, not on a command line other users can read).
+pub const STORE_URL_ENV: &str = "KESTREL_STORE_URL";
+
 impl StoreUrl {
+    /// The store URL of a run: `flag` (`--store`), else the `KESTREL_STORE_URL` environment
+    /// variable, else `configured` (`[store] url`, whose default is SQLite in the journal root).
+    ///
+    /// Errors: as [`StoreUrl::parse`].
+    pub fn resolve(flag: Option<&str>, configured: &str) -> Result<StoreUrl, StoreError> {
+        match flag {
+            Some(u) => StoreUrl::parse(u),
+            None => match std::env::var(STORE_URL_ENV) {
+                Ok(u) if !u.is_empty() => StoreUrl::parse(&u),
+                _ => StoreUrl::parse(configured),
+            },
+        }
+    }
+
     /// Parse a store URL.
     ///
     /// Errors: [`StoreError::BadUrl`] for another scheme, an empty SQLite path, or a schema

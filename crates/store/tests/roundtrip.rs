@@ -12,20 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use store::{DayKey, Record, RunInfo, Store, StoreJournal, StoreUrl, StoreWriter, SweepRow};
 
-mod pg_test {
-    //! Stand-in until crates/pg-test lands.
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    pub fn shared_url() -> Option<String> {
-        std::env::var("KESTREL_PG_URL").ok()
-    }
-    pub fn schema_url(base: &str, test: &str) -> String {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let name: String = test.chars().take(30).collect();
-        format!("{base}?schema=t_{name}_{}_{n}", std::process::id())
-    }
-}
-
 fn data() -> Catalog {
     Catalog::open(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data")).unwrap()
 }
