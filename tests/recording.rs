@@ -143,3 +143,45 @@ async fn a_recorded_paper_day_replays_to_the_same_trades() {
     let replay_prices: Vec<String> = replayed.trades.iter().map(prices).collect();
     assert_eq!(replay_prices, paper_prices, "premiums and P&L");
 }
+
+/// A session stopped before the close publishes nothing and keeps its spool; the next session
+/// of the day continues it and publishes the whole day at the close.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_stopped_early_keeps_its_spool_for_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat_root = recorded_catalog(dir.path());
+    let spool = cat_root.join(".recording").join(day().to_string());
+    let shipped = Catalog::open(data_dir())
+        .unwrap()
+        .bars("NIFTY", day())
+        .unwrap();
+
+    let sim = start_sim_paced(600.0).await;
+    let opts = options(SessionKind::Paper, &sim, dir.path(), "");
+    let first = tokio::time::timeout(
+        std::time::Duration::from_secs(300),
+        live::run_session(opts, tokio::time::sleep(std::time::Duration::from_secs(12))),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    sim.shutdown().await;
+    assert!(first.interrupted);
+    assert!(
+        !cat_root.join("NIFTY").exists(),
+        "published before the close"
+    );
+    let text = std::fs::read_to_string(spool.join("NIFTY.csv")).unwrap();
+    let spooled = catalog::format::read_bars(text.as_bytes(), &spool, Some(day())).unwrap();
+    assert!(!spooled.is_empty() && spooled.len() < shipped.len());
+    assert_eq!(spooled[..], shipped[..spooled.len()], "spooled bars");
+
+    // The next session of the day (a new simulator streams the day again from the open).
+    let sim = start_sim_paced(600.0).await;
+    let second = run(options(SessionKind::Paper, &sim, dir.path(), "")).await;
+    sim.shutdown().await;
+    assert!(!second.interrupted);
+    let recorded = Catalog::open(&cat_root).unwrap();
+    assert_eq!(recorded.bars("NIFTY", day()).unwrap(), shipped);
+    assert!(!spool.exists(), "spool published and removed");
+}
