@@ -35,7 +35,21 @@ pub async fn start_sim(faults: Vec<(chrono::NaiveTime, Fault)>) -> Simulator {
     Simulator::start(c).await.expect("simulator starts")
 }
 
-/// Session options for `kind` against `sim`, journal and caches under `dir`.
+/// The catalog a session of [`options`] records into: `<dir>/catalog`.
+pub fn recorded_catalog(dir: &Path) -> std::path::PathBuf {
+    dir.join("catalog")
+}
+
+/// A simulator streaming `day()` at `times` × real time (no faults): traded options get their
+/// own ticks while positions are open, which [`start_sim`]'s unpaced stream outruns.
+pub async fn start_sim_paced(times: f64) -> Simulator {
+    let mut c = kite_sim_cli::sim_config(day(), &parity_config(), data_dir());
+    c.speed = Speed::Times(times);
+    Simulator::start(c).await.expect("simulator starts")
+}
+
+/// Session options for `kind` against `sim`, journal, caches and the recorded catalog under
+/// `dir`.
 /// `kite_extra`: more `[kite]` keys (TOML), e.g. a short request timeout.
 pub fn options(kind: SessionKind, sim: &Simulator, dir: &Path, kite_extra: &str) -> SessionOptions {
     let session = dir.join("kite_session.json");
@@ -50,6 +64,8 @@ pub fn options(kind: SessionKind, sim: &Simulator, dir: &Path, kite_extra: &str)
         dir.join("instruments").display().to_string(),
     );
     cfg.kite = Some(kite.parse().expect("kite table"));
+    // The session records the day (issue 14) into the test's folder, never into `data/`.
+    cfg.data.record_dir = Some(recorded_catalog(dir));
     SessionOptions {
         kind,
         config: cfg,

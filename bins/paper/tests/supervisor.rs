@@ -55,6 +55,8 @@ fn options(sim: &Simulator, dir: &Path) -> SessionOptions {
         dir.join("instruments").display().to_string(),
     );
     cfg.kite = Some(kite.parse().expect("kite table"));
+    // Sessions record the day (issue 14): into the test's folder, never into `data/`.
+    cfg.data.record_dir = Some(dir.join("catalog"));
     SessionOptions {
         kind: SessionKind::Paper,
         config: cfg,

@@ -10,7 +10,8 @@
 //! events and health out; [`start`] applies a start request over the configuration; [`auth`]
 //! is the Kite login from the console; [`timing`] times the orders the engine hands to the
 //! broker (tick-to-intent, order round trip) for the `telemetry` metrics served at
-//! `GET /metrics`.
+//! `GET /metrics`; [`record`] records what a session receives (ticks, 1-minute bars, the
+//! instruments dump) into the catalog so the day can be replayed (issue 14).
 //!
 //! Against the bundled simulator (`kite-sim`, spec §10.4) nothing real is at stake; against
 //! real Kite, `live-bin` needs `mode = "live"` and `--confirm-live`.
@@ -23,6 +24,7 @@ pub mod guard;
 pub mod link;
 pub mod notify;
 pub mod params;
+pub mod record;
 pub mod report;
 pub mod session;
 pub mod start;

@@ -370,6 +370,9 @@ async fn session_body(
     verify_index_tokens(&client, &segments)
         .await
         .map_err(|e| SessionError::Refused(format!("index tokens: {e}")))?;
+    // What the session receives is recorded for a later replay (issue 14, `[data] record`).
+    let cache_dir = broker_kite::session::expand_home(&settings.instruments_cache_dir);
+    let recorder = crate::record::thread::start(&config, &master, cache_dir, &exchanges, date);
 
     // Prices for marks and paper fills: the feed's option LTPs, else Black-76 (spec §8).
     let model = ModelParams {
@@ -578,8 +581,13 @@ async fn session_body(
                 if matches!(ev, domain::ports::MarketEvent::Tick(_)) {
                     stamp.set(received);
                 }
+                let seen = recorder.is_some().then(|| ev.clone());
                 let ended = engine.handle(ev).await;
                 stamp.clear();
+                // Recorded after the engine stepped it: one channel send.
+                if let (Some(r), Some(ev)) = (&recorder, seen) {
+                    r.event(ev);
+                }
                 let ended = ended?;
                 link::after_step(link, &engine);
                 if let Some(r) = ended {
@@ -600,6 +608,7 @@ async fn session_body(
         }
     }
 
+    let ended_by_itself = report.is_some();
     let report = match report {
         Some(r) => r,
         None if interrupted => {
@@ -633,6 +642,17 @@ async fn session_body(
     checkpoint(&engine, &cp_path, &mut written).await?;
     link::after_step(link, &engine);
     feed.close();
+    if let Some(r) = recorder {
+        // Published at the close; stopped earlier, the spools wait for the day's next session.
+        let close = domain::time::ist(date, domain::time::session_close());
+        let over = (ended_by_itself || engine.clock().now() >= close).then_some(close);
+        match r.finish(over).await {
+            Ok(()) => tracing::info!(target: "live", published = over.is_some(), "recording ended"),
+            Err(e) => {
+                tracing::warn!(target: "live", error = %e, "recording incomplete (see the spool under .recording)")
+            }
+        }
+    }
     let latency = metrics.latency();
     tracing::info!(target: "live", %latency, "session latency (exact samples)");
     Ok(SessionOutcome {
