@@ -6,7 +6,7 @@ use crate::error::{one_line, transient};
 use crate::url::{Backend, StoreUrl};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{ConnectOptions, PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -67,7 +67,8 @@ impl Store {
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(30));
+                    .busy_timeout(Duration::from_secs(30))
+                    .disable_statement_logging();
                 let pool = SqlitePoolOptions::new()
                     .max_connections(4)
                     .acquire_timeout(CONNECT_TIMEOUT)
@@ -81,6 +82,7 @@ impl Store {
                     url: url.redacted(),
                     reason: one_line(&e),
                 })?;
+                opts = opts.disable_statement_logging();
                 if let Some(s) = schema {
                     opts = opts.options([("search_path", s.as_str())]);
                 }
