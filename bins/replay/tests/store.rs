@@ -46,6 +46,15 @@ async fn assert_store_matches_csv(out: &Path, url: &StoreUrl) {
             ("trades.csv", &store::tables::TRADES),
             ("events.csv", &store::tables::EVENTS),
         ] {
+            let header: Vec<String> = csv::Reader::from_path(dir.join(file))
+                .unwrap()
+                .headers()
+                .unwrap()
+                .iter()
+                .map(str::to_string)
+                .collect();
+            let cols: Vec<&str> = table.cols.iter().map(|(c, _)| *c).collect();
+            assert_eq!(header, cols, "{file}: the store's columns are the CSV's");
             let want = csv_rows(&dir.join(file));
             let got = store.journal_rows(table, "replay", day).await.unwrap();
             assert_eq!(got.len(), want.len(), "{url} {day} {file}: row count");

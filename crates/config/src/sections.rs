@@ -243,9 +243,14 @@ pub struct StoreSection {
     /// `<journal root>/kestrel.db`. `--store URL` and the `KESTREL_STORE_URL` environment
     /// variable override it; a password in it is never logged.
     pub url: Option<String>,
-    /// Records waiting for the writer before the journal side keeps them in its own overflow
-    /// (default 65536). The engine never waits on the database.
+    /// Records waiting for the background writer (default 65536); when the queue is full
+    /// (the database away for long), further records are counted and reported, never waited
+    /// for: the engine never waits on the database, the CSV journals have every row.
     pub queue_capacity: usize,
+    /// `--store URL` of the command line (not a file key): wins over `KESTREL_STORE_URL`
+    /// and `url`.
+    #[serde(skip)]
+    pub cli_url: Option<String>,
 }
 
 impl Default for StoreSection {
@@ -254,6 +259,7 @@ impl Default for StoreSection {
             enabled: true,
             url: None,
             queue_capacity: 65_536,
+            cli_url: None,
         }
     }
 }

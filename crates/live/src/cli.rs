@@ -53,6 +53,17 @@ pub struct SessionArgs {
     /// process then stays up after a session ends.
     #[arg(long)]
     pub idle: bool,
+    /// Database store for journals and recorded market data: `sqlite://PATH` or
+    /// `postgres://USER@HOST:PORT/DB` (overrides `KESTREL_STORE_URL` and `[store] url`; a
+    /// password belongs in the environment variable or the config file, not here).
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// No database store this run (the CSV journals are written as always).
+    #[arg(long, conflicts_with = "store")]
+    pub no_store: bool,
+    /// Do not record the session's market data (`[data] record = false`).
+    #[arg(long)]
+    pub no_record: bool,
 }
 
 /// The console's settings, resolved from the flags over the config's `[http]` table.
@@ -107,6 +118,13 @@ impl SessionArgs {
         let mut config = Config::load(&self.config).map_err(|e| e.to_string())?;
         if let Some(s) = &self.segments {
             config.engine.segments = s.clone();
+        }
+        config.store.cli_url = self.store.clone();
+        if self.no_store {
+            config.store.enabled = false;
+        }
+        if self.no_record {
+            config.data.record = false;
         }
         let date = self.date.unwrap_or_else(|| {
             chrono::Utc::now()

@@ -28,6 +28,7 @@ pub mod record;
 pub mod report;
 pub mod session;
 pub mod start;
+pub mod storage;
 pub mod supervisor;
 pub mod timing;
 

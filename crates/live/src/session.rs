@@ -27,6 +27,7 @@ use crate::checkpoint::{
 };
 use crate::guard::GuardedBroker;
 use crate::link::{self, SessionLink, Socket};
+use crate::storage::{self, SessionStore};
 use crate::timing::{TickStamp, TimingBroker};
 use broker_kite::{
     InstrumentsMaster, KiteBroker, KiteClient, KiteError, KiteFeed, KiteHistory, KiteSettings,
@@ -335,6 +336,8 @@ async fn session_body(
         )));
     }
     let settings = kite_settings(&config, &config_path)?;
+    // The database store (issue 14): unreachable → the session does not start.
+    let mut store = SessionStore::open(&config, &config_path, &journal_root, mode.dir()).await?;
     let base_url = settings.api_base_url.clone();
     let client = KiteClient::from_session(settings.clone())?;
     if let Some(l) = link.as_ref() {
@@ -372,7 +375,14 @@ async fn session_body(
         .map_err(|e| SessionError::Refused(format!("index tokens: {e}")))?;
     // What the session receives is recorded for a later replay (issue 14, `[data] record`).
     let cache_dir = broker_kite::session::expand_home(&settings.instruments_cache_dir);
-    let recorder = crate::record::thread::start(&config, &master, cache_dir, &exchanges, date);
+    let recorder = crate::record::thread::start(
+        &config,
+        &master,
+        cache_dir,
+        &exchanges,
+        date,
+        store.as_ref().map(SessionStore::writer),
+    );
 
     // Prices for marks and paper fills: the feed's option LTPs, else Black-76 (spec §8).
     let model = ModelParams {
@@ -452,7 +462,10 @@ async fn session_body(
         marks: Box::new(pricer()),
         contracts: Box::new(master),
         // Journal rows are written on their own thread, off the runtime's threads.
-        journal: Box::new(WriterThread::spawn(Box::new(journal))?),
+        journal: Box::new(WriterThread::spawn(match &store {
+            Some(st) => st.journal(Box::new(journal), mode.dir(), date),
+            None => Box::new(journal),
+        })?),
         calendar,
         charges: ChargesSchedule::builtin(),
         waits: Some(Arc::new(WallClock)),
@@ -508,6 +521,11 @@ async fn session_body(
                 stop = Some(s);
                 interrupted = true;
                 break 'session;
+            }
+            h = storage::next_health(&mut store) => {
+                // The database went away or came back: an event, trading goes on.
+                storage::note_health(&mut engine, h)?;
+                link::after_step(link, &engine);
             }
             (cmd, reply) = link::next_command(link) => {
                 // On the engine's own step; the reply never waits for its reader.
@@ -652,6 +670,9 @@ async fn session_body(
                 tracing::warn!(target: "live", error = %e, "recording incomplete (see the spool under .recording)")
             }
         }
+    }
+    if let Some(st) = store {
+        st.finish().await;
     }
     let latency = metrics.latency();
     tracing::info!(target: "live", %latency, "session latency (exact samples)");

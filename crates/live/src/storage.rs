@@ -6,7 +6,7 @@
 
 use crate::session::SessionError;
 use config::Config;
-use engine::{Engine, EngineEvent, EngineError};
+use engine::{Engine, EngineError, EngineEvent};
 use journal::{Journal, Tee};
 use serde_json::json;
 use std::path::Path;
@@ -26,7 +26,7 @@ pub struct SessionStore {
 }
 
 impl SessionStore {
-    /// Open the store of `config` (`[store] url`, `KESTREL_STORE_URL`, default SQLite at
+    /// Open the store of `config` (`--store`, else `KESTREL_STORE_URL`, else `[store] url`, else SQLite at
     /// `<journal root>/kestrel.db`) for a `mode_dir` (`paper`/`live`) session and record the
     /// run; `None` when `[store] enabled = false`.
     ///
@@ -42,17 +42,22 @@ impl SessionStore {
             return Ok(None);
         }
         let refused = |e: store::StoreError| SessionError::Refused(e.to_string());
-        let url = StoreUrl::resolve(None, &config.store.url_or_default(journal_root)).map_err(refused)?;
+        let url = StoreUrl::resolve(
+            config.store.cli_url.as_deref(),
+            &config.store.url_or_default(journal_root),
+        )
+        .map_err(refused)?;
         let (tx, health) = mpsc::unbounded_channel();
         let on_health = Arc::new(move |h: StoreHealth| {
             let _ = tx.send(h);
         });
         let capacity = config.store.queue_capacity;
         let u = url.clone();
-        let writer = tokio::task::spawn_blocking(move || StoreWriter::spawn(&u, capacity, on_health))
-            .await
-            .map_err(|e| SessionError::Refused(format!("store {url}: {e}")))?
-            .map_err(refused)?;
+        let writer =
+            tokio::task::spawn_blocking(move || StoreWriter::spawn(&u, capacity, on_health))
+                .await
+                .map_err(|e| SessionError::Refused(format!("store {url}: {e}")))?
+                .map_err(refused)?;
         let started = chrono::Utc::now().with_timezone(&domain::time::IST);
         let command = std::env::args().collect::<Vec<_>>().join(" ");
         let text = std::fs::read_to_string(config_path).unwrap_or_default();
@@ -69,13 +74,21 @@ impl SessionStore {
 
     /// The day's journal: `csv` (authoritative) and the store (rows added to the day's earlier
     /// runs, as the CSV journal appends).
-    pub fn journal(&self, csv: Box<dyn Journal>, mode_dir: &str, date: chrono::NaiveDate) -> Box<dyn Journal> {
+    pub fn journal(
+        &self,
+        csv: Box<dyn Journal>,
+        mode_dir: &str,
+        date: chrono::NaiveDate,
+    ) -> Box<dyn Journal> {
         let key = DayKey {
             journal_mode: mode_dir.into(),
             date,
             run_id: self.run_id.clone(),
         };
-        Box::new(Tee::new(csv, Box::new(StoreJournal::begin(&self.writer, key, false))))
+        Box::new(Tee::new(
+            csv,
+            Box::new(StoreJournal::begin(&self.writer, key, false)),
+        ))
     }
 
     /// The writer (for recording market data).
@@ -102,6 +115,15 @@ impl SessionStore {
     }
 }
 
+/// The next health change of the session's store, if it has one (else pending forever): a
+/// `select!` arm of the session loop.
+pub async fn next_health(store: &mut Option<SessionStore>) -> StoreHealth {
+    match store {
+        Some(s) => s.next_health().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Put a store health change into the session's event log: `Down` and `Dropped` are critical
 /// (console, Telegram), `Up` and `Rejected` are session notes.
 ///
@@ -110,12 +132,17 @@ pub fn note_health(engine: &mut Engine, h: StoreHealth) -> Result<(), EngineErro
     let (kind, text, data) = match h {
         StoreHealth::Down { error } => (
             EngineEvent::Critical,
-            format!("store unreachable ({error}): trading and CSV journals go on; records wait and are written when it returns"),
+            format!(
+                "store unreachable ({error}): trading and CSV journals go on; records wait and are written when it returns"
+            ),
             json!({"store": "down", "error": error}),
         ),
         StoreHealth::Up { caught_up, outage } => (
             EngineEvent::Session,
-            format!("store back after {:.0} s: {caught_up} waiting records written", outage.as_secs_f64()),
+            format!(
+                "store back after {:.0} s: {caught_up} waiting records written",
+                outage.as_secs_f64()
+            ),
             json!({"store": "up", "caught_up": caught_up, "outage_secs": outage.as_secs_f64()}),
         ),
         StoreHealth::Dropped { total } => (

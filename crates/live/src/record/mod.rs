@@ -17,6 +17,7 @@
 pub mod bars;
 pub mod catalog_sink;
 pub mod spool;
+pub mod store_sink;
 pub mod thread;
 
 #[cfg(test)]

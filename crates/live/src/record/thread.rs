@@ -87,8 +87,17 @@ impl RecorderThread {
 
 /// The sinks of a recording of `date` under the configuration: the file catalog at
 /// `[data] record_dir`.
-pub fn sinks(config: &config::Config, date: NaiveDate) -> Vec<Box<dyn RecordSink>> {
-    vec![Box::new(CatalogSink::new(config.data.record_dir(), date))]
+pub fn sinks(
+    config: &config::Config,
+    date: NaiveDate,
+    store: Option<&store::StoreWriter>,
+) -> Vec<Box<dyn RecordSink>> {
+    let mut v: Vec<Box<dyn RecordSink>> =
+        vec![Box::new(CatalogSink::new(config.data.record_dir(), date))];
+    if let Some(w) = store {
+        v.push(Box::new(super::store_sink::StoreSink::new(w.clone(), date)));
+    }
+    v
 }
 
 /// The day's instruments dump as received: the cached dump file of each exchange
@@ -123,13 +132,14 @@ pub fn start(
     cache_dir: PathBuf,
     exchanges: &[Exchange],
     date: NaiveDate,
+    store: Option<&store::StoreWriter>,
 ) -> Option<RecorderThread> {
     if !config.data.record {
         return None;
     }
     let m = master.clone();
     let symbols: Symbols = Box::new(move |t| m.by_token(t).map(|r| r.tradingsymbol.clone()));
-    let rec = Recorder::new(date, symbols, sinks(config, date));
+    let rec = Recorder::new(date, symbols, sinks(config, date, store));
     match RecorderThread::spawn(rec) {
         Ok(r) => {
             tracing::info!(target: "live", dir = %config.data.record_dir().display(), %date, "recording the session's market data");
