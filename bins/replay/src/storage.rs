@@ -77,14 +77,15 @@ pub fn catalog(config: &Config, data_dir: &Path, url: &StoreUrl) -> Result<Catal
 /// Wait for the writer to store everything queued; a line for the output when it could not.
 pub fn finish(writer: Option<(StoreWriter, String)>) -> Option<String> {
     let (w, _) = writer?;
-    let done = w.flush(FINAL_FLUSH);
-    let dropped = w.dropped();
+    let (url, dropped_before) = (w.url().clone(), w.dropped());
+    let done = w.close(FINAL_FLUSH);
+    let dropped = dropped_before;
     if done && dropped == 0 {
         return None;
     }
     Some(format!(
         "store {}: {} records not stored (queue full or database unreachable); the CSV journals are complete",
-        w.url(),
+        url,
         if done {
             dropped.to_string()
         } else {

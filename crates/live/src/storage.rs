@@ -108,8 +108,11 @@ impl SessionStore {
     pub async fn finish(self) {
         let done = self.writer.flush_async(FINAL_FLUSH).await;
         let dropped = self.writer.dropped();
+        let writer = self.writer;
+        // The recorder's clone is gone by now: end the writer, checkpoint SQLite.
+        let _ = tokio::task::spawn_blocking(move || writer.close(Duration::from_secs(5))).await;
         if !done || dropped > 0 {
-            tracing::error!(target: "live", store = %self.writer.url(), dropped, flushed = done,
+            tracing::error!(target: "live", dropped, flushed = done,
                 "store: not every record was stored; the CSV journals are complete");
         }
     }

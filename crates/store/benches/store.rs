@@ -44,7 +44,7 @@ fn urls(dir: &tempfile::TempDir) -> Vec<(&'static str, StoreUrl)> {
 
 /// Journal the replay of 2024-06-03..14 into the store at `url`.
 fn journal_replays(url: &StoreUrl) {
-    let config = config::Config::load(repo().join("config/default.toml")).unwrap();
+    let config = config::Config::load(&repo().join("config/default.toml")).unwrap();
     let cat = Catalog::open(repo().join("data")).unwrap().cached();
     let ctx = backtest::ReplayContext::new(config, cat).unwrap();
     let writer = StoreWriter::spawn(url, 1 << 20, Arc::new(|_| {})).unwrap();

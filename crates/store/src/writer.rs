@@ -24,6 +24,8 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Records taken from the queue into one transaction at most.
 const BATCH: usize = 4096;
+/// How long the writer waits for more records before writing a batch.
+const GATHER: Duration = Duration::from_millis(20);
 /// Longest wait between retries while the database is down.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -109,6 +111,7 @@ struct Shared {
     written: AtomicU64,
     dropped: AtomicU64,
     dropping: AtomicBool,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 /// The handle of the background writer. Cloneable; the thread ends when every clone is
@@ -144,7 +147,7 @@ impl StoreWriter {
         let shared = Arc::new(Shared::default());
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
         let (url2, shared2, health2) = (url.clone(), shared.clone(), health.clone());
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("kestrel-store".into())
             .spawn(move || {
                 let rt = match tokio::runtime::Builder::new_current_thread()
@@ -164,7 +167,9 @@ impl StoreWriter {
                     match Store::connect(&url2).await {
                         Ok(store) => {
                             let _ = ready_tx.send(Ok(()));
-                            run(store, rx, shared2, health2).await;
+                            run(&store, rx, shared2, health2).await;
+                            // Closing the pool checkpoints SQLite's write-ahead log.
+                            store.close().await;
                         }
                         Err(e) => {
                             let _ = ready_tx.send(Err(e));
@@ -177,6 +182,9 @@ impl StoreWriter {
                 message: e.to_string(),
             })?;
         ready_rx.recv().map_err(|_| StoreError::WriterStopped)??;
+        if let Ok(mut t) = shared.thread.lock() {
+            *t = Some(handle);
+        }
         Ok(StoreWriter {
             tx,
             shared,
@@ -235,6 +243,25 @@ impl StoreWriter {
         matches!(tokio::time::timeout(timeout, done).await, Ok(Ok(())))
     }
 
+    /// Write what is queued, then end the writer and close the database (waits up to
+    /// `timeout` in all). Returns whether everything queued was written. Other clones of this
+    /// handle must be gone (the thread ends with the last one).
+    pub fn close(self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let done = self.flush(timeout);
+        let handle = self.shared.thread.lock().ok().and_then(|mut t| t.take());
+        drop(self.tx);
+        if let Some(h) = handle {
+            while !h.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            if h.is_finished() {
+                let _ = h.join();
+            }
+        }
+        done
+    }
+
     /// Records written so far.
     pub fn written(&self) -> u64 {
         self.shared.written.load(Ordering::Relaxed)
@@ -251,7 +278,7 @@ impl StoreWriter {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Msg>, shared: Arc<Shared>, health: HealthFn) {
+async fn run(store: &Store, mut rx: mpsc::Receiver<Msg>, shared: Arc<Shared>, health: HealthFn) {
     let mut pending: Vec<Record> = Vec::new();
     let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
     let mut seqs: HashMap<(String, NaiveDate), u64> = HashMap::new();
@@ -269,15 +296,25 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Msg>, shared: Arc<Shared>, hea
                 None => return,
             }
         }
+        // Gather a batch: what is queued, and what arrives within GATHER (one transaction per
+        // record would cost more than the rows themselves).
+        let gather_until = tokio::time::Instant::now() + GATHER;
         while open && pending.len() < BATCH && waiters.is_empty() {
             match rx.try_recv() {
                 Ok(Msg::Rec(r)) => pending.push(r),
                 Ok(Msg::Flush(ack)) => waiters.push(ack),
-                Err(mpsc::error::TryRecvError::Empty) => break,
                 Err(mpsc::error::TryRecvError::Disconnected) => open = false,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    match tokio::time::timeout_at(gather_until, rx.recv()).await {
+                        Ok(Some(Msg::Rec(r))) => pending.push(r),
+                        Ok(Some(Msg::Flush(ack))) => waiters.push(ack),
+                        Ok(None) => open = false,
+                        Err(_) => break,
+                    }
+                }
             }
         }
-        match write(&store, &pending, &mut seqs).await {
+        match write(store, &pending, &mut seqs).await {
             Ok(()) => {
                 let n = pending.len() as u64;
                 shared.written.fetch_add(n, Ordering::Relaxed);
@@ -315,7 +352,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Msg>, shared: Arc<Shared>, hea
                 let batch = std::mem::take(&mut pending);
                 let mut requeue = Vec::new();
                 for (i, rec) in batch.iter().enumerate() {
-                    match write(&store, std::slice::from_ref(rec), &mut seqs).await {
+                    match write(store, std::slice::from_ref(rec), &mut seqs).await {
                         Ok(()) => {
                             shared.written.fetch_add(1, Ordering::Relaxed);
                         }
