@@ -29,28 +29,56 @@ fn report_from_the_store_equals_report_from_the_csv_journals() {
     let out = tempfile::tempdir().unwrap();
     let root = out.path().to_str().unwrap();
     ok(&replay(&[
-        "--from", "2024-06-03", "--to", "2024-06-05", "--out", root, "--quiet",
+        "--from",
+        "2024-06-03",
+        "--to",
+        "2024-06-05",
+        "--out",
+        root,
+        "--quiet",
     ]));
     let db = format!("sqlite://{root}/kestrel.db");
 
-    ok(&replay(&["report", root, "--config", "config/default.toml"]));
+    ok(&replay(&[
+        "report",
+        root,
+        "--config",
+        "config/default.toml",
+    ]));
     let from_csv = std::fs::read_to_string(out.path().join("replay/report.html")).unwrap();
     assert!(from_csv.contains("2024-06-05"));
 
     let page = out.path().join("store.html");
     let stdout = ok(&replay(&[
-        "report", "--store", &db, "--mode", "replay", "--from", "2024-06-03", "--to",
-        "2024-06-05", "--html", page.to_str().unwrap(), "--config", "config/default.toml",
+        "report",
+        "--store",
+        &db,
+        "--mode",
+        "replay",
+        "--from",
+        "2024-06-03",
+        "--to",
+        "2024-06-05",
+        "--html",
+        page.to_str().unwrap(),
+        "--config",
+        "config/default.toml",
     ]));
     assert!(stdout.contains("store.html"), "{stdout}");
     let from_store = std::fs::read_to_string(&page).unwrap();
-    assert!(from_store == from_csv, "the store's page differs from the files'");
+    assert!(
+        from_store == from_csv,
+        "the store's page differs from the files'"
+    );
 
     // Default place for a SQLite store: <db dir>/<mode>/report.html; one day only.
     std::fs::remove_file(out.path().join("replay/report.html")).unwrap();
     ok(&replay(&["report", "--store", &db, "--date", "2024-06-04"]));
     let one = std::fs::read_to_string(out.path().join("replay/report.html")).unwrap();
-    assert!(one.contains("Replay 2024-06-04 .. 2024-06-04"), "title of one day");
+    assert!(
+        one.contains("Replay 2024-06-04 .. 2024-06-04"),
+        "title of one day"
+    );
     assert!(one != from_csv);
 
     // Bad input: one line each.
@@ -58,12 +86,24 @@ fn report_from_the_store_equals_report_from_the_csv_journals() {
     assert!(e.contains("no replay day") && e.lines().count() == 1, "{e}");
     let e = err(&replay(&["report", "--store", &db, "--mode", "paper"]));
     assert!(e.contains("no paper day"), "{e}");
-    let e = err(&replay(&["report", "--store", &format!("sqlite://{root}/none.db")]));
+    let e = err(&replay(&[
+        "report",
+        "--store",
+        &format!("sqlite://{root}/none.db"),
+    ]));
     assert!(e.contains("none.db") && e.lines().count() == 1, "{e}");
-    let e = err(&replay(&["report", "--store", "postgres://k:s3cret@127.0.0.1:1/db"]));
+    let e = err(&replay(&[
+        "report",
+        "--store",
+        "postgres://k:s3cret@127.0.0.1:1/db",
+    ]));
     assert!(e.contains("--html") && !e.contains("s3cret"), "{e}");
     let e = err(&replay(&[
-        "report", "--store", "postgres://k:s3cret@127.0.0.1:1/db", "--html", "x.html",
+        "report",
+        "--store",
+        "postgres://k:s3cret@127.0.0.1:1/db",
+        "--html",
+        "x.html",
     ]));
     assert!(e.contains("k:***@") && !e.contains("s3cret"), "{e}");
 }
