@@ -73,12 +73,32 @@ enum Command {
     },
     /// Write `report.html` for existing journals: DIR is a journal root (the page covers every
     /// day under `DIR/<mode>/`) or a sweep directory holding `results.csv` (heat map + top sets).
+    ///
+    /// With `--store URL` instead of DIR, the same page from the database store's journals
+    /// (issue 14): the days of `--mode` in `--from`..`--to` (or `--date`, default every day).
     Report {
         /// Journal root or sweep directory.
-        dir: PathBuf,
+        #[arg(required_unless_present = "store", conflicts_with = "store")]
+        dir: Option<PathBuf>,
         /// The journal's mode directory: `replay`, `paper` or `live`.
         #[arg(long, default_value = "replay")]
         mode: String,
+        /// Read the journals from this store (`sqlite://PATH`, `postgres://USER@HOST:PORT/DB`).
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+        /// With `--store`: one day, YYYY-MM-DD.
+        #[arg(long, requires = "store", conflicts_with_all = ["from", "to"])]
+        date: Option<NaiveDate>,
+        /// With `--store`: first day (inclusive).
+        #[arg(long, requires = "store")]
+        from: Option<NaiveDate>,
+        /// With `--store`: last day (inclusive).
+        #[arg(long, requires = "store")]
+        to: Option<NaiveDate>,
+        /// With `--store`: where the page goes (default `<directory of a SQLite
+        /// database>/<mode>/report.html`; required for PostgreSQL).
+        #[arg(long, requires = "store")]
+        html: Option<PathBuf>,
         /// Configuration file shown in the report.
         #[arg(long)]
         config: Option<PathBuf>,
@@ -177,10 +197,27 @@ fn main() -> ExitCode {
         Some(Command::Report {
             dir,
             mode,
+            store,
+            date,
+            from,
+            to,
+            html,
             config,
             heatmap,
-        }) => reporting::report_dir(&dir, &mode, config.as_deref(), heatmap.as_ref())
-            .map(|p| format!("report: {}\n", p.display())),
+        }) => match (dir, store) {
+            (Some(dir), _) => {
+                reporting::report_dir(&dir, &mode, config.as_deref(), heatmap.as_ref())
+            }
+            (None, store) => reporting::report_store(&reporting::StoreReport {
+                url: store.as_deref().unwrap_or_default(),
+                mode: &mode,
+                from: date.or(from),
+                to: date.or(to),
+                html: html.as_deref(),
+                config: config.as_deref(),
+            }),
+        }
+        .map(|p| format!("report: {}\n", p.display())),
         Some(Command::Compare {
             a,
             b,

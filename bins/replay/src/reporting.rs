@@ -1,5 +1,6 @@
-//! `--report`, `replay report DIR` and `replay compare A B`: the replay CLI's side of the
-//! `report` crate (issue 13, seed 004 §9). The pages are one self-contained HTML file each.
+//! `--report`, `replay report DIR`, `replay report --store URL` and `replay compare A B`: the
+//! replay CLI's side of the `report` crate (issue 13, seed 004 §9; the store, issue 14). The
+//! pages are one self-contained HTML file each.
 
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
@@ -56,6 +57,100 @@ pub fn report_dir(
     let target = dir.join(mode).join("report.html");
     write_journal_report(days, mode, config, &target)?;
     Ok(target)
+}
+
+/// `replay report --store URL`: which journals and where the page goes.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreReport<'a> {
+    /// The store URL (`sqlite://PATH`, `postgres://…`).
+    pub url: &'a str,
+    /// `replay`, `paper` or `live`.
+    pub mode: &'a str,
+    /// First day (inclusive), none: from the first stored day.
+    pub from: Option<NaiveDate>,
+    /// Last day (inclusive), none: to the last stored day.
+    pub to: Option<NaiveDate>,
+    /// The page; default `<directory of the SQLite file>/<mode>/report.html`.
+    pub html: Option<&'a Path>,
+    /// Configuration file shown in the report.
+    pub config: Option<&'a Path>,
+}
+
+/// `replay report --store URL`: the report of the store's journals of `mode` in the range,
+/// the same page `replay report DIR` makes of the CSV journals of the same run.
+///
+/// Errors: a bad URL or unreachable database (one line, password redacted), a stored row
+/// that does not parse (naming the store, day, table, line and column), no day in the range,
+/// no `--html` for a PostgreSQL store, writing the page.
+pub fn report_store(r: &StoreReport<'_>) -> Result<PathBuf> {
+    let url = store::StoreUrl::parse(r.url)?;
+    let target = match (r.html, &url) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, store::StoreUrl::Sqlite { path }) => path
+            .parent()
+            .unwrap_or(Path::new(""))
+            .join(r.mode)
+            .join("report.html"),
+        (None, _) => bail!("--html FILE: where to write the report of a PostgreSQL store"),
+    };
+    if let store::StoreUrl::Sqlite { path } = &url
+        && !path.is_file()
+    {
+        bail!("store {url}: no such database file");
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let days = rt.block_on(store_days(&url, r.mode, r.from, r.to))?;
+    if days.is_empty() {
+        bail!(
+            "no {} day in the store {url}{}",
+            r.mode,
+            match (r.from, r.to) {
+                (Some(f), Some(t)) => format!(" between {f} and {t}"),
+                _ => String::new(),
+            }
+        );
+    }
+    write_journal_report(days, r.mode, r.config, &target)?;
+    Ok(target)
+}
+
+/// The store's days of `mode` in `from..=to` as the report's [`report::DayJournal`]s.
+async fn store_days(
+    url: &store::StoreUrl,
+    mode: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<report::DayJournal>> {
+    use store::tables::{FILLS, TRADES, Table};
+    let s = store::Store::connect(url).await?;
+    let header = |t: &Table| t.cols.iter().map(|(c, _)| *c).collect::<Vec<&str>>();
+    let (th, fh) = (header(&TRADES), header(&FILLS));
+    let mut days = Vec::new();
+    for date in s.journal_days(mode).await? {
+        if from.is_some_and(|f| date < f) || to.is_some_and(|t| date > t) {
+            continue;
+        }
+        let trades = s.journal_rows(&TRADES, mode, date).await?;
+        let fills = s.journal_rows(&FILLS, mode, date).await?;
+        let summary = s.summary(mode, date).await?;
+        days.push(report::DayJournal::from_rows(
+            date,
+            PathBuf::from(format!("store {url} {mode}/{date}")),
+            report::TableRows {
+                header: &th,
+                rows: &trades,
+            },
+            report::TableRows {
+                header: &fh,
+                rows: &fills,
+            },
+            summary,
+        )?);
+    }
+    s.close().await;
+    Ok(days)
 }
 
 /// `replay compare A B`: the comparison as a text table, and as a page when `html` is given.

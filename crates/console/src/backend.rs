@@ -39,6 +39,12 @@ pub trait Backend: Send + Sync + 'static {
     fn metrics(&self) -> Option<String> {
         None
     }
+    /// Past days from the database store (`?date=` on trades and events, `GET /live/summary`,
+    /// `GET /live/days`; issue 14); `None` (the default): the backend keeps none and those
+    /// answers are 404.
+    fn history(&self) -> Option<&dyn crate::history::History> {
+        None
+    }
 }
 
 /// Pushed to event-stream clients.

@@ -11,6 +11,7 @@
 //! - [`error`]: the JSON error body and the status of each port error;
 //! - [`extract`]: JSON bodies whose errors name the field;
 //! - `routes`: the JSON routes (seed 003's paths);
+//! - [`history`]: past days from the database store (`?date=`, `/live/summary`, `/live/days`);
 //! - [`stream`]: `GET /live/stream`, Server-Sent Events of [`Update`]s, resumable;
 //! - [`download`]: trades/events CSV (the journal's writers) and the Excel report;
 //! - [`page`]: the Live Trader page (`assets/`), served at `/` and `/live_trading.html`.
@@ -22,6 +23,7 @@ pub mod backend;
 pub mod download;
 pub mod error;
 pub mod extract;
+pub mod history;
 pub mod page;
 mod routes;
 pub mod server;
@@ -32,4 +34,5 @@ pub use backend::{
     Auth, AuthError, AuthStatus, Backend, Health, StartError, StartReply, StartRequest, Update,
 };
 pub use error::{ApiError, ConsoleError};
+pub use history::{History, HistoryError, JournalMode};
 pub use server::{Console, ConsoleConfig, serve};

@@ -46,6 +46,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/live/test-connection", get(test_connection))
         .route("/live/websocket/status", get(websocket_status))
         .route("/metrics", get(metrics))
+        .merge(crate::history::routes())
         .merge(crate::stream::routes())
         .merge(crate::download::routes())
         .merge(crate::page::routes())
@@ -294,10 +295,18 @@ async fn cancel_order(
     command(&st, Command::CancelOrder { id }).await
 }
 
-async fn trades(State(st): State<AppState>) -> Json<serde_json::Value> {
+/// Today's trades from the snapshot; with `?date=` (and `mode=`) a past day's from the store
+/// ([`crate::history`]).
+async fn trades(
+    State(st): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if let Some(day) = crate::history::day_query(q.as_deref())? {
+        return crate::history::trades(&st, day).await;
+    }
     let snap = st.backend.snapshot();
     let trades = snap.as_deref().map(|s| s.trades.as_slice()).unwrap_or(&[]);
-    Json(json!({ "trades": trades }))
+    Ok(Json(json!({ "trades": trades })))
 }
 
 /// `?from=N` (default 0), a 400 naming `from` when not a whole number.
@@ -316,6 +325,9 @@ async fn events(
     RawQuery(q): RawQuery,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let from = from_param(q.as_deref())?;
+    if let Some(day) = crate::history::day_query(q.as_deref())? {
+        return crate::history::events(&st, day, from).await;
+    }
     let events = st.backend.events(from);
     let next = from + events.len();
     Ok(Json(

@@ -21,6 +21,7 @@ pub mod auth;
 pub mod checkpoint;
 pub mod cli;
 pub mod guard;
+pub mod history;
 pub mod link;
 pub mod notify;
 pub mod params;

@@ -13,10 +13,13 @@
 //!   "engine busy".
 //! - `metrics`: the `telemetry` metrics the sessions feed through [`Published`], rendered
 //!   for `GET /metrics`.
+//! - `history`: past days from the database store of the configuration ([`StoreHistory`],
+//!   issue 14), for `?date=` on the console's trades and events, its summary and days.
 //! - Sessions that end by themselves (the close, a failure) are reported on the
 //!   [`SessionEnd`] channel given by [`Supervisor::new`].
 
 use crate::auth::KiteAuth;
+use crate::history::StoreHistory;
 use crate::link::{CommandRequest, Published, SessionLink};
 use crate::session::{
     SessionError, SessionOptions, SessionOutcome, Stop, kite_settings, run_session_with,
@@ -24,6 +27,7 @@ use crate::session::{
 use crate::start::{apply_start, check_start_guardrails, has_parameters};
 use async_trait::async_trait;
 use broker_kite::KiteError;
+use console::JournalMode;
 use console::backend::{Auth, Backend, Health, StartError, StartReply, StartRequest, Update};
 use engine::EventRecord;
 use engine::control::{Command, CommandError, CommandReply, Snapshot};
@@ -60,6 +64,7 @@ pub struct Supervisor {
     commands: Mutex<Option<mpsc::Sender<CommandRequest>>>,
     ends: mpsc::UnboundedSender<SessionEnd>,
     auth: KiteAuth,
+    history: StoreHistory,
 }
 
 impl std::fmt::Debug for Supervisor {
@@ -102,9 +107,15 @@ impl Supervisor {
         let settings = kite_settings(&base.config, &base.config_path)?;
         let published = Arc::new(Published::new());
         let (ends, ends_rx) = mpsc::unbounded_channel();
+        let own = match base.kind {
+            crate::session::SessionKind::Paper => JournalMode::Paper,
+            crate::session::SessionKind::Live => JournalMode::Live,
+        };
+        let history = StoreHistory::new(&base.config, &base.journal_root, own);
         Ok((
             Arc::new(Self {
                 auth: KiteAuth::new(settings, published.clone()),
+                history,
                 base,
                 published,
                 running: tokio::sync::Mutex::new(None),
@@ -370,6 +381,11 @@ impl Backend for Supervisor {
     /// The process's `kestrel_*` metrics (they outlive sessions), tick age computed now.
     fn metrics(&self) -> Option<String> {
         Some(self.published.metrics_text())
+    }
+
+    /// Past days from the configured store, opened on the first read ([`StoreHistory`]).
+    fn history(&self) -> Option<&dyn console::History> {
+        Some(&self.history)
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! - [`load_days`] reads a journal root as `replay`/`paper`/`live` write it
 //!   (`<root>/<mode>/<YYYY-MM-DD>/{trades.csv,fills.csv,summary.json}`, spec §11) into
-//!   [`DayJournal`]s; errors name the file, line and field.
+//!   [`DayJournal`]s; errors name the file, line and field. [`DayJournal::from_rows`] makes
+//!   the same from rows read elsewhere (the database store, issue 14: [`rows`]).
 //! - [`write_html`] writes ONE self-contained `report.html` from a [`ReportInput`]: equity curve
 //!   and drawdown, daily P&L bars, per-segment equity curves, P&L by hour of entry and by exit
 //!   reason, the share of `MARKET` vs `MODEL` premiums, the trade table and the configuration
@@ -34,6 +35,7 @@ mod columns;
 pub mod compare;
 pub mod html;
 pub mod load;
+pub mod rows;
 pub mod stats;
 pub mod svg;
 pub mod sweep;
@@ -44,6 +46,7 @@ pub use compare::{
 };
 pub use html::{ReportInput, render_html, write_html};
 pub use load::{DayJournal, FillRecord, load_days, read_fills, read_trades};
+pub use rows::{TableRows, parse_rows};
 pub use sweep::{SweepResults, SweepRow, read_sweep, render_sweep_html, write_sweep_html};
 
 use std::path::PathBuf;

@@ -120,10 +120,19 @@ pub fn read_fills(path: &Path) -> Result<Vec<FillRecord>, ReportError> {
 /// Rows of `path` deserialized by header name; an empty file is no rows.
 pub(crate) fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, ReportError> {
     let bytes = std::fs::read(path).map_err(ReportError::io(path))?;
+    parse_csv(path, &bytes)
+}
+
+/// Rows of the CSV text `bytes` deserialized by header name; errors name `path` (the file,
+/// or the label of rows read from elsewhere), line and column.
+pub(crate) fn parse_csv<T: DeserializeOwned>(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<Vec<T>, ReportError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(Vec::new());
     }
-    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let mut r = csv::Reader::from_reader(bytes);
     let headers = r
         .headers()
         .map_err(|e| csv_error(path, &csv::StringRecord::new(), &e))?
