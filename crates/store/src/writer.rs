@@ -102,7 +102,7 @@ pub enum StoreHealth {
 pub type HealthFn = Arc<dyn Fn(StoreHealth) + Send + Sync>;
 
 enum Msg {
-    Rec(Record),
+    Rec(Box<Record>),
     Flush(oneshot::Sender<()>),
 }
 
@@ -196,7 +196,7 @@ impl StoreWriter {
     /// Queue a record; never waits. Returns false when it was dropped (queue full or the
     /// writer stopped); the first drop of a run of drops is reported.
     pub fn send(&self, rec: Record) -> bool {
-        match self.tx.try_send(Msg::Rec(rec)) {
+        match self.tx.try_send(Msg::Rec(Box::new(rec))) {
             Ok(()) => {
                 self.shared.dropping.store(false, Ordering::Relaxed);
                 true
@@ -288,7 +288,7 @@ async fn run(store: &Store, mut rx: mpsc::Receiver<Msg>, shared: Arc<Shared>, he
     loop {
         if pending.is_empty() && waiters.is_empty() {
             match rx.recv().await {
-                Some(Msg::Rec(r)) => pending.push(r),
+                Some(Msg::Rec(r)) => pending.push(*r),
                 Some(Msg::Flush(ack)) => {
                     let _ = ack.send(());
                     continue;
@@ -301,12 +301,12 @@ async fn run(store: &Store, mut rx: mpsc::Receiver<Msg>, shared: Arc<Shared>, he
         let gather_until = tokio::time::Instant::now() + GATHER;
         while open && pending.len() < BATCH && waiters.is_empty() {
             match rx.try_recv() {
-                Ok(Msg::Rec(r)) => pending.push(r),
+                Ok(Msg::Rec(r)) => pending.push(*r),
                 Ok(Msg::Flush(ack)) => waiters.push(ack),
                 Err(mpsc::error::TryRecvError::Disconnected) => open = false,
                 Err(mpsc::error::TryRecvError::Empty) => {
                     match tokio::time::timeout_at(gather_until, rx.recv()).await {
-                        Ok(Some(Msg::Rec(r))) => pending.push(r),
+                        Ok(Some(Msg::Rec(r))) => pending.push(*r),
                         Ok(Some(Msg::Flush(ack))) => waiters.push(ack),
                         Ok(None) => open = false,
                         Err(_) => break,
@@ -520,12 +520,8 @@ async fn write(
                     Record::BeginDay {
                         journal_mode,
                         date,
-                        replace,
-                    } => {
-                        if *replace {
-                            stmts.extend(jr::clear_day(store, journal_mode, *date));
-                        }
-                    }
+                        replace: true,
+                    } => stmts.extend(jr::clear_day(store, journal_mode, *date)),
                     Record::Summary(k, s) => stmts.extend(
                         jr::summary_upsert(store, k, s)
                             .map_err(|e| csv_err(store, "summary", &e))?,

@@ -33,7 +33,7 @@ impl RecordSink for StoreSink {
 
     fn bar(&mut self, series: &str, bar: &Bar) {
         self.writer
-            .send(Record::Bar(series.to_string(), self.date, bar.clone()));
+            .send(Record::Bar(series.to_string(), self.date, *bar));
     }
 
     fn finish(&mut self, _date: NaiveDate) -> Result<(), String> {
