@@ -198,7 +198,7 @@ fn day_filter(journal_mode: &str, date: NaiveDate) -> ([(&'static str, Ty); 2], 
 }
 
 impl Store {
-    /// The rows of a journal table ([`ORDERS`], [`FILLS`], [`TRADES`], [`EVENTS`]) for
+    /// The rows of a journal table ([`tables::ORDERS`], [`tables::FILLS`], [`TRADES`], [`tables::EVENTS`]) for
     /// `(journal_mode, date)`, in the order written (run by run), each as the CSV file's cells
     /// (NULL → empty), without the key columns.
     pub async fn journal_rows(
