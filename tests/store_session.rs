@@ -147,3 +147,26 @@ async fn a_paper_day_survives_the_database_going_away_and_replays_from_the_store
     let replay_keys: Vec<String> = replayed.trades.iter().map(key).collect();
     assert_eq!(replay_keys, keys(&paper), "replay from the store vs paper");
 }
+
+/// A wrong or unreachable store refuses the session at start, with one line and no password,
+/// before anything is traded or journaled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_store_refuses_the_session_with_one_line() {
+    let sim = start_sim(vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(SessionKind::Paper, &sim, dir.path(), "");
+    opts.config.store.url = Some("postgres://kestrel:hunter2@127.0.0.1:1/kestrel".into());
+    let journal = opts.journal_root.clone();
+    let err = live::session::run_session(opts, std::future::pending())
+        .await
+        .err()
+        .expect("the session is refused")
+        .to_string();
+    sim.shutdown().await;
+    assert!(
+        err.contains("store postgres://kestrel:***@127.0.0.1:1/kestrel: cannot connect"),
+        "{err}"
+    );
+    assert!(!err.contains('\n') && !err.contains("hunter2"), "{err}");
+    assert!(!journal.join("paper").exists(), "nothing journaled");
+}
