@@ -159,8 +159,7 @@ async fn an_unreachable_store_refuses_the_session_with_one_line() {
     let journal = opts.journal_root.clone();
     let err = live::session::run_session(opts, std::future::pending())
         .await
-        .err()
-        .expect("the session is refused")
+        .expect_err("the session is refused")
         .to_string();
     sim.shutdown().await;
     assert!(
