@@ -19,6 +19,7 @@
 
 #![warn(missing_docs)]
 
+mod batch;
 mod days;
 mod db;
 mod error;
