@@ -259,12 +259,7 @@ fn run(a: RunArgs) -> Result<String> {
     let store_url = storage::store_url(&config, &out, a.store.as_deref())?;
     // One parse per file for the whole run: warm-up days, premiums and sweep sets share it.
     let catalog = storage::catalog(&config, &data_dir, &store_url)?;
-    let writer = storage::open_writer(
-        &config,
-        &store_url,
-        config.store.enabled && !a.no_store,
-        &a.config,
-    )?;
+    let store_on = config.store.enabled && !a.no_store;
     let (from, to) = match (a.date, a.from, a.to) {
         (Some(d), _, _) => (d, d),
         (None, Some(f), Some(t)) if f <= t => (f, t),
@@ -286,6 +281,8 @@ fn run(a: RunArgs) -> Result<String> {
             grid::set_key(&mut table, "engine.segments", toml::Value::Array(codes))?;
         }
         let sets = grid.sets(&table, &a.config)?;
+        // Opened once the input is known good: a bad grid leaves nothing behind.
+        let writer = storage::open_writer(&config, &store_url, store_on, &a.config)?;
         let sweep_dir = sweep::sweep_dir(&out, &grid.name);
         let mut text = sweep::run(sweep::Sweep {
             store: writer.as_ref(),
@@ -311,6 +308,7 @@ fn run(a: RunArgs) -> Result<String> {
 
     let single = a.date.is_some();
     let ctx = ReplayContext::new(config, catalog)?;
+    let writer = storage::open_writer(&ctx.config, &store_url, store_on, &a.config)?;
     let picked: Vec<NaiveDate> = dates
         .iter()
         .enumerate()
