@@ -85,6 +85,8 @@ pub fn kite_exchange(exchange: Exchange) -> kiteconnect::Exchange {
     match exchange {
         Exchange::NFO => kiteconnect::Exchange::Nfo,
         Exchange::BFO => kiteconnect::Exchange::Bfo,
+        Exchange::NSE => kiteconnect::Exchange::Nse,
+        Exchange::BSE => kiteconnect::Exchange::Bse,
     }
 }
 

@@ -285,8 +285,8 @@ impl ChargesSchedule {
             Side::Buy => Decimal::ZERO,
         };
         let exchange_txn = pct(match exchange {
-            Exchange::NFO => e.nse_txn_pct,
-            Exchange::BFO => e.bse_txn_pct,
+            Exchange::NFO | Exchange::NSE => e.nse_txn_pct,
+            Exchange::BFO | Exchange::BSE => e.bse_txn_pct,
         });
         let sebi = paise(t * e.sebi_per_crore / CRORE);
         let stamp = match side {

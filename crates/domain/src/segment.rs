@@ -6,13 +6,31 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// A derivatives exchange segment (kite-connect.md §8.2).
+/// An exchange segment as Kite names it (kite-connect.md §8.2): the derivatives segments
+/// NFO/BFO (index options, futures) and the cash segments NSE/BSE (equity).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 pub enum Exchange {
-    /// NSE equity derivatives (NIFTY, BANKNIFTY options).
+    /// NSE equity derivatives (NIFTY, BANKNIFTY options; index and stock futures).
     NFO,
-    /// BSE equity derivatives (SENSEX options).
+    /// BSE equity derivatives (SENSEX options and futures).
     BFO,
+    /// NSE cash market (equity, e.g. `RELIANCE` EQ).
+    NSE,
+    /// BSE cash market (equity).
+    BSE,
+}
+
+impl Exchange {
+    /// `true` for the cash segments NSE and BSE (equity delivery/intraday, no expiry).
+    pub fn is_cash(self) -> bool {
+        matches!(self, Exchange::NSE | Exchange::BSE)
+    }
+
+    /// `true` for an exchange of the NSE group (NSE cash, NFO); `false` for BSE/BFO. Decides
+    /// which exchange's transaction-charge rate applies (spec §8).
+    pub fn is_nse_group(self) -> bool {
+        matches!(self, Exchange::NSE | Exchange::NFO)
+    }
 }
 
 impl fmt::Display for Exchange {
@@ -20,6 +38,8 @@ impl fmt::Display for Exchange {
         f.write_str(match self {
             Exchange::NFO => "NFO",
             Exchange::BFO => "BFO",
+            Exchange::NSE => "NSE",
+            Exchange::BSE => "BSE",
         })
     }
 }

@@ -198,7 +198,9 @@ pub struct Universe {
 /// Kite exchange segment codes (low byte of a token, kite-connect.md §7.4).
 fn segment_code(ex: Exchange) -> u32 {
     match ex {
+        Exchange::NSE => 1,
         Exchange::NFO => 2,
+        Exchange::BSE => 3,
         Exchange::BFO => 5,
     }
 }
@@ -342,9 +344,10 @@ impl Universe {
 
 /// `NSE` or `BSE`: where a segment's index is quoted.
 pub fn index_exchange(seg: Segment) -> &'static str {
-    match seg.exchange() {
-        Exchange::NFO => "NSE",
-        Exchange::BFO => "BSE",
+    if seg.exchange().is_nse_group() {
+        "NSE"
+    } else {
+        "BSE"
     }
 }
 

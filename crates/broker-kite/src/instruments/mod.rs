@@ -14,7 +14,7 @@
 
 use crate::error::KiteError;
 use chrono::NaiveDate;
-use domain::{Exchange, OptionType, Segment};
+use domain::{OptionType, Segment};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
@@ -247,9 +247,10 @@ impl InstrumentsMaster {
     /// The token of an index from `INDICES` rows, if the loaded dumps have them (the NFO/BFO
     /// dumps do not; use [`verify_index_tokens`] then).
     pub fn index_token(&self, segment: Segment) -> Option<u32> {
-        let exch = match segment.exchange() {
-            Exchange::NFO => "NSE",
-            Exchange::BFO => "BSE",
+        let exch = if segment.exchange().is_nse_group() {
+            "NSE"
+        } else {
+            "BSE"
         };
         self.rows
             .values()

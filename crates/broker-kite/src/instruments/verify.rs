@@ -4,8 +4,8 @@
 use crate::client::KiteClient;
 use crate::error::KiteError;
 use crate::limits::EndpointClass;
+use domain::Segment;
 use domain::ports::ContractError;
-use domain::{Exchange, Segment};
 
 /// Confirm the index tokens of spec §3 / kite-connect.md §8.3 (NIFTY 50 256265, NIFTY BANK
 /// 260105, SENSEX 265) with one `GET /quote/ltp` (the NFO/BFO dumps hold no index rows).
@@ -49,9 +49,10 @@ pub async fn verify_index_tokens(
 
 /// `NSE:NIFTY 50`, `NSE:NIFTY BANK`, `BSE:SENSEX` (kite-connect.md §8.3).
 pub fn quote_key(segment: Segment) -> String {
-    let exch = match segment.exchange() {
-        Exchange::NFO => "NSE",
-        Exchange::BFO => "BSE",
+    let exch = if segment.exchange().is_nse_group() {
+        "NSE"
+    } else {
+        "BSE"
     };
     format!("{exch}:{}", segment.index_symbol())
 }
