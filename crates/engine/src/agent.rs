@@ -45,7 +45,7 @@ pub struct PendingExit {
 pub struct Leg {
     /// The order.
     pub order: OrderId,
-    /// Buy (entry/add) or sell (exit).
+    /// The position's entry side (entry/add) or the opposite (exit).
     pub side: Side,
     /// Units asked.
     pub requested: u32,
@@ -68,8 +68,14 @@ pub struct Position {
     pub signal: Signal,
     /// Fresh cross or re-entry.
     pub origin: SignalOrigin,
-    /// The contract bought.
+    /// The contract traded: the option bought, or the underlying (future/equity) bought or
+    /// sold short.
     pub contract: OptionContract,
+    /// How the position was opened: `Buy` (every option entry; a long underlying) or `Sell`
+    /// (a short underlying). Exits go the other way. Absent in checkpoints written before
+    /// short positions existed: `Buy`.
+    #[serde(default = "buy_side")]
+    pub entry_side: Side,
     /// Index price at the entry tick.
     pub entry_spot: Decimal,
     /// Entry tick time, IST.
@@ -85,9 +91,9 @@ pub struct Position {
     pub charges: Decimal,
     /// Every fill so far had a real price.
     pub all_market: bool,
-    /// Best premium move per unit seen, ₹.
+    /// Best premium move per unit seen in the position's favour, ₹.
     pub mfe: Decimal,
-    /// Worst premium move per unit seen, ₹ (≤ 0).
+    /// Worst premium move per unit seen against the position, ₹ (≤ 0).
     pub mae: Decimal,
     /// The exit decision (set when the position moves to [`SegmentAgent::closing`]).
     pub exit: Option<PendingExit>,
@@ -110,13 +116,15 @@ pub struct Position {
 
 impl Position {
     /// A new position opened at index `tick` (tick number `entry_seq`) on `signal`, its
-    /// stops set from that tick: no orders yet, no fills, no exit.
+    /// stops set from that tick: no orders yet, no fills, no exit. `entry_side` is `Buy` for
+    /// every option and a long underlying, `Sell` for a short underlying.
     #[allow(clippy::too_many_arguments)]
     pub fn opened(
         direction: Direction,
         signal: Signal,
         origin: SignalOrigin,
         contract: OptionContract,
+        entry_side: Side,
         tick: &Tick,
         entry_seq: u64,
         stops: StopTracker,
@@ -126,6 +134,7 @@ impl Position {
             signal,
             origin,
             contract,
+            entry_side,
             entry_spot: tick.price,
             entry_time: tick.ts,
             entry_seq,
@@ -149,32 +158,37 @@ impl Position {
         self.legs.iter().filter(|l| l.side == side).map(f).sum()
     }
 
-    /// Units bought (entry + adds), filled.
-    pub fn bought(&self) -> u32 {
-        self.sum(Side::Buy, |l| l.filled)
+    /// The side of the exit orders (the opposite of [`Self::entry_side`]).
+    pub fn exit_side(&self) -> Side {
+        self.entry_side.opposite()
     }
 
-    /// Units sold (exits), filled.
-    pub fn sold(&self) -> u32 {
-        self.sum(Side::Sell, |l| l.filled)
+    /// Units entered (entry + adds), filled: bought for a long, sold for a short.
+    pub fn entered(&self) -> u32 {
+        self.sum(self.entry_side, |l| l.filled)
     }
 
-    /// Units held now.
+    /// Units exited, filled: sold for a long, bought back for a short.
+    pub fn exited(&self) -> u32 {
+        self.sum(self.exit_side(), |l| l.filled)
+    }
+
+    /// Units held now (a short's units are owed, still counted positive).
     pub fn open_quantity(&self) -> u32 {
-        self.bought().saturating_sub(self.sold())
+        self.entered().saturating_sub(self.exited())
     }
 
     /// Units still to be covered by new exit orders (held minus what live exit orders ask).
     /// A protective order at the broker covers only what it has sold (spec §10.3).
     pub fn unexited(&self) -> u32 {
-        let covering = self.sum(Side::Sell, |l| {
+        let covering = self.sum(self.exit_side(), |l| {
             if l.failed || self.is_protective(l.order) {
                 l.filled
             } else {
                 l.requested
             }
         });
-        self.bought().saturating_sub(covering)
+        self.entered().saturating_sub(covering)
     }
 
     /// Order `order` belongs to the protective stop at the broker.
@@ -191,22 +205,25 @@ impl Position {
             .any(|l| !l.done && self.is_protective(l.order))
     }
 
-    /// Some buy order (entry or add) is still working.
-    pub fn buy_in_flight(&self) -> bool {
-        self.legs.iter().any(|l| l.side == Side::Buy && !l.done)
+    /// Some entry order (entry or add) is still working.
+    pub fn entry_in_flight(&self) -> bool {
+        self.legs
+            .iter()
+            .any(|l| l.side == self.entry_side && !l.done)
     }
 
-    /// The position holds units or is buying them (an entry or add still working).
+    /// The position holds units or is entering them (an entry or add still working).
     pub fn is_live(&self) -> bool {
-        self.open_quantity() > 0 || self.buy_in_flight()
+        self.open_quantity() > 0 || self.entry_in_flight()
     }
 
     /// Some exit order is still working (a resting protective order is not one, see
     /// [`Self::protective_working`]).
-    pub fn sell_in_flight(&self) -> bool {
+    pub fn exit_in_flight(&self) -> bool {
+        let side = self.exit_side();
         self.legs
             .iter()
-            .any(|l| l.side == Side::Sell && !l.done && !self.is_protective(l.order))
+            .any(|l| l.side == side && !l.done && !self.is_protective(l.order))
     }
 
     /// The leg of an order.
@@ -227,22 +244,37 @@ impl Position {
             / Decimal::from(q)
     }
 
-    /// Volume-weighted average entry premium, ₹ (0 before any fill).
+    /// Volume-weighted average entry price (premium or underlying), ₹ (0 before any fill).
     pub fn average_entry(&self) -> Decimal {
-        self.average(Side::Buy)
+        self.average(self.entry_side)
     }
 
-    /// Average exit premium, ₹.
+    /// Average exit price, ₹.
     pub fn average_exit(&self) -> Decimal {
-        self.average(Side::Sell)
+        self.average(self.exit_side())
     }
 
-    /// Open P&L at the last mark, ₹ (held units × (mark − average entry); 0 without a mark).
+    /// Gain per unit of a move from `from` to `to`, ₹: `to − from` for a long (every option),
+    /// `from − to` for a short.
+    pub fn gain_per_unit(&self, from: Decimal, to: Decimal) -> Decimal {
+        // Subtraction, not a multiplication by ±1: keeps the scale (`0.00` stays `0.00`).
+        match self.entry_side {
+            Side::Buy => to - from,
+            Side::Sell => from - to,
+        }
+    }
+
+    /// Open P&L at the last mark, ₹ (held units × gain per unit from the average entry to the
+    /// mark; 0 without a mark).
     pub fn open_pnl(&self) -> Decimal {
         self.last_mark.map_or(Decimal::ZERO, |m| {
-            (m - self.average_entry()) * Decimal::from(self.open_quantity())
+            self.gain_per_unit(self.average_entry(), m) * Decimal::from(self.open_quantity())
         })
     }
+}
+
+fn buy_side() -> Side {
+    Side::Buy
 }
 
 /// A signal from a candle completed by the clock, executed at the next tick (spec §3.1 rule 3).
@@ -574,7 +606,7 @@ impl SegmentAgent {
             } else {
                 mark
             };
-            let d = mark - p.average_entry();
+            let d = p.gain_per_unit(p.average_entry(), mark);
             p.mfe = p.mfe.max(d);
             p.mae = p.mae.min(d);
             p.last_mark = Some(mark);
@@ -596,11 +628,11 @@ impl SegmentAgent {
         let seq = p.entry_seq;
         let closing = p.exit.is_some();
         if purpose == OrderPurpose::Exit {
-            if p.sell_in_flight() {
+            if p.exit_in_flight() {
                 return TerminalStep::Nothing;
             }
             // A protective order still working: its end decides (position/protective.rs).
-            if p.sold() >= p.bought() && !p.buy_in_flight() && !p.protective_working() {
+            if p.exited() >= p.entered() && !p.entry_in_flight() && !p.protective_working() {
                 return TerminalStep::Flat(seq);
             }
             if status == OrderStatus::Complete {
@@ -614,25 +646,25 @@ impl SegmentAgent {
                 failures: p.exit_failures,
             };
         }
-        if closing && !p.buy_in_flight() {
+        if closing && !p.entry_in_flight() {
             // The exit was decided while this order worked: cover what it bought (sent by the
             // exit retry at the next tick).
             if p.unexited() > 0 {
                 p.exit_retry = true;
                 return TerminalStep::Nothing;
             }
-            if !p.sell_in_flight() && p.bought() == 0 {
+            if !p.exit_in_flight() && p.entered() == 0 {
                 self.closing.retain(|p| p.entry_seq != seq);
                 return TerminalStep::NothingBought;
             }
-            if !p.sell_in_flight() && !p.protective_working() && p.sold() >= p.bought() {
+            if !p.exit_in_flight() && !p.protective_working() && p.exited() >= p.entered() {
                 return TerminalStep::Flat(seq);
             }
         }
         if status == OrderStatus::Complete {
             return TerminalStep::Nothing;
         }
-        let back_to_waiting = p.bought() == 0 && !p.buy_in_flight() && !closing;
+        let back_to_waiting = p.entered() == 0 && !p.entry_in_flight() && !closing;
         if back_to_waiting {
             self.position = None;
             self.state = AgentState::WaitingForSignal;

@@ -502,6 +502,7 @@ impl Engine {
                     signal,
                     SignalOrigin::Fresh,
                     contract.clone(),
+                    Side::Buy,
                     &tick,
                     seq,
                     StopTracker::new(direction, tick.price, stops),
@@ -571,10 +572,16 @@ impl Engine {
         else {
             return Ok(false);
         };
-        if p.exit_failures < crate::engine::EXIT_FAILURES_BEFORE_HALT || p.buy_in_flight() {
+        if p.exit_failures < crate::engine::EXIT_FAILURES_BEFORE_HALT || p.entry_in_flight() {
             return Ok(false);
         }
         let (ts, held) = (p.contract.tradingsymbol.clone(), p.open_quantity());
+        let exit_side = p.exit_side();
+        // Units the position holds, signed as the broker nets them (a short is negative).
+        let signed_held = match p.entry_side {
+            Side::Buy => i64::from(held),
+            Side::Sell => -i64::from(held),
+        };
         let fallback = p.last_mark.unwrap_or_else(|| p.average_entry());
         let Ok(book) = self.broker.book().await else {
             return Ok(false);
@@ -582,7 +589,13 @@ impl Engine {
         let mut engine_net = self.orders.net_filled().get(&ts).copied().unwrap_or(0);
         engine_net += self.adopted.get(&ts).copied().unwrap_or(0);
         let broker_net = book.net_quantity(&ts);
-        if held == 0 || broker_net > engine_net - i64::from(held) {
+        // The broker no longer holds them: its net moved at least `held` units towards
+        // flat beyond what the engine's own fills explain.
+        let gone = match p.entry_side {
+            Side::Buy => broker_net <= engine_net - signed_held,
+            Side::Sell => broker_net >= engine_net - signed_held,
+        };
+        if held == 0 || !gone {
             return Ok(false);
         }
         let (q, v) = book
@@ -590,7 +603,7 @@ impl Engine {
             .iter()
             .filter(|t| {
                 t.tradingsymbol == ts
-                    && t.side == Side::Sell
+                    && t.side == exit_side
                     && self.orders.by_broker_id(&t.broker_order_id).is_none()
             })
             .fold((0u32, Decimal::ZERO), |(q, v), t| {
@@ -601,14 +614,14 @@ impl Engine {
         } else {
             fallback
         };
-        *self.adopted.entry(ts.clone()).or_insert(0) -= i64::from(held);
+        *self.adopted.entry(ts.clone()).or_insert(0) -= signed_held;
         let agent = &mut self.agents[i];
         let seg = agent.segment;
         if let Some(p) = agent.position_by_seq_mut(entry_seq) {
             p.exit_retry = false;
             p.legs.push(Leg {
                 order: OrderId(0),
-                side: Side::Sell,
+                side: exit_side,
                 requested: held,
                 filled: held,
                 average: price,

@@ -277,6 +277,7 @@ impl Engine {
                     signal,
                     SignalOrigin::Manual,
                     contract.clone(),
+                    Side::Buy,
                     &tick,
                     seq,
                     tracker,

@@ -136,7 +136,7 @@ fn open_net(a: &SegmentAgent) -> Decimal {
 fn position_view(p: &Position, closing: bool) -> PositionView {
     let quantity = p.open_quantity();
     let lot = p.contract.lot_size.max(1);
-    let bought = p.bought();
+    let bought = p.entered();
     PositionView {
         segment: p.contract.segment,
         option_symbol: p.contract.tradingsymbol.clone(),

@@ -72,8 +72,13 @@ impl ExitPolicy {
         let entry_premium = p.average_entry();
         let stop = match ex.stop_basis {
             StopBasis::Underlying => p.stops.check(tick.price),
+            // Premium stop (seed 002), on the position's side: a long exits when the price
+            // fell stop % below the entry, a short when it rose stop % above it.
             StopBasis::Option => mark
-                .filter(|m| *m <= entry_premium * (Decimal::ONE - ex.stop_loss_pct / dec!(100)))
+                .filter(|m| {
+                    p.gain_per_unit(entry_premium, *m)
+                        <= -(entry_premium * ex.stop_loss_pct / dec!(100))
+                })
                 .map(|_| ExitReason::StopLoss),
         };
         let target = || {
@@ -82,7 +87,9 @@ impl ExitPolicy {
                 Direction::Short => tick.price <= p.entry_spot - t,
             });
             let premium_hit = ex.profit_target_pct.is_some_and(|pct| {
-                mark.is_some_and(|m| m >= entry_premium * (Decimal::ONE + pct / dec!(100)))
+                mark.is_some_and(|m| {
+                    p.gain_per_unit(entry_premium, m) >= entry_premium * pct / dec!(100)
+                })
             });
             (index_hit || premium_hit).then_some(ExitReason::Target)
         };
@@ -120,10 +127,12 @@ impl ExitPolicy {
 pub struct ExitOrders {
     /// Tick number of the position's entry (it names the position).
     pub entry_seq: u64,
-    /// Units to sell (0: nothing held yet).
+    /// Units to close (0: nothing held yet).
     pub quantity: u32,
     /// The contract.
     pub contract: OptionContract,
+    /// The exit orders' side: `Sell` for a long (every option), `Buy` to cover a short.
+    pub side: Side,
     /// An entry or add order of the position still works (it is covered when it fills).
     pub awaiting_entry_fill: bool,
 }
@@ -139,7 +148,8 @@ impl SegmentAgent {
             entry_seq: p.entry_seq,
             quantity: p.unexited(),
             contract: p.contract.clone(),
-            awaiting_entry_fill: p.buy_in_flight(),
+            side: p.exit_side(),
+            awaiting_entry_fill: p.entry_in_flight(),
         };
         p.exit = Some(PendingExit { reason, tick });
         p.exit_retry = false;
@@ -155,14 +165,15 @@ impl SegmentAgent {
         self.closing
             .iter_mut()
             // A protective order still working at the broker is waited for (spec §10.3).
-            .filter(|p| p.exit_retry && !p.sell_in_flight() && !p.protective_working())
+            .filter(|p| p.exit_retry && !p.exit_in_flight() && !p.protective_working())
             .map(|p| {
                 p.exit_retry = false;
                 ExitOrders {
                     entry_seq: p.entry_seq,
                     quantity: p.unexited(),
                     contract: p.contract.clone(),
-                    awaiting_entry_fill: p.buy_in_flight(),
+                    side: p.exit_side(),
+                    awaiting_entry_fill: p.entry_in_flight(),
                 }
             })
             .collect()
@@ -185,7 +196,7 @@ impl SegmentAgent {
         if !p.is_live() {
             return None;
         }
-        let mark = if p.bought() > 0 && !manual && p.entry_seq < tick_seq && policy.needs_mark() {
+        let mark = if p.entered() > 0 && !manual && p.entry_seq < tick_seq && policy.needs_mark() {
             marks.mark(&p.contract, tick.price, tick.ts).map(|m| m.0)
         } else {
             None
@@ -250,7 +261,7 @@ impl Engine {
                 i,
                 exit.entry_seq,
                 contract,
-                Side::Sell,
+                exit.side,
                 qty,
                 OrderPurpose::Exit,
                 tick.ts,
@@ -295,7 +306,7 @@ impl Engine {
                     i,
                     exit.entry_seq,
                     &exit.contract,
-                    Side::Sell,
+                    exit.side,
                     exit.quantity,
                     OrderPurpose::Exit,
                     ts,

@@ -158,11 +158,13 @@ impl Engine {
             }
         };
         let tracker = StopTracker::new(direction, tick.price, stops);
+        let entry_side = Side::Buy;
         self.agents[i].open_position(Position::opened(
             direction,
             signal,
             p.origin,
             contract.clone(),
+            entry_side,
             tick,
             self.tick_seq,
             tracker,
@@ -182,7 +184,7 @@ impl Engine {
             i,
             seq,
             &contract,
-            Side::Buy,
+            entry_side,
             quantity,
             OrderPurpose::Entry,
             tick.ts,

@@ -26,7 +26,7 @@
 //!   position keeps the engine's own stops and no further protective order is placed.
 //!
 //! A resting protective order covers nothing in the leg accounting (`Position::unexited`,
-//! `Position::sell_in_flight`); what it sold counts as sold.
+//! `Position::exit_in_flight`); what it sold counts as sold.
 //!
 //! This file: the type, its prices and the agent's side; placing and resizing in `place.rs`,
 //! cancelling and the broker's fill in `release.rs`.
@@ -196,7 +196,7 @@ impl SegmentAgent {
         let exit = self.begin_exit(ExitReason::BrokerStop, tick)?;
         let p = self.closing.last_mut()?;
         p.exit_retry = exit.quantity > 0 || p.protective_working();
-        Some(p.sold())
+        Some(p.exited())
     }
 }
 
@@ -282,6 +282,7 @@ mod tests {
             Signal::BuyCe,
             strategy::SignalOrigin::Fresh,
             contract,
+            domain::Side::Buy,
             &tick,
             2,
             strategy::exits::StopTracker::new(Direction::Long, dec!(23000), stops),
@@ -309,7 +310,7 @@ mod tests {
         p.legs.push(leg(1, Buy, 50, 50, true));
         p.legs.push(leg(2, Sell, 50, 0, false));
         // Without the protective registration the same leg would be an exit in flight.
-        assert_eq!((p.unexited(), p.sell_in_flight()), (0, true));
+        assert_eq!((p.unexited(), p.exit_in_flight()), (0, true));
         p.protective = Some(ProtectiveOrder {
             orders: vec![OrderId(2)],
             trigger: dec!(60),
@@ -317,12 +318,12 @@ mod tests {
             abandoned: false,
         });
         assert_eq!(p.unexited(), 50);
-        assert!(!p.sell_in_flight());
+        assert!(!p.exit_in_flight());
         assert!(p.protective_working());
         assert_eq!(p.protective_covered(), 50);
         // It triggers and sells 20: held and still to cover drop to 30.
         p.legs[1] = leg(2, Sell, 50, 20, false);
-        assert_eq!((p.sold(), p.open_quantity(), p.unexited()), (20, 30, 30));
+        assert_eq!((p.exited(), p.open_quantity(), p.unexited()), (20, 30, 30));
         assert_eq!(p.protective_covered(), 30);
         // Cancelled for the rest: nothing works, 30 still to sell.
         p.legs[1] = leg(2, Sell, 50, 20, true);

@@ -28,6 +28,8 @@ pub struct PyramidPlan {
     pub contract: domain::OptionContract,
     /// The position's direction.
     pub direction: domain::Direction,
+    /// The position's entry side (an add goes the same way).
+    pub entry_side: Side,
     /// The agent's stop distances (for the risk per unit).
     pub stops: strategy::exits::UnderlyingStops,
     /// A refusal is journaled (once per position, not on every tick).
@@ -41,7 +43,7 @@ impl SegmentAgent {
     pub fn pyramid_plan(&self) -> Option<PyramidPlan> {
         let settings = self.params.pyramid?;
         let p = self.position.as_ref()?;
-        if p.exit.is_some() || p.buy_in_flight() || p.sell_in_flight() || p.last_mark.is_none() {
+        if p.exit.is_some() || p.entry_in_flight() || p.exit_in_flight() || p.last_mark.is_none() {
             return None;
         }
         let (held, lot) = (p.open_quantity(), p.contract.lot_size);
@@ -54,6 +56,7 @@ impl SegmentAgent {
             threshold: Decimal::from(held) * settings.step_rupees_per_unit,
             contract: p.contract.clone(),
             direction: p.direction,
+            entry_side: p.entry_side,
             stops: self.params.stops,
             log_refusal: !p.add_block_logged,
         })
@@ -152,7 +155,7 @@ impl Engine {
             i,
             seq,
             contract,
-            Side::Buy,
+            plan.entry_side,
             add,
             OrderPurpose::PyramidAdd,
             tick.ts,

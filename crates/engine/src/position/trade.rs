@@ -20,11 +20,11 @@ pub fn trade_row(
     trailing_stop_points: Decimal,
 ) -> Option<Trade> {
     let exit = p.exit?;
-    let qty = p.bought();
+    let qty = p.entered();
     let lots = qty / p.contract.lot_size.max(1);
     let entry = p.average_entry().round_dp(2);
     let exit_px = p.average_exit().round_dp(2);
-    let pnl_points = exit_px - entry;
+    let pnl_points = p.gain_per_unit(entry, exit_px);
     let pnl_value = (pnl_points * Decimal::from(qty)).round_dp(2);
     let charges = p.charges.round_dp(2);
     let cost = entry * Decimal::from(qty);

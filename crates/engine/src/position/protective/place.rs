@@ -27,8 +27,13 @@ impl Engine {
         let Some(p) = self.agents[i].position.as_ref() else {
             return Ok(());
         };
+        // A resting SL sell protects a bought option (spec §10.3); a short underlying has no
+        // protective order (its stop is the engine's own).
+        if p.entry_side != domain::Side::Buy {
+            return Ok(());
+        }
         let (held, covered) = (p.open_quantity(), p.protective_covered());
-        if p.exit.is_some() || p.buy_in_flight() || p.sell_in_flight() || covered >= held {
+        if p.exit.is_some() || p.entry_in_flight() || p.exit_in_flight() || covered >= held {
             return Ok(());
         }
         if p.protective.as_ref().is_some_and(|o| o.abandoned) {

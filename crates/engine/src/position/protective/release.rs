@@ -192,10 +192,10 @@ impl Engine {
         let Some(p) = agent.position_by_seq_mut(seq) else {
             return Ok(());
         };
-        if p.exit.is_none() || p.protective_working() || p.sell_in_flight() || p.buy_in_flight() {
+        if p.exit.is_none() || p.protective_working() || p.exit_in_flight() || p.entry_in_flight() {
             return Ok(());
         }
-        if p.sold() < p.bought() {
+        if p.exited() < p.entered() {
             p.exit_retry = true;
             return Ok(());
         }
