@@ -223,3 +223,30 @@ fn breeze_export_agrees_with_the_shipped_closes() {
     conv.write(&out, false, true).unwrap();
     assert_eq!(out.bars("RELIANCE", day).unwrap(), breeze);
 }
+
+/// `data/instruments.csv` records each stock series' NSE token as the source gives it.
+#[test]
+fn instruments_file_has_the_nse_tokens() {
+    let rows =
+        catalog::convert::instruments::read(&catalog::convert::instruments::path(cat().root()))
+            .unwrap();
+    // `symbolcode` of the marketmaya files (data README table)
+    for (s, token) in [
+        ("RELIANCE", 2885),
+        ("TCS", 11536),
+        ("ICICIBANK", 4963),
+        ("BHARTIARTL", 10604),
+        ("BAJAJ-AUTO", 16669),
+    ] {
+        let r = &rows[s];
+        assert_eq!((r.symbol.as_str(), r.exchange_token), (s, Some(token)));
+        assert_eq!(r.kite_instrument_token(), Some(token * 256 + 1));
+    }
+    assert_eq!(rows["RELIANCE"].kite_instrument_token(), Some(738561));
+    let five: Vec<&String> = rows.keys().filter(|s| s.ends_with("_5m")).collect();
+    assert_eq!(five.len(), 10);
+    assert!(
+        five.iter().all(|s| rows[*s].exchange_token.is_none()),
+        "Yahoo has no token"
+    );
+}

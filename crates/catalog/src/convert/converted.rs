@@ -136,7 +136,8 @@ impl Converted {
 
     /// Write every day into `catalog`: bars plain `.csv` (or `.csv.gz` if `gz_bars` or the
     /// day's source always compresses, [`Source::gzip_bars`]), ticks `.ticks.csv.gz` (or plain
-    /// if `!gz_ticks`). Returns the paths written.
+    /// if `!gz_ticks`); then, if stock series were converted, their rows of the catalog's
+    /// [`instruments`](super::instruments) file. Returns the day files written.
     pub fn write(
         &self,
         catalog: &Catalog,
@@ -150,6 +151,9 @@ impl Converted {
                 DayData::Ticks(t) => catalog.write_ticks(series, *date, t, gz_ticks)?,
             };
             written.push(path);
+        }
+        if !self.stocks.is_empty() {
+            super::instruments::update(&super::instruments::path(catalog.root()), self.stocks())?;
         }
         Ok(written)
     }

@@ -31,7 +31,7 @@
 //! One job per file: [`Source`] (this file) names the raw folders and dispatches; `raw` reads
 //! raw files; `index`, `ticks` and `coarse` convert the index 1-minute, trade-tick and
 //! 5-/3-minute sources; `stocks` the NSE equity sources; `breeze` a Breeze CSV export;
-//! `symbols` holds the option/futures naming rules; `days` and
+//! `instruments` the stock series' token file (`instruments.csv`); `symbols` holds the option/futures naming rules; `days` and
 //! `converted` collect, merge and write the day files; `report` holds what was done.
 
 pub mod breeze;
@@ -39,6 +39,7 @@ mod coarse;
 mod converted;
 mod days;
 mod index;
+pub mod instruments;
 mod raw;
 mod report;
 mod stocks;

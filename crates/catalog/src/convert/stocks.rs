@@ -30,6 +30,8 @@ pub struct StockInfo {
     /// The NSE scrip token (the exchange's numeric ID, Kite's `exchange_token`), where the
     /// source has it.
     pub exchange_token: Option<u32>,
+    /// Where it came from: the raw source folder (`nse-stocks-1min/marketmaya-1min-2025`).
+    pub source: String,
 }
 
 impl StockInfo {
@@ -146,6 +148,7 @@ pub(super) fn marketmaya_1min(
         let info = StockInfo {
             symbol: symbol.clone(),
             exchange_token: token,
+            source: rep.source.clone(),
         };
         rep.notes.push(format!(
             "{} → {symbol} (NSE token {}, Kite instrument_token {})",
@@ -249,6 +252,7 @@ pub(super) fn yahoo_5min(
         out.push(StockInfo {
             symbol,
             exchange_token: None,
+            source: rep.source.clone(),
         });
         rep.notes.push(format!("{} → {series}", file_name(&path)));
     }
