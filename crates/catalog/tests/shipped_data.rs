@@ -194,7 +194,7 @@ fn whole_catalog_reads() {
     let c = cat();
     let series = c.series().unwrap();
     // as converted (data/README.md); more only if days were dropped in since
-    assert!(series.len() >= 115, "{}", series.len());
+    assert!(series.len() >= 130, "{}", series.len());
     let (mut files, mut rows) = (0usize, 0usize);
     for s in &series {
         let tf = c.bar_timeframe(s).unwrap();
@@ -216,8 +216,8 @@ fn whole_catalog_reads() {
             files += 1;
         }
     }
-    assert!(files >= 533, "{files}");
-    assert!(rows >= 1_434_416, "{rows}");
+    assert!(files >= 1418, "{files}");
+    assert!(rows >= 1_709_291, "{rows}");
     // every day file name parses (nothing stray in the series folders)
     for s in &series {
         for e in std::fs::read_dir(c.root().join(s)).unwrap() {

@@ -4,6 +4,7 @@
 use super::Source;
 use super::days::{DayData, Days};
 use super::report::{SeriesSummary, SourceReport};
+use super::stocks::StockInfo;
 use crate::error::CatalogError;
 use crate::{Catalog, FileKind, TradeTick};
 use chrono::NaiveDate;
@@ -15,7 +16,11 @@ use std::path::{Path, PathBuf};
 /// The result of converting one or more sources: day files keyed by `(series, date, kind)`.
 #[derive(Debug, Default)]
 pub struct Converted {
-    days: BTreeMap<(String, NaiveDate, FileKind), (DayData, PathBuf)>,
+    /// Each day with the raw file it came from and whether its bars are always written
+    /// gzip-compressed (the stock sources: see [`Source::gzip_bars`]).
+    days: BTreeMap<(String, NaiveDate, FileKind), (DayData, PathBuf, bool)>,
+    /// Stock series → what the conversion learnt about the instrument (NSE token).
+    stocks: BTreeMap<String, StockInfo>,
     /// Per-source reports, in conversion order.
     pub reports: Vec<SourceReport>,
 }
@@ -30,16 +35,18 @@ impl Converted {
         Ok(out)
     }
 
+    /// Add a converted source's days (bars gzip-compressed on writing if `gz`) and report.
     pub(super) fn merge(
         &mut self,
         days: Days,
         mut report: SourceReport,
+        gz: bool,
     ) -> Result<(), CatalogError> {
         for (key, (data, path)) in days.map {
             report.rows_kept += data.len() as u64;
             match self.days.entry(key) {
                 Entry::Vacant(v) => {
-                    v.insert((data, path));
+                    v.insert((data, path, gz));
                 }
                 Entry::Occupied(o) => {
                     let (series, date, _) = o.key();
@@ -57,11 +64,27 @@ impl Converted {
         Ok(())
     }
 
+    /// Record what a source said about the instrument behind `series`.
+    pub(super) fn add_stock(&mut self, series: String, info: StockInfo) {
+        self.stocks.insert(series, info);
+    }
+
+    /// What the conversion learnt about the stock behind `series` (its NSE symbol and, where
+    /// the source has it, its NSE scrip token), if `series` came from a stock source.
+    pub fn stock(&self, series: &str) -> Option<&StockInfo> {
+        self.stocks.get(series)
+    }
+
+    /// Every stock series converted, sorted by series name.
+    pub fn stocks(&self) -> impl Iterator<Item = (&str, &StockInfo)> {
+        self.stocks.iter().map(|(s, i)| (s.as_str(), i))
+    }
+
     /// The converted days, keyed by `(series, date, kind)`.
     pub fn days(&self) -> impl Iterator<Item = (&str, NaiveDate, &DayData)> {
         self.days
             .iter()
-            .map(|((s, d, _), (data, _))| (s.as_str(), *d, data))
+            .map(|((s, d, _), (data, _, _))| (s.as_str(), *d, data))
     }
 
     /// The bars of `series` on `date`, if converted.
@@ -69,7 +92,7 @@ impl Converted {
         match self
             .days
             .get(&(series.to_string(), date, FileKind::Bars))
-            .map(|(d, _)| d)
+            .map(|(d, _, _)| d)
         {
             Some(DayData::Bars(b)) => Some(b),
             _ => None,
@@ -81,7 +104,7 @@ impl Converted {
         match self
             .days
             .get(&(series.to_string(), date, FileKind::Ticks))
-            .map(|(d, _)| d)
+            .map(|(d, _, _)| d)
         {
             Some(DayData::Ticks(t)) => Some(t),
             _ => None,
@@ -91,7 +114,7 @@ impl Converted {
     /// Per-series totals, sorted by series then kind.
     pub fn summary(&self) -> Vec<SeriesSummary> {
         let mut out: Vec<SeriesSummary> = Vec::new();
-        for ((series, date, kind), (data, _)) in &self.days {
+        for ((series, date, kind), (data, _, _)) in &self.days {
             match out.last_mut() {
                 Some(s) if s.series == *series && s.kind == *kind => {
                     s.days += 1;
@@ -111,8 +134,10 @@ impl Converted {
         out
     }
 
-    /// Write every day into `catalog`: bars plain `.csv` (or `.csv.gz` if `gz_bars`), ticks
-    /// `.ticks.csv.gz` (or plain if `!gz_ticks`). Returns the paths written.
+    /// Write every day into `catalog`: bars plain `.csv` (or `.csv.gz` if `gz_bars` or the
+    /// day's source always compresses, [`Source::gzip_bars`]), ticks `.ticks.csv.gz` (or plain
+    /// if `!gz_ticks`); then, if stock series were converted, their rows of the catalog's
+    /// [`instruments`](super::instruments) file. Returns the day files written.
     pub fn write(
         &self,
         catalog: &Catalog,
@@ -120,12 +145,15 @@ impl Converted {
         gz_ticks: bool,
     ) -> Result<Vec<PathBuf>, CatalogError> {
         let mut written = Vec::with_capacity(self.days.len());
-        for ((series, date, _), (data, _)) in &self.days {
+        for ((series, date, _), (data, _, gz)) in &self.days {
             let path = match data {
-                DayData::Bars(b) => catalog.write_bars(series, *date, b, gz_bars)?,
+                DayData::Bars(b) => catalog.write_bars(series, *date, b, gz_bars || *gz)?,
                 DayData::Ticks(t) => catalog.write_ticks(series, *date, t, gz_ticks)?,
             };
             written.push(path);
+        }
+        if !self.stocks.is_empty() {
+            super::instruments::update(&super::instruments::path(catalog.root()), self.stocks())?;
         }
         Ok(written)
     }

@@ -17,10 +17,21 @@ pub(super) struct Raw {
 }
 
 impl Raw {
+    /// Open a raw file (gzip if `.gz`). Records end at `\n`; a `\r` before it is trimmed with
+    /// the field's whitespace. (The `csv` crate's CRLF terminator counts the lines of a CRLF
+    /// file one short, BurntSushi/rust-csv#395, so errors in the CRLF stock files would name
+    /// the wrong line.)
     pub(super) fn open(path: &Path) -> Result<Raw, CatalogError> {
+        let rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .buffer_capacity(64 * 1024)
+            .from_reader(format::open_maybe_gz(path)?);
         Ok(Raw {
             path: path.to_path_buf(),
-            rdr: format::csv_reader(format::open_maybe_gz(path)?),
+            rdr,
             rec: csv::ByteRecord::new(),
         })
     }

@@ -1,7 +1,6 @@
 //! What a conversion did: the per-source report (files, rows read/kept, rows dropped by a
 //! documented rule, notes) and the per-series summary printed by the `convert` binary.
 
-use super::Source;
 use crate::FileKind;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -9,8 +8,9 @@ use std::collections::BTreeMap;
 /// What one source contributed.
 #[derive(Debug, Clone)]
 pub struct SourceReport {
-    /// The source.
-    pub source: Source,
+    /// The source: its folder under the raw data directory (a
+    /// [`Source::dir_name`](super::Source::dir_name)) or the file converted (a Breeze export).
+    pub source: String,
     /// Raw files read.
     pub files: usize,
     /// Data rows read (headers not counted).
@@ -24,9 +24,9 @@ pub struct SourceReport {
 }
 
 impl SourceReport {
-    pub(super) fn new(source: Source) -> Self {
+    pub(super) fn new(source: impl Into<String>) -> Self {
         SourceReport {
-            source,
+            source: source.into(),
             files: 0,
             rows_read: 0,
             rows_kept: 0,
@@ -42,7 +42,7 @@ impl SourceReport {
 
 impl std::fmt::Display for SourceReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let name = self.source.dir_name();
+        let name = &self.source;
         write!(
             f,
             "{name}: {} files, {} rows read, {} kept",
