@@ -119,7 +119,7 @@ pub fn norm_cdf(x: f64) -> f64 {
 /// years (see [`years_to_expiry`]); `vol`: annualised implied volatility (0.14 = 14 %);
 /// `rate`: annual continuously-compounded rate for discounting (0.065). At `t_years ≤ 0` or
 /// `vol ≤ 0` the intrinsic value (discounted when `t_years > 0`). Never negative; 0 for
-/// non-positive or non-finite prices.
+/// non-positive or non-finite prices. A `FUT`/`EQ` "option" is worth its own price: `forward_or_spot`.
 pub fn black76_price(
     option_type: OptionType,
     forward_or_spot: f64,
@@ -129,6 +129,10 @@ pub fn black76_price(
     rate: f64,
 ) -> f64 {
     let (f, k) = (forward_or_spot, strike);
+    if !option_type.is_option() {
+        // A future or a share is worth its own price.
+        return if f.is_finite() { f.max(0.0) } else { 0.0 };
+    }
     if !(f.is_finite() && k.is_finite()) || f <= 0.0 || k <= 0.0 {
         return 0.0;
     }
@@ -144,7 +148,7 @@ pub fn black76_price(
     };
     let intrinsic = match option_type {
         OptionType::CE => (f - k).max(0.0),
-        OptionType::PE => (k - f).max(0.0),
+        OptionType::PE | OptionType::FUT | OptionType::EQ => (k - f).max(0.0),
     };
     if t == 0.0 || !(vol.is_finite() && vol > 0.0) {
         return df * intrinsic;
@@ -154,7 +158,9 @@ pub fn black76_price(
     let d2 = d1 - sd;
     let p = match option_type {
         OptionType::CE => df * (f * norm_cdf(d1) - k * norm_cdf(d2)),
-        OptionType::PE => df * (k * norm_cdf(-d2) - f * norm_cdf(-d1)),
+        OptionType::PE | OptionType::FUT | OptionType::EQ => {
+            df * (k * norm_cdf(-d2) - f * norm_cdf(-d1))
+        }
     };
     p.max(0.0)
 }

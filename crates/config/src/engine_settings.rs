@@ -29,6 +29,7 @@ impl Config {
                             max_quantity: y.max_quantity,
                         }),
                         freeze_quantity_units: p.freeze_quantity,
+                        instrument: p.instrument,
                     }
                 })
                 .collect(),
@@ -57,6 +58,7 @@ impl Config {
                 strategy::registry::build(&name, &params).map_err(|e| e.to_string())
             }),
             protective_stop: Default::default(),
+            sizing: self.options.sizing(),
         }
     }
 }

@@ -139,6 +139,8 @@ pub struct SegmentParams {
     pub pyramid: Option<strategy::pyramid::PyramidParams>,
     /// Max units per order.
     pub freeze_quantity: u32,
+    /// What the agent trades.
+    pub instrument: engine::settings::Instrument,
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
@@ -306,6 +308,7 @@ impl Config {
                 }
             }),
             freeze_quantity: s.freeze_quantity.unwrap_or(seg.default_freeze_quantity()),
+            instrument: s.instrument.unwrap_or(self.options.instrument),
         }
     }
 }

@@ -7,7 +7,7 @@ use rust_decimal_macros::dec;
 use serde::Deserialize;
 use std::path::PathBuf;
 
-pub use engine::settings::{Mode, StopBasis};
+pub use engine::settings::{Instrument, Mode, StopBasis};
 
 /// `[engine]`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -99,6 +99,28 @@ pub struct OptionsSection {
     pub skip_expiry_day: bool,
     /// Kite product.
     pub product: domain::Product,
+    /// What agents trade (issue 15): `option` (an ITM CE/PE, default) or `underlying` (the
+    /// watched instrument itself, long and short: an index's near-month future). Per segment:
+    /// `[segments.<CODE>] instrument`.
+    pub instrument: Instrument,
+    /// Entry size: `lots` (`initial_lots` lots, default) or `capital` (seed 001: `capital ×
+    /// capital_alloc_pct % × leverage / price`, whole lots).
+    pub sizing: SizingMode,
+    /// `sizing = "capital"`: share of `[engine] capital` per trade, % (default 30, seed 001).
+    pub capital_alloc_pct: Decimal,
+    /// `sizing = "capital"`: leverage multiple (default 1).
+    pub leverage: Decimal,
+}
+
+/// `[options] sizing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SizingMode {
+    /// `initial_lots` lots.
+    #[default]
+    Lots,
+    /// A share of the capital with leverage (seed 001).
+    Capital,
 }
 
 impl Default for OptionsSection {
@@ -108,6 +130,23 @@ impl Default for OptionsSection {
             initial_lots: 1,
             skip_expiry_day: false,
             product: domain::Product::MIS,
+            instrument: Instrument::Option,
+            sizing: SizingMode::Lots,
+            capital_alloc_pct: dec!(30),
+            leverage: Decimal::ONE,
+        }
+    }
+}
+
+impl OptionsSection {
+    /// The engine's sizing rule.
+    pub fn sizing(&self) -> engine::settings::Sizing {
+        match self.sizing {
+            SizingMode::Lots => engine::settings::Sizing::Lots,
+            SizingMode::Capital => engine::settings::Sizing::Capital {
+                alloc_pct: self.capital_alloc_pct,
+                leverage: self.leverage,
+            },
         }
     }
 }
@@ -158,6 +197,8 @@ pub struct SegmentSection {
     pub max_quantity: Option<u32>,
     /// Exchange freeze quantity (max units per order); larger orders are split (spec §7).
     pub freeze_quantity: Option<u32>,
+    /// What this segment's agent trades (default `[options] instrument`).
+    pub instrument: Option<Instrument>,
     /// Replay: the catalog series whose bars drive this segment (default the segment code,
     /// the index). `NIFTY-FUT_5m` feeds `atr_breakout` futures candles with volume; the agent
     /// then prices strikes and stops off the futures price.

@@ -6,22 +6,38 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Call or put.
+/// What a contract is, as Kite's instruments dump spells its `instrument_type`
+/// (kite-connect.md §8.1): an option (`CE`/`PE`), a future (`FUT`) or cash equity (`EQ`).
+/// Index-option agents trade `CE`/`PE`; an agent trading the instrument it watches
+/// (`instrument = "underlying"`, issue 15) trades `FUT` or `EQ`, long or short.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum OptionType {
     /// Call (`CE`).
     CE,
     /// Put (`PE`).
     PE,
+    /// A future (`FUT`): index or stock futures on NFO/BFO.
+    FUT,
+    /// Cash equity (`EQ`) on NSE/BSE.
+    EQ,
 }
 
 impl OptionType {
-    /// `CE` or `PE`, as in tradingsymbols and the instruments dump's `instrument_type`.
+    /// `CE`, `PE`, `FUT` or `EQ`, as in tradingsymbols and the instruments dump's
+    /// `instrument_type`.
     pub fn code(self) -> &'static str {
         match self {
             OptionType::CE => "CE",
             OptionType::PE => "PE",
+            OptionType::FUT => "FUT",
+            OptionType::EQ => "EQ",
         }
+    }
+
+    /// `true` for a call or put (premium, Black-76, strike); `false` for `FUT`/`EQ`, whose
+    /// price is the instrument's own.
+    pub fn is_option(self) -> bool {
+        matches!(self, OptionType::CE | OptionType::PE)
     }
 }
 
@@ -31,7 +47,9 @@ impl fmt::Display for OptionType {
     }
 }
 
-/// One index option contract.
+/// One tradable contract: an index option (`CE`/`PE`), or the underlying itself (`FUT`,
+/// `EQ`) for an agent with `instrument = "underlying"` (then `strike` is 0, and an `EQ`
+/// contract's `expiry` is the trading date: an intraday MIS position ends that day).
 ///
 /// In live/paper mode it comes from the day's Kite instruments dump (token, lot and tick size
 /// from the dump, never guessed); in replay from the expiry calendar and lot-size schedule.
@@ -45,7 +63,7 @@ pub struct OptionContract {
     pub expiry: NaiveDate,
     /// Strike in index points (₹).
     pub strike: Decimal,
-    /// CE or PE.
+    /// CE or PE (options); FUT or EQ (the underlying).
     pub option_type: OptionType,
     /// Contract lot size in units (e.g. NIFTY 25 in mid-2024).
     pub lot_size: u32,
@@ -95,6 +113,19 @@ pub fn kite_option_symbol(
             option_type.code()
         )
     }
+}
+
+/// Kite tradingsymbol of a monthly future (kite-connect.md §8.4): `{NAME}{YY}{MON}FUT`,
+/// e.g. `NIFTY24AUGFUT`. For display and replay only; live looks it up in the dump.
+pub fn kite_future_symbol(name: &str, expiry: NaiveDate) -> String {
+    const MON: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    format!(
+        "{name}{:02}{}FUT",
+        expiry.year() % 100,
+        MON[expiry.month0() as usize]
+    )
 }
 
 #[cfg(test)]

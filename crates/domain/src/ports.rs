@@ -303,6 +303,21 @@ pub trait ContractSource: Send + Sync {
         skip_expiry_day: bool,
     ) -> Result<crate::OptionContract, ContractError>;
 
+    /// The instrument `segment`'s agent watches, to be traded itself (`instrument =
+    /// "underlying"`, issue 15): for an index, its near-month future (`FUT`, the month's
+    /// monthly expiry on or after `trade_date`, else next month's). The default lists none:
+    /// [`ContractError::NotFound`].
+    fn underlying_contract(
+        &self,
+        segment: crate::Segment,
+        trade_date: chrono::NaiveDate,
+    ) -> Result<crate::OptionContract, ContractError> {
+        let _ = trade_date;
+        Err(ContractError::NotFound(format!(
+            "this contract source lists no {segment} future or share"
+        )))
+    }
+
     /// The contract with this tradingsymbol, when the source knows it (the instruments dump
     /// does; used to adopt or flatten a position found at the broker, spec §11). The default
     /// knows none.

@@ -122,6 +122,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             iv: 0.15,
             pyramid: None,
             freeze_quantity_units: Segment::Nifty.default_freeze_quantity(),
+            instrument: engine::settings::Instrument::Option,
         }],
         capital: dec!(1000000),
         warmup_sessions: 0,
@@ -144,6 +145,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }))
         }),
         protective_stop: Default::default(),
+        sizing: engine::settings::Sizing::Lots,
     };
 
     let calendar = MarketCalendar::builtin();

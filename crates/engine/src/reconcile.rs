@@ -487,7 +487,8 @@ impl Engine {
                 }
                 let average = average_buy(book, tradingsymbol);
                 let direction = match contract.option_type {
-                    OptionType::CE => Direction::Long,
+                    // The broker's bought units: a call, a future or a share is long.
+                    OptionType::CE | OptionType::FUT | OptionType::EQ => Direction::Long,
                     OptionType::PE => Direction::Short,
                 };
                 let signal = match direction {

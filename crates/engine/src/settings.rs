@@ -55,6 +55,59 @@ pub enum StopBasis {
     Option,
 }
 
+/// What an agent trades (issue 15; config `instrument`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Instrument {
+    /// An ITM option of the watched index (spec §5): every entry buys a CE or a PE.
+    #[default]
+    Option,
+    /// The watched instrument itself (seed 001): a long buys it, a short sells it first.
+    /// For an index segment its near-month future (`FUT`); the agent's series must then be
+    /// that future's prices (e.g. `NIFTY-FUT_5m`), since the price the agent watches is the
+    /// price it trades.
+    Underlying,
+}
+
+/// How an entry is sized (issue 15; config `[sizing]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sizing {
+    /// `initial_lots` lots of the contract (spec §5; seed 004).
+    #[default]
+    Lots,
+    /// Seed 001: `capital × alloc_pct % × leverage / entry price` units, rounded down to
+    /// whole lots (a share's lot is 1); fewer than one lot skips the entry (`sizing`).
+    Capital {
+        /// Share of the capital per trade, % (seed 001: 30).
+        alloc_pct: Decimal,
+        /// Leverage multiple (seed 001's `leverage`, e.g. 5 for MIS equity).
+        leverage: Decimal,
+    },
+}
+
+impl Sizing {
+    /// Units for one entry at `price` ₹ per unit, in whole lots of `lot` (`Lots`: `lots` lots).
+    /// `None` when the result is below one lot or the price is not positive.
+    pub fn quantity(&self, capital: Decimal, price: Decimal, lot: u32, lots: u32) -> Option<u32> {
+        use rust_decimal::prelude::ToPrimitive;
+        let lot = lot.max(1);
+        match *self {
+            Sizing::Lots => Some(lots * lot).filter(|q| *q > 0),
+            Sizing::Capital {
+                alloc_pct,
+                leverage,
+            } => {
+                if price <= Decimal::ZERO {
+                    return None;
+                }
+                let budget = capital * alloc_pct / Decimal::ONE_HUNDRED * leverage;
+                let lots = (budget / (price * Decimal::from(lot))).floor().to_u32()?;
+                Some(lots * lot).filter(|q| *q > 0)
+            }
+        }
+    }
+}
+
 /// Builds one strategy instance per segment agent (the embedding program registers its own
 /// strategy here). Errors are a message naming the bad parameter.
 pub type StrategyFactory = Arc<dyn Fn() -> Result<Box<dyn Strategy>, String> + Send + Sync>;
@@ -116,6 +169,8 @@ pub struct SegmentSettings {
     pub pyramid: Option<PyramidSettings>,
     /// Max units per order (exchange freeze quantity, spec §7).
     pub freeze_quantity_units: u32,
+    /// What the agent trades: an option (default) or the watched instrument (issue 15).
+    pub instrument: Instrument,
 }
 
 /// The protective stop at the broker (spec §10.3, [`crate::position::protective`]): after an
@@ -169,6 +224,8 @@ pub struct EngineSettings {
     pub strategy: StrategyFactory,
     /// The protective stop at the broker (spec §10.3; default off).
     pub protective_stop: ProtectiveStopSettings,
+    /// How entries are sized (default `initial_lots` lots).
+    pub sizing: Sizing,
 }
 
 impl fmt::Debug for EngineSettings {
@@ -183,6 +240,32 @@ impl fmt::Debug for EngineSettings {
             .field("risk", &self.risk)
             .field("strategy_name", &self.strategy_name)
             .field("protective_stop", &self.protective_stop)
+            .field("sizing", &self.sizing)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn capital_sizing_is_whole_lots_of_the_budget() {
+        // Seed 001: ₹2,00,000 × 25 % × 10 = ₹5,00,000 of RELIANCE at ₹1,223.05 → 408 shares.
+        let s = Sizing::Capital {
+            alloc_pct: dec!(25),
+            leverage: dec!(10),
+        };
+        assert_eq!(s.quantity(dec!(200000), dec!(1223.05), 1, 1), Some(408));
+        // A NIFTY future (lot 25) at 24,000 with ₹10,00,000 × 30 % × 1: 300,000 / 600,000 → 0 lots.
+        let s = Sizing::Capital {
+            alloc_pct: dec!(30),
+            leverage: dec!(1),
+        };
+        assert_eq!(s.quantity(dec!(1000000), dec!(24000), 25, 1), None);
+        assert_eq!(s.quantity(dec!(1000000), Decimal::ZERO, 1, 1), None);
+        assert_eq!(Sizing::Lots.quantity(dec!(1), dec!(100), 25, 2), Some(50));
     }
 }

@@ -88,6 +88,12 @@ impl DonchianBreakoutParams {
         if p.length < 1 {
             return Err("length must be ≥ 1".into());
         }
+        if !p.option_type.is_option() {
+            return Err(format!(
+                "option_type must be CE or PE, not {}",
+                p.option_type
+            ));
+        }
         Ok(p)
     }
 }
@@ -149,7 +155,8 @@ impl Strategy for DonchianBreakout {
                             Signal::Hold
                         }
                     }
-                    OptionType::PE => {
+                    // `from_table` admits CE and PE only.
+                    OptionType::PE | OptionType::FUT | OptionType::EQ => {
                         let exit_level = match self.params.exit_option {
                             ExitOption::Lower => upper,
                             ExitOption::Mid => mid,

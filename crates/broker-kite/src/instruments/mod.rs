@@ -69,6 +69,8 @@ fn ot_code(t: OptionType) -> u8 {
     match t {
         OptionType::CE => 0,
         OptionType::PE => 1,
+        OptionType::FUT => 2,
+        OptionType::EQ => 3,
     }
 }
 

@@ -1,9 +1,9 @@
 //! [`CalendarContracts`]: option contracts of a replay day from the expiry calendar and the
 //! lot-size schedule (spec §5).
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use domain::calendar::{ExpiryCalendar, LotSizes};
-use domain::instrument::kite_option_symbol;
+use domain::instrument::{kite_future_symbol, kite_option_symbol};
 use domain::ports::{ContractError, ContractSource};
 use domain::{Decimal, OptionContract, OptionType, Segment};
 
@@ -56,5 +56,89 @@ impl ContractSource for CalendarContracts {
             ),
             instrument_token: None,
         })
+    }
+
+    /// The near-month index future: expiry = this month's monthly expiry when on or after
+    /// `trade_date`, else next month's; lot size as the options'; tick ₹0.05; tradingsymbol
+    /// `NIFTY24AUGFUT` (kite-connect.md §8.4). Errors: [`ContractError::NotFound`] past the
+    /// calendar.
+    fn underlying_contract(
+        &self,
+        segment: Segment,
+        trade_date: NaiveDate,
+    ) -> Result<OptionContract, ContractError> {
+        let this = self
+            .expiries
+            .monthly_expiry(segment, trade_date.year(), trade_date.month());
+        let expiry = match this {
+            Some(e) if e >= trade_date => Some(e),
+            _ => {
+                let (y, m) = if trade_date.month() == 12 {
+                    (trade_date.year() + 1, 1)
+                } else {
+                    (trade_date.year(), trade_date.month() + 1)
+                };
+                self.expiries.monthly_expiry(segment, y, m)
+            }
+        }
+        .ok_or_else(|| {
+            ContractError::NotFound(format!("no {segment} monthly expiry from {trade_date}"))
+        })?;
+        Ok(OptionContract {
+            segment,
+            exchange: segment.exchange(),
+            expiry,
+            strike: Decimal::ZERO,
+            option_type: OptionType::FUT,
+            lot_size: self.lots.lot_size(segment, trade_date),
+            tick_size: Decimal::new(5, 2),
+            tradingsymbol: kite_future_symbol(segment.option_name(), expiry),
+            instrument_token: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use domain::calendar::{ExpiryCalendar, LotSizes};
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn near_month_future_rolls_after_the_monthly_expiry() {
+        let c = CalendarContracts::new(ExpiryCalendar::builtin(), LotSizes::builtin());
+        // August 2024: NIFTY's monthly expiry Thu 29-Aug (the shipped futures data's contract).
+        let f = c
+            .underlying_contract(Segment::Nifty, d(2024, 8, 12))
+            .unwrap();
+        assert_eq!(
+            (
+                f.tradingsymbol.as_str(),
+                f.expiry,
+                f.option_type,
+                f.lot_size
+            ),
+            ("NIFTY24AUGFUT", d(2024, 8, 29), OptionType::FUT, 25)
+        );
+        assert_eq!(f.strike, Decimal::ZERO);
+        // On the expiry day itself the expiring contract is still the near month.
+        let f = c
+            .underlying_contract(Segment::Nifty, d(2024, 8, 29))
+            .unwrap();
+        assert_eq!(f.expiry, d(2024, 8, 29));
+        // The day after, September's.
+        let f = c
+            .underlying_contract(Segment::Nifty, d(2024, 8, 30))
+            .unwrap();
+        assert_eq!(f.tradingsymbol, "NIFTY24SEPFUT");
+        // BANKNIFTY's August 2024 monthly expiry was Wednesday 28-Aug.
+        let f = c
+            .underlying_contract(Segment::BankNifty, d(2024, 8, 12))
+            .unwrap();
+        assert_eq!((f.expiry, f.lot_size), (d(2024, 8, 28), 15));
     }
 }

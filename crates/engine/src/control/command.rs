@@ -224,7 +224,10 @@ impl Engine {
                     ));
                 }
                 let (direction, signal) = match contract.option_type {
-                    OptionType::CE => (Direction::Long, Signal::BuyCe),
+                    // A bought future or share is a long position.
+                    OptionType::CE | OptionType::FUT | OptionType::EQ => {
+                        (Direction::Long, Signal::BuyCe)
+                    }
                     OptionType::PE => (Direction::Short, Signal::BuyPe),
                 };
                 let stops = self.agents[i].params.stops;

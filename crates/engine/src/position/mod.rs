@@ -11,7 +11,7 @@ use crate::agent::{PendingSignal, Position};
 use crate::engine::{Engine, EngineError};
 use crate::events::EngineEvent;
 use crate::risk_glue::Admission;
-use crate::settings::{SegmentSettings, StopBasis};
+use crate::settings::{Instrument, SegmentSettings, Sizing, StopBasis};
 use domain::order::OrderPurpose;
 use domain::{Decimal, Direction, Side, Tick};
 use risk::{IntentKind, OrderIntent};
@@ -32,7 +32,8 @@ impl Engine {
     }
 
     /// Loss per unit if the stop is hit, ₹: the premium now minus the premium at the stop
-    /// level (model or market marks); for an option-basis stop, premium × stop %.
+    /// level (model or market marks); for an option-basis stop, premium × stop %; for the
+    /// underlying (`FUT`/`EQ`), the stop distance itself.
     pub(crate) fn risk_per_unit(
         &mut self,
         contract: &domain::OptionContract,
@@ -43,6 +44,10 @@ impl Engine {
         let (now, _) = self.marks.mark(contract, tick.price, tick.ts)?;
         if self.settings.exits.stop_basis == StopBasis::Option {
             return Some(now * self.settings.exits.stop_loss_pct / dec!(100));
+        }
+        // The underlying itself moves one for one with the stop distance.
+        if !contract.option_type.is_option() {
+            return Some(stops.sl_points);
         }
         let at_stop = match direction {
             Direction::Long => tick.price - stops.sl_points,
@@ -115,14 +120,18 @@ impl Engine {
                 ),
             );
         }
-        let contract = match select_contract(
-            self.contracts.as_ref(),
-            seg,
-            direction,
-            tick.price,
-            self.date,
-            &params.selection,
-        ) {
+        let chosen = match params.instrument {
+            Instrument::Option => select_contract(
+                self.contracts.as_ref(),
+                seg,
+                direction,
+                tick.price,
+                self.date,
+                &params.selection,
+            ),
+            Instrument::Underlying => self.contracts.underlying_contract(seg, self.date),
+        };
+        let contract = match chosen {
             Ok(c) => c,
             Err(e) => {
                 return self.skip_entry(
@@ -142,7 +151,33 @@ impl Engine {
             },
             None => params.stops,
         };
-        let quantity = params.initial_lots * contract.lot_size;
+        // Sized on the price the entry will pay: the premium mark for an option, the
+        // instrument's own price for the underlying.
+        let price = match self.settings.sizing {
+            Sizing::Lots => tick.price,
+            Sizing::Capital { .. } => self
+                .marks
+                .mark(&contract, tick.price, tick.ts)
+                .map_or(tick.price, |(m, _)| m),
+        };
+        let Some(quantity) = self.settings.sizing.quantity(
+            self.settings.capital,
+            price,
+            contract.lot_size,
+            params.initial_lots,
+        ) else {
+            return self.skip_entry(
+                seg,
+                p,
+                tick,
+                "sizing",
+                "sizing",
+                format!(
+                    "{:?} gives less than one lot of {} at ₹{price}",
+                    self.settings.sizing, contract.lot_size
+                ),
+            );
+        };
         let intent = OrderIntent {
             segment: seg,
             kind: IntentKind::Entry,
@@ -158,7 +193,11 @@ impl Engine {
             }
         };
         let tracker = StopTracker::new(direction, tick.price, stops);
-        let entry_side = Side::Buy;
+        // Every option is bought; the underlying is bought for a long and sold for a short.
+        let entry_side = match (params.instrument, direction) {
+            (Instrument::Underlying, Direction::Short) => Side::Sell,
+            _ => Side::Buy,
+        };
         self.agents[i].open_position(Position::opened(
             direction,
             signal,
