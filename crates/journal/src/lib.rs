@@ -176,7 +176,8 @@ pub struct FillRow {
     pub brokerage: Decimal,
     /// STT, ₹.
     pub stt: Decimal,
-    /// Exchange transaction charges, ₹.
+    /// Exchange transaction charges including NSE's IPFT contribution (as on Zerodha's
+    /// contract notes; `docs/reference-data.md` §4), ₹.
     pub exchange_txn: Decimal,
     /// SEBI fee, ₹.
     pub sebi: Decimal,
