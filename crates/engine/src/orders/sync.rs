@@ -7,6 +7,7 @@ use crate::agent::TerminalStep;
 use crate::engine::{EXIT_FAILURES_BEFORE_HALT, Engine, EngineError, UNKNOWN_ORDER_GRACE_SECS};
 use crate::events::EngineEvent;
 use chrono::TimeDelta;
+use domain::charges::ChargeKind;
 use domain::order::OrderPurpose;
 use domain::ports::BrokerError;
 use domain::ports::Clock;
@@ -218,17 +219,20 @@ impl Engine {
                 contract,
             } => {
                 let turnover = fill.price * domain::Decimal::from(fill.quantity);
-                let c = if first {
-                    self.charges
-                        .charges_for_fill(self.date, contract.exchange, fill.side, turnover)
-                } else {
-                    self.charges.charges_for_later_fill(
-                        self.date,
-                        contract.exchange,
-                        fill.side,
-                        turnover,
-                    )
+                // The schedule of what was traded: option, future or intraday equity.
+                let kind = match contract.option_type {
+                    domain::OptionType::CE | domain::OptionType::PE => ChargeKind::IndexOption,
+                    domain::OptionType::FUT => ChargeKind::Future,
+                    domain::OptionType::EQ => ChargeKind::EquityIntraday,
                 };
+                let c = self.charges.charges_for(
+                    kind,
+                    self.date,
+                    contract.exchange,
+                    fill.side,
+                    turnover,
+                    first,
+                );
                 self.journal
                     .fill(&FillRow::new(&fill, contract.segment, &c))?;
                 self.agents[agent].book_fill(fill.order_id, c.total, fill.premium_source);
