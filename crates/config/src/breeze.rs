@@ -194,4 +194,19 @@ mod tests {
             .to_string();
         assert!(e.contains("days_per_request"), "{e}");
     }
+
+    #[test]
+    fn the_example_file_loads() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/breeze.example.toml");
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.data.history, super::HistorySource::Breeze);
+        assert_eq!(
+            c.breeze,
+            super::BreezeSection {
+                credentials_file: Some("~/.config/kestrel/breeze.json".into()),
+                stock_codes: [("RELIANCE".to_string(), "RELIND".to_string())].into(),
+                ..Default::default()
+            }
+        );
+    }
 }
