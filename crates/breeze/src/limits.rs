@@ -23,14 +23,25 @@ fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
 
+/// The burst and the spacing after it that let at most `per_minute` calls through in any
+/// minute: a bucket of `burst` refilled at `refill` a minute passes `burst + refill` in a
+/// minute, so `refill = per_minute − burst` (at least 1; zero inputs are taken as 1).
+pub fn spacing(per_minute: u32, burst: u32) -> (u32, Duration) {
+    let per_minute = nz(per_minute).get();
+    let burst = nz(burst).get().min(per_minute);
+    let refill = nz(per_minute - burst).get();
+    (burst, Duration::from_secs(60) / refill)
+}
+
 impl CallLimits {
-    /// Limiters for `s`: `per_minute` calls a minute evenly spaced after a burst of `burst`
-    /// (zero values are taken as 1), `per_day` calls a day.
+    /// Limiters for `s`: at most `per_minute` calls in any minute — a burst of `burst` (at
+    /// most `per_minute`), then one call per `60 s / (per_minute − burst)` (zero values are
+    /// taken as 1) — and `per_day` calls a day.
     pub fn new(s: &LimitSettings) -> Self {
-        let period = Duration::from_secs(60) / nz(s.per_minute).get();
+        let (burst, period) = spacing(s.per_minute, s.burst);
         let quota = Quota::with_period(period)
             .unwrap_or_else(|| Quota::per_minute(nz(s.per_minute)))
-            .allow_burst(nz(s.burst));
+            .allow_burst(nz(burst));
         Self {
             minute: RateLimiter::direct(quota),
             per_day: s.per_day,
@@ -138,6 +149,22 @@ mod tests {
             "{:?}",
             t.elapsed()
         );
+    }
+
+    #[test]
+    fn burst_plus_refill_is_the_minute_limit() {
+        // Breeze's 100 a minute with a burst of 10: 10 at once, then one per 60/90 s.
+        let (b, p) = spacing(100, 10);
+        assert_eq!(b, 10);
+        assert_eq!(p, Duration::from_secs(60) / 90);
+        for (per_minute, burst) in [(100, 10), (100, 1), (600, 1), (100, 100), (5, 50)] {
+            let (b, p) = spacing(per_minute, burst);
+            let in_a_minute = u128::from(b) + Duration::from_secs(60).as_nanos() / p.as_nanos();
+            assert!(
+                in_a_minute <= u128::from(per_minute.max(b + 1)),
+                "{per_minute} {burst}"
+            );
+        }
     }
 
     #[tokio::test]
