@@ -76,3 +76,10 @@ async fn banknifty_five_sessions_across_a_holiday() {
     let n = same_warm_up(Segment::BankNifty, "2024-05-22", 5).await;
     assert!(n > 4 * 75, "{n}");
 }
+
+#[tokio::test]
+async fn sensex_on_bse_two_sessions_before() {
+    // SENSEX (BSESEN on BSE): the 2025-12 sessions before 2025-12-26.
+    let n = same_warm_up(Segment::Sensex, "2025-12-26", 2).await;
+    assert!(n >= 2 * 70, "{n}");
+}
