@@ -1,16 +1,19 @@
 //! `catalog`: move market data between the file catalog (spec §9) and the database store
-//! (issue 14).
+//! (issue 14), and fill it from ICICI Breeze (issue 15).
 //!
 //! ```text
 //! catalog import                                   # data/ → the store ([store] url, default artifacts/kestrel.db)
 //! catalog import --series NIFTY,BANKNIFTY --from 2024-06-03 --to 2024-06-14 --store postgres://kestrel@127.0.0.1/kestrel
 //! catalog export --out /tmp/catalog [--gz] [--overwrite]   # the store → catalog files
+//! catalog fetch --source breeze --series NIFTY --from 2024-06-03 --to 2024-06-14 [--out DIR]   # ICICI Breeze → catalog files (fetch.rs)
 //! ```
 //!
 //! The store URL: `--store`, else `KESTREL_STORE_URL`, else `[store] url` of `--config`, else
 //! `sqlite://<journal root>/kestrel.db`. Each series-day is one transaction: an interrupted
 //! import leaves whole days. Exit code 0 on success, 1 on any error (one line on stderr,
 //! naming the file, line and field, or the database with its password redacted).
+
+mod fetch;
 
 use anyhow::Result;
 use catalog::Catalog;
@@ -25,7 +28,7 @@ use store::{Store, StoreUrl};
 #[derive(Debug, Parser)]
 #[command(
     name = "catalog",
-    about = "Import the data catalog into the database store, or export it back"
+    about = "Import the data catalog into the database store, export it back, or fetch days from ICICI Breeze"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -56,6 +59,8 @@ enum Command {
         #[arg(long)]
         overwrite: bool,
     },
+    /// Fetch days from a historical data source (ICICI Breeze) into catalog files.
+    Fetch(fetch::FetchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +149,7 @@ fn line(verb: &str, url: &StoreUrl, st: &CopyStats) -> String {
 
 async fn run(cmd: Command) -> Result<String> {
     match cmd {
+        Command::Fetch(args) => fetch::run(args).await,
         Command::Import { common, data_dir } => {
             let (config, url, sel) = common.open()?;
             let cat = Catalog::open(data_dir.unwrap_or(config.data.dir))?;

@@ -8,10 +8,12 @@
 //! broker, `[kite]` for the Kite adapter (validated there), `[journal]`/`[data]` paths for the
 //! binaries. The engine itself never sees TOML.
 
+mod breeze;
 mod engine_settings;
 mod error;
 mod sections;
 
+pub use self::breeze::{BreezeSection, HistorySource};
 pub use error::ConfigError;
 pub use sections::*;
 
@@ -74,6 +76,9 @@ pub struct Config {
     /// `[store]`: the database of journals and market data (issue 14).
     #[serde(default)]
     pub store: StoreSection,
+    /// `[breeze]`: ICICI Breeze historical data (issue 15, `docs/breeze.md`).
+    #[serde(default)]
+    pub breeze: BreezeSection,
 }
 
 /// The top-level key of a config file that layers it over another file (path relative to the
@@ -120,6 +125,7 @@ impl Default for Config {
             http: HttpSection::default(),
             telegram: TelegramSection::default(),
             store: StoreSection::default(),
+            breeze: BreezeSection::default(),
         }
     }
 }
@@ -252,6 +258,7 @@ impl Config {
             return Err("engine.capital must be > 0".into());
         }
         self.build_strategy().map(drop)?;
+        self.breeze.validate()?;
         for seg in self.engine.segments.iter().copied() {
             let p = self.segment(seg);
             if p.stops.sl_points <= Decimal::ZERO || p.stops.trailing_stop_points <= Decimal::ZERO {

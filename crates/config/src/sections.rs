@@ -238,6 +238,9 @@ pub struct DataSection {
     /// The catalog directory recorded days are written to (default: `dir`). An existing file
     /// for the same series and day is never overwritten.
     pub record_dir: Option<PathBuf>,
+    /// `paper`/`live-bin`: where warm-up and catch-up candles come from: `kite` (default),
+    /// `breeze` (`[breeze]`, issue 15) or `catalog` (the catalog at `dir`).
+    pub history: crate::HistorySource,
 }
 
 impl Default for DataSection {
@@ -247,6 +250,7 @@ impl Default for DataSection {
             source: DataSource::Files,
             record: true,
             record_dir: None,
+            history: crate::HistorySource::Kite,
         }
     }
 }

@@ -32,6 +32,7 @@ pub mod start;
 pub mod storage;
 pub mod supervisor;
 pub mod timing;
+pub mod warmup;
 
 pub use session::{
     SessionError, SessionKind, SessionOptions, SessionOutcome, Stop, run_session, run_session_with,

@@ -4,7 +4,8 @@
 //! - market data: [`KiteFeed`] (real Kite or the simulator, by `[kite] ticker_url`); the
 //!   engine's clock follows the ticks' exchange timestamps, so a day streamed fast behaves
 //!   exactly like the real day; timers come from the feed only while it is silent;
-//! - warm-up: [`KiteHistory`] (the previous `warmup_sessions` sessions of 1-minute candles);
+//! - warm-up: [`broker_kite::KiteHistory`] (the previous `warmup_sessions` sessions of
+//!   1-minute candles), or Breeze or the catalog by `[data] history` ([`crate::warmup`]);
 //! - contracts: the day's instruments dump ([`InstrumentsMaster`]), checked against the
 //!   configured lot sizes and strike steps before trading;
 //! - execution: the paper broker on the feed's option prices (else Black-76, spec §8), or
@@ -30,8 +31,8 @@ use crate::link::{self, SessionLink, Socket};
 use crate::storage::{self, SessionStore};
 use crate::timing::{TickStamp, TimingBroker};
 use broker_kite::{
-    InstrumentsMaster, KiteBroker, KiteClient, KiteError, KiteFeed, KiteHistory, KiteSettings,
-    OrderFeed, QuoteBook, verify_index_tokens,
+    InstrumentsMaster, KiteBroker, KiteClient, KiteError, KiteFeed, KiteSettings, OrderFeed,
+    QuoteBook, verify_index_tokens,
 };
 use broker_paper::pricer::{ModelParams, NoMarketPremiums, Pricer};
 use broker_paper::{PaperBroker, PaperSettings};
@@ -470,8 +471,10 @@ async fn session_body(
         charges: ChargesSchedule::builtin(),
         waits: Some(Arc::new(WallClock)),
     })?;
-    let history = KiteHistory::new(client.clone());
-    engine.warm_up(&history).await?;
+    // `[data] history`: Kite (default), Breeze or the catalog (issue 15, crate::warmup).
+    let history =
+        crate::warmup::session_history(&config, &client).map_err(SessionError::Refused)?;
+    engine.warm_up(history.as_ref()).await?;
     let inflight_path = InflightTick::path(&journal_root, mode.dir());
     let inflight = match restore {
         Some(cp) => {
@@ -489,7 +492,7 @@ async fn session_body(
     // (the tick a crash interrupted first), then the book compared (entries blocked on a
     // mismatch), spec §11.
     engine.reconcile_start().await?;
-    engine.catch_up_with(&history, inflight).await?;
+    engine.catch_up_with(history.as_ref(), inflight).await?;
     match resolve_unknown {
         // Applied at the first index tick (an exchange time for the guard, an index price).
         Some(r) => engine.resolve_when_trading(r),
