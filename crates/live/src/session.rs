@@ -146,16 +146,28 @@ pub enum SessionError {
 }
 
 /// Spec §10.6: live trading needs `mode = "live"` in the configuration **and** the explicit
-/// confirmation flag; paper trading refuses nothing here.
+/// confirmation flag. Paper and live both refuse `instrument = "underlying"` (replay only so
+/// far, issue 15).
 ///
 /// # Errors
-/// [`SessionError::Refused`] saying which of the two is missing and how to give it.
+/// [`SessionError::Refused`] saying what is missing or unsupported and how to fix it.
 pub fn check_guardrails(
     kind: SessionKind,
     config: &Config,
     config_path: &Path,
     confirm_live: bool,
 ) -> Result<(), SessionError> {
+    // Issue 15: trading the underlying (futures/equity) is replay-only so far: the Kite
+    // side (the futures/equity rows of the instruments dump, their ticks as the agent's
+    // series, margins) is not built, so a paper or live session must not start with it.
+    for seg in &config.engine.segments {
+        if config.segment(*seg).instrument == engine::settings::Instrument::Underlying {
+            return Err(SessionError::Refused(format!(
+                "{}: {seg} has instrument = \"underlying\", which replay supports but paper and live do not yet; use instrument = \"option\" for a Kite session",
+                config_path.display()
+            )));
+        }
+    }
     if kind != SessionKind::Live {
         return Ok(());
     }

@@ -314,6 +314,31 @@ mod tests {
     }
 
     #[test]
+    fn paper_and_live_refuse_trading_the_underlying() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../config/futures.toml"
+        ))
+        .unwrap();
+        let c = Config::from_toml(&text, Path::new("config/futures.toml")).unwrap();
+        for kind in [SessionKind::Paper, SessionKind::Live] {
+            let e =
+                crate::session::check_guardrails(kind, &c, Path::new("config/futures.toml"), true)
+                    .unwrap_err()
+                    .to_string();
+            assert!(
+                e.contains("config/futures.toml: NIFTY has instrument = \"underlying\"")
+                    && e.contains("paper and live do not yet"),
+                "{e}"
+            );
+        }
+        assert!(
+            crate::session::check_guardrails(SessionKind::Paper, &base(), Path::new("x"), false)
+                .is_ok()
+        );
+    }
+
+    #[test]
     fn an_empty_request_changes_nothing() {
         assert_eq!(apply(StartRequest::default()).unwrap(), base());
         assert!(!has_parameters(&StartRequest::default()));
