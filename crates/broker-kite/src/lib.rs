@@ -11,6 +11,7 @@
 //! | [`feed`] | [`KiteFeed`]: ticker → IST ticks, subscriptions, feed health, touch book, order frames | `MarketData` |
 //! | [`history`] | [`KiteHistory`]: historical candles within the per-interval limits, warm-up | `HistoricalData` |
 //! | [`broker`] | [`KiteBroker`]: place (tagged, marketable limit or market+protection), modify, cancel, updates, fills, reconciliation snapshot | `Broker` |
+//! | [`margins`] | [`KiteMargins`]: basket margin (`POST /margins/basket`, with the hedge benefit) and the funds (`GET /user/margins`) | `MarginCalculator` |
 //! | [`session`] | credentials, the 0600 session file of `login`, [`SessionState`] | — |
 //!
 //! Units: prices and money are exact [`rust_decimal::Decimal`] rupees (₹; Kite's paise ÷ 100),
@@ -45,6 +46,7 @@ pub mod feed;
 pub mod history;
 pub mod instruments;
 pub mod limits;
+pub mod margins;
 pub mod orders;
 pub mod session;
 pub mod settings;
@@ -55,6 +57,7 @@ pub use error::KiteError;
 pub use feed::{FeedHealth, FeedHealthSnapshot, KiteFeed, OrderFeed, QuoteBook};
 pub use history::{Interval, KiteHistory};
 pub use instruments::{InstrumentRow, InstrumentsMaster, verify_index_tokens};
+pub use margins::KiteMargins;
 pub use orders::{BookOrder, BookPosition, BookTrade, BrokerSnapshot};
 pub use session::{Credentials, SessionFile, SessionState};
 pub use settings::{KiteSettings, MarketOrderStyle, ProtectiveStopConfig};

@@ -381,3 +381,57 @@ pub trait PremiumMarks: Send {
         at: IstDateTime,
     ) -> Option<(rust_decimal::Decimal, crate::PremiumSource)>;
 }
+
+/// One leg of a basket whose margin is asked for ([`MarginCalculator::basket_margin`]): an
+/// element of the JSON array of Kite's `POST /margins/basket` (kite-connect.md §3.9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarginLeg {
+    /// The option (its `exchange` and `tradingsymbol` are sent).
+    pub contract: crate::OptionContract,
+    /// `BUY` (a hedge, a long) or `SELL` (a short).
+    pub side: Side,
+    /// Units (a multiple of the lot size), not lots.
+    pub quantity: u32,
+    /// `MIS` or `NRML`.
+    pub product: Product,
+    /// Limit price, ₹ per unit; `None` = a `MARKET` order priced by the broker at its LTP.
+    pub price: Option<Decimal>,
+}
+
+/// The margin of a basket (kite-connect.md §3.9, `POST /margins/basket?consider_positions=true`),
+/// money in ₹.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasketMargin {
+    /// `initial.total`: the legs' margins added up as if each stood alone (a short option's
+    /// SPAN + exposure, a long option's premium).
+    pub initial_total: Decimal,
+    /// `final.total`: after the hedge benefit (a short covered by a long of the same
+    /// expiry and type) and, with `consider_positions`, the open positions. What the order
+    /// blocks; compare it with `available`.
+    pub final_total: Decimal,
+    /// Money available to trade in the equity segment (`GET /user/margins`, `equity.net`);
+    /// `None` when the source does not report it.
+    pub available: Option<Decimal>,
+}
+
+impl BasketMargin {
+    /// Whether `available` covers `final_total` (`None` when `available` is unknown).
+    pub fn sufficient(&self) -> Option<bool> {
+        self.available.map(|a| a >= self.final_total)
+    }
+}
+
+/// The broker's margin calculator: what a basket of option orders would block, checked
+/// before a hedged short is entered (issue 15, spec §4.3). Kite: `POST /margins/basket` and
+/// `GET /user/margins` (kite-connect.md §3.9, §3.1); kite-sim answers both with its own
+/// documented model.
+#[async_trait]
+pub trait MarginCalculator: Send + Sync {
+    /// The margin of `legs` taken together (order matters to no broker).
+    ///
+    /// # Errors
+    /// [`BrokerError::Rejected`] for a basket the broker refuses (unknown symbol, bad
+    /// quantity), [`BrokerError::SessionInvalid`], [`BrokerError::RateLimited`] or
+    /// [`BrokerError::Unavailable`] when it cannot answer. Nothing is placed either way.
+    async fn basket_margin(&self, legs: &[MarginLeg]) -> Result<BasketMargin, BrokerError>;
+}

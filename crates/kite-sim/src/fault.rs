@@ -22,6 +22,8 @@ use std::time::Duration;
 /// | [`Fault::RestoreToken`] | `{"kind":"restore_token"}` |
 /// | [`Fault::RateLimit`] | `{"kind":"rate_limit","count":3}` |
 /// | [`Fault::BookLater`] | `{"kind":"book_later","ms":700,"count":1}` |
+/// | [`Fault::MarginError`] | `{"kind":"margin_error","count":1,"message":"…"}` |
+/// | [`Fault::AvailableCash`] | `{"kind":"available_cash","rupees":"5000"}` |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "FaultSpec", into = "FaultSpec")]
 pub enum Fault {
@@ -74,6 +76,18 @@ pub enum Fault {
         /// How many placements.
         count: u32,
     },
+    /// The next `count` margin calculations (`POST /margins/orders`, `/margins/basket`)
+    /// answer HTTP 500 `GeneralException` with `message` (kite-connect.md §4).
+    MarginError {
+        /// How many calculations.
+        count: u32,
+        /// The error message.
+        message: String,
+    },
+    /// From now on `GET /user/margins` reports this cash (₹) ± the day's premium cash flow
+    /// instead of the configured capital: a small amount makes the funds insufficient for a
+    /// basket's `final` margin.
+    AvailableCash(rust_decimal::Decimal),
 }
 
 /// The JSON shape of a [`Fault`].
@@ -106,6 +120,22 @@ enum FaultSpec {
         #[serde(default = "one")]
         count: u32,
     },
+    MarginError {
+        #[serde(default = "one")]
+        count: u32,
+        #[serde(default = "default_margin_message")]
+        message: String,
+    },
+    AvailableCash {
+        rupees: rust_decimal::Decimal,
+    },
+}
+
+/// The default message of [`Fault::MarginError`].
+pub const DEFAULT_MARGIN_MESSAGE: &str = "Margin calculation failed (simulated fault)";
+
+fn default_margin_message() -> String {
+    DEFAULT_MARGIN_MESSAGE.to_string()
 }
 
 fn one() -> u32 {
@@ -143,6 +173,13 @@ impl TryFrom<FaultSpec> for Fault {
                 delay: Duration::from_millis(ms),
                 count,
             },
+            FaultSpec::MarginError { count, message } => Fault::MarginError { count, message },
+            FaultSpec::AvailableCash { rupees } => {
+                if rupees.is_sign_negative() {
+                    return Err(format!("available_cash: rupees {rupees} is negative"));
+                }
+                Fault::AvailableCash(rupees)
+            }
         })
     }
 }
@@ -166,6 +203,8 @@ impl From<Fault> for FaultSpec {
                 ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                 count,
             },
+            Fault::MarginError { count, message } => FaultSpec::MarginError { count, message },
+            Fault::AvailableCash(rupees) => FaultSpec::AvailableCash { rupees },
         }
     }
 }
@@ -182,6 +221,8 @@ impl Fault {
             Fault::RestoreToken => "restore_token",
             Fault::RateLimit { .. } => "rate_limit",
             Fault::BookLater { .. } => "book_later",
+            Fault::MarginError { .. } => "margin_error",
+            Fault::AvailableCash(_) => "available_cash",
         }
     }
 }
@@ -198,6 +239,8 @@ impl fmt::Display for Fault {
             Fault::BookLater { delay, count } => {
                 write!(f, "book_later:{}:{count}", delay.as_millis())
             }
+            Fault::MarginError { count, message } => write!(f, "margin_error:{count}:{message}"),
+            Fault::AvailableCash(r) => write!(f, "available_cash:{r}"),
             other => f.write_str(other.kind()),
         }
     }
@@ -214,6 +257,8 @@ impl fmt::Display for Fault {
 /// | `expire_token`, `restore_token` | [`Fault::ExpireToken`], [`Fault::RestoreToken`] |
 /// | `rate_limit[:COUNT]` | [`Fault::RateLimit`] (default 1) |
 /// | `book_later:MS[:COUNT]` | [`Fault::BookLater`] (default 9000 ms, 1) |
+/// | `margin_error[:COUNT[:MESSAGE]]` | [`Fault::MarginError`] (default 1, a fixed message) |
+/// | `available_cash:RUPEES` | [`Fault::AvailableCash`] |
 ///
 /// Hyphens may replace underscores in the kind.
 impl FromStr for Fault {
@@ -267,9 +312,21 @@ impl FromStr for Fault {
                 delay: Duration::from_millis(num(a1, "milliseconds", 9_000)?),
                 count: count(a2)?,
             }),
+            "margin_error" => Ok(Fault::MarginError {
+                count: count(a1)?,
+                message: a2.map_or_else(default_margin_message, |m| m.trim().to_string()),
+            }),
+            "available_cash" => {
+                let v = a1.ok_or("available_cash: give the rupees, e.g. available_cash:5000")?;
+                rust_decimal::Decimal::from_str(v)
+                    .ok()
+                    .filter(|d| !d.is_sign_negative())
+                    .map(Fault::AvailableCash)
+                    .ok_or_else(|| format!("available_cash: `{v}` is not an amount of rupees"))
+            }
             "" => Err("empty fault".to_string()),
             other => Err(format!(
-                "unknown fault `{other}` (expected drop_socket, stall_feed, delay_placement, reject_orders, expire_token, restore_token, rate_limit or book_later)"
+                "unknown fault `{other}` (expected drop_socket, stall_feed, delay_placement, reject_orders, expire_token, restore_token, rate_limit, book_later, margin_error or available_cash)"
             )),
         }
     }
@@ -290,97 +347,5 @@ pub fn parse_scheduled(s: &str) -> Result<(chrono::NaiveTime, Fault), String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_forms() {
-        let cases = [
-            (r#"{"kind":"drop_socket"}"#, Fault::DropSocket),
-            (
-                r#"{"kind":"stall_feed","secs":5}"#,
-                Fault::StallFeed(Duration::from_secs(5)),
-            ),
-            (
-                r#"{"kind":"delay_placement","ms":9000,"count":2}"#,
-                Fault::DelayPlacement {
-                    delay: Duration::from_secs(9),
-                    count: 2,
-                },
-            ),
-            (
-                r#"{"kind":"reject_orders","count":1,"message":"no"}"#,
-                Fault::RejectOrders {
-                    count: 1,
-                    message: "no".into(),
-                },
-            ),
-            (r#"{"kind":"expire_token"}"#, Fault::ExpireToken),
-            (r#"{"kind":"restore_token"}"#, Fault::RestoreToken),
-            (
-                r#"{"kind":"rate_limit","count":3}"#,
-                Fault::RateLimit { count: 3 },
-            ),
-        ];
-        for (text, want) in cases {
-            let got: Fault = serde_json::from_str(text).unwrap();
-            assert_eq!(got, want, "{text}");
-            let back: Fault = serde_json::from_value(serde_json::to_value(&got).unwrap()).unwrap();
-            assert_eq!(back, want);
-        }
-        assert!(serde_json::from_str::<Fault>(r#"{"kind":"melt"}"#).is_err());
-        assert!(serde_json::from_str::<Fault>(r#"{"kind":"stall_feed","secs":-1}"#).is_err());
-        let d: Fault = serde_json::from_str(r#"{"kind":"delay_placement","ms":10}"#).unwrap();
-        assert_eq!(
-            d,
-            Fault::DelayPlacement {
-                delay: Duration::from_millis(10),
-                count: 1
-            }
-        );
-    }
-
-    #[test]
-    fn cli_forms() {
-        let (t, f) = parse_scheduled("10:30:00=drop_socket").unwrap();
-        assert_eq!(t, chrono::NaiveTime::from_hms_opt(10, 30, 0).unwrap());
-        assert_eq!(f, Fault::DropSocket);
-        assert_eq!(
-            "stall-feed:2.5".parse::<Fault>().unwrap(),
-            Fault::StallFeed(Duration::from_millis(2500))
-        );
-        assert_eq!(
-            "delay_placement:9000".parse::<Fault>().unwrap(),
-            Fault::DelayPlacement {
-                delay: Duration::from_secs(9),
-                count: 1
-            }
-        );
-        assert_eq!(
-            "reject_orders:2:RMS: blocked".parse::<Fault>().unwrap(),
-            Fault::RejectOrders {
-                count: 2,
-                message: "RMS: blocked".into()
-            }
-        );
-        assert_eq!(
-            "rate_limit:3".parse::<Fault>().unwrap(),
-            Fault::RateLimit { count: 3 }
-        );
-        assert!("drop_socket:1".parse::<Fault>().is_err());
-        assert!("rate_limit:x".parse::<Fault>().is_err());
-        assert!(parse_scheduled("25:00:00=drop_socket").is_err());
-        assert!(parse_scheduled("drop_socket").is_err());
-        for f in [
-            Fault::DropSocket,
-            Fault::StallFeed(Duration::from_secs(3)),
-            Fault::RateLimit { count: 2 },
-            Fault::DelayPlacement {
-                delay: Duration::from_millis(700),
-                count: 3,
-            },
-        ] {
-            assert_eq!(f.to_string().parse::<Fault>().unwrap(), f);
-        }
-    }
-}
+#[path = "fault_tests.rs"]
+mod tests;

@@ -19,11 +19,12 @@
 //! | endpoint | what |
 //! | --- | --- |
 //! | `POST /session/token` | login exchange (any request token; checksum checked when an API secret is configured) |
-//! | `GET /user/profile`, `/user/margins[/equity]` | user `SIM001`; margins = [`SimMarket::capital`] ± the day's premium cash flow |
+//! | `GET /user/profile`, `/user/margins[/equity]` | user `SIM001`; margins = [`SimMargins::available_cash`] (else [`SimMarket::capital`]) ± the day's premium cash flow |
 //! | `GET /instruments[/{exchange}]` | CSV dump: per streamed index the next 4 expiries, strikes ±10 % of the day's open at the configured step, CE and PE, lot size of the date; index rows (`INDICES`) |
 //! | `GET /quote`, `/quote/ltp`, `/quote/ohlc` | current simulated prices (`NSE:NIFTY 50`, `NSE:NIFTY BANK`, `BSE:SENSEX`, `NFO:…`, `BFO:…`) |
 //! | `GET /instruments/historical/{token}/{interval}` | index candles from the catalog: days before the simulated date plus the simulated date's bars completed by the simulated clock; Kite's per-interval span limits |
 //! | `POST/PUT/DELETE /orders/regular[/{id}]`, `GET /orders[/{id}[/trades]]`, `/trades` | the order book with Kite's status history |
+//! | `POST /margins/orders`, `/margins/basket` | Kite's margin calculators on a documented simulated model ([`margins`]: a short option = SPAN + exposure as % of the index notional, a long = its premium, a hedged pair = the spread's maximum loss + the hedge's premium) |
 //! | `GET /portfolio/positions`, `/portfolio/holdings` | positions from the fills, `net` and `day` (the same rows: nothing is carried overnight); no holdings |
 //! | `GET /ws` (also `/`) | the ticker: subscribe/unsubscribe/mode messages, ltp/quote/full packets, heartbeats, order-update text frames |
 //! | `POST /sim/faults`, `GET /sim/status`, `GET /sim/orders` | control (no auth) |
@@ -76,6 +77,7 @@
 mod control;
 pub mod fault;
 pub mod history;
+pub mod margins;
 pub mod market;
 pub mod orders;
 mod server;
@@ -87,6 +89,8 @@ pub mod wire;
 
 pub use control::SimStatus;
 pub use fault::Fault;
+pub use margins::SimMargins;
+pub use margins::model::MarginRates;
 pub use orders::{SimFill, SimOrder};
 pub use settings::{SimMarket, SimSegment};
 
@@ -175,6 +179,8 @@ pub struct SimConfig {
     pub hold_while_disconnected: bool,
     /// Faults injected when the stream reaches an IST time, before that time's ticks.
     pub faults: Vec<(NaiveTime, Fault)>,
+    /// The margin calculators' model and the available cash ([`margins`]).
+    pub margins: SimMargins,
 }
 
 impl fmt::Debug for SimConfig {
@@ -193,6 +199,7 @@ impl fmt::Debug for SimConfig {
             )
             .field("hold_while_disconnected", &self.hold_while_disconnected)
             .field("faults", &self.faults)
+            .field("margins", &self.margins)
             .finish_non_exhaustive()
     }
 }
@@ -200,7 +207,7 @@ impl fmt::Debug for SimConfig {
 impl SimConfig {
     /// Stream `segments` of `date` from the catalog at `data_dir` in `market`. Defaults:
     /// [`Speed::Max`], `127.0.0.1:0`, API key `kestrel-sim`, a random access token, no API
-    /// secret, hold while disconnected, no faults.
+    /// secret, hold while disconnected, no faults, [`SimMargins::default`].
     pub fn new(
         date: NaiveDate,
         segments: Vec<Segment>,
@@ -219,6 +226,7 @@ impl SimConfig {
             api_secret: None,
             hold_while_disconnected: true,
             faults: Vec::new(),
+            margins: SimMargins::default(),
         }
     }
 }
@@ -377,6 +385,8 @@ impl Simulator {
             requests: Vec::new(),
             placement_forms: Vec::new(),
             token_expired: false,
+            margin_fail: None,
+            cash: cfg.margins.available_cash,
             pricer: Pricer::new(Box::new(NoMarketPremiums), model, calendar.clone()),
             market: CatalogPremiums::new(catalog.clone(), cfg.date),
         };
@@ -400,6 +410,7 @@ impl Simulator {
                 speed: cfg.speed,
             },
             market: cfg.market.clone(),
+            margins: cfg.margins.clone(),
             day,
             universe,
             catalog,

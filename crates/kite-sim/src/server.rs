@@ -51,6 +51,8 @@ pub fn router(sh: Arc<Shared>) -> Router {
         .route("/trades", get(trades))
         .route("/portfolio/positions", get(positions))
         .route("/portfolio/holdings", get(holdings))
+        .route("/margins/orders", post(order_margins))
+        .route("/margins/basket", post(basket_margins))
         .layer(middleware::from_fn_with_state(sh.clone(), gate));
     let control = Router::new()
         .route("/sim/faults", post(sim_faults))
@@ -441,6 +443,16 @@ async fn positions(State(sh): Sh) -> Response {
 
 async fn holdings() -> Response {
     ok(json!([]))
+}
+
+/// `POST /margins/orders` (kite-connect.md §3.9; the model: [`crate::margins`]).
+async fn order_margins(State(sh): Sh, body: Bytes) -> Response {
+    sh.order_margins(&body).map_or_else(|e| api_error(&e), ok)
+}
+
+/// `POST /margins/basket` (kite-connect.md §3.9; `consider_positions` is ignored).
+async fn basket_margins(State(sh): Sh, body: Bytes) -> Response {
+    sh.basket_margins(&body).map_or_else(|e| api_error(&e), ok)
 }
 
 /// `POST /sim/faults`: one fault object or an array of them.

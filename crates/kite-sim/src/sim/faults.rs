@@ -1,5 +1,6 @@
 //! Fault injection into the simulator state ([`Fault`]): dropped sockets, stalls, delayed,
-//! rejected or late-booked placements, token expiry, rate limits.
+//! rejected or late-booked placements, token expiry, rate limits, failing margin calculations
+//! and short funds.
 
 use super::Shared;
 use crate::fault::Fault;
@@ -49,6 +50,10 @@ impl Shared {
                 Fault::BookLater { delay, count } => {
                     st.book_later = (count > 0).then_some((delay, count));
                 }
+                Fault::MarginError { count, message } => {
+                    st.margin_fail = (count > 0).then_some((count, message));
+                }
+                Fault::AvailableCash(rupees) => st.cash = Some(rupees),
             }
         }
         tracing::info!(target: "kite_sim", fault = text, "fault injected");

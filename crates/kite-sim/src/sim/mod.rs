@@ -87,6 +87,15 @@ impl ApiError {
             message: message.into(),
         }
     }
+
+    /// 500 `GeneralException`.
+    pub fn general(message: impl Into<String>) -> Self {
+        Self {
+            status: 500,
+            kind: "GeneralException",
+            message: message.into(),
+        }
+    }
 }
 
 /// Catalog bars already read, per (series, date).
@@ -165,6 +174,10 @@ pub struct State {
     pub rate_limited: u64,
     /// The token is "expired".
     pub token_expired: bool,
+    /// Margin calculations to fail ([`crate::Fault::MarginError`]): (how many left, message).
+    pub margin_fail: Option<(u32, String)>,
+    /// Cash reported by `GET /user/margins`, ₹ (`None`: the market's capital).
+    pub cash: Option<Decimal>,
     /// Black-76 premiums.
     pub pricer: Pricer,
     /// Real option prices from the catalog, when it has the contract.
@@ -211,6 +224,8 @@ pub struct Shared {
     pub settings: Settings,
     /// The simulated market's settings.
     pub market: SimMarket,
+    /// The margin model's settings.
+    pub margins: crate::margins::SimMargins,
     /// The streamed day.
     pub day: Day,
     /// The option universe.

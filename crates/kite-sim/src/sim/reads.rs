@@ -124,10 +124,12 @@ impl Shared {
         v
     }
 
-    /// `GET /user/margins` equity segment: capital ± the day's premium cash flow.
+    /// `GET /user/margins` equity segment: the cash ([`crate::Fault::AvailableCash`], else
+    /// [`crate::margins::SimMargins::available_cash`], else the capital) ± the day's premium
+    /// cash flow.
     pub fn equity_margins(&self) -> Value {
         let st = self.lock();
-        let capital = self.market.capital;
+        let capital = st.cash.unwrap_or(self.market.capital);
         let flow = crate::orders::cash_flow(&st.orders);
         let net = capital + flow;
         json!({
