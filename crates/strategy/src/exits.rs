@@ -44,6 +44,12 @@ impl StopTracker {
         }
     }
 
+    /// The distances this position trails with (`sl_points`, `trailing_stop_points`): the
+    /// agent's, or the entry signal's own (e.g. `atr_breakout`'s 1.5 × ATR).
+    pub fn distances(&self) -> UnderlyingStops {
+        self.stops
+    }
+
     /// Initial stop level `S` (index price).
     pub fn initial_stop(&self) -> Decimal {
         self.initial

@@ -134,12 +134,14 @@ impl Harness {
         sim.write_session_file(&session).expect("session file");
         let config = dir.path().join("live.toml");
         let text = format!(
-            "include = {:?}\n\n[engine]\nmode = \"live\"\n\n[pyramiding]\nenabled = false\n\n[kite]\napi_base_url = {:?}\nticker_url = {:?}\nsession_file = {:?}\ninstruments_cache_dir = {:?}\n\n[kite.orders]\nmarket_order_style = \"market\"\n\n{kite_extra}\n",
+            "include = {:?}\n\n[engine]\nmode = \"live\"\n\n[pyramiding]\nenabled = false\n\n[kite]\napi_base_url = {:?}\nticker_url = {:?}\nsession_file = {:?}\ninstruments_cache_dir = {:?}\n\n[kite.orders]\nmarket_order_style = \"market\"\n\n[data]\nrecord_dir = {:?}\n\n{kite_extra}\n",
             root.join("config/default.toml").display().to_string(),
             sim.base_url(),
             sim.ticker_url(),
             session.display().to_string(),
             dir.path().join("instruments").display().to_string(),
+            // The session records the day (issue 14) into the test's folder, never `data/`.
+            dir.path().join("catalog").display().to_string(),
         );
         std::fs::write(&config, text).expect("config written");
         Harness {

@@ -17,7 +17,6 @@ pub fn trade_row(
     number: u32,
     timeframe: String,
     rsi_period: u32,
-    trailing_stop_points: Decimal,
 ) -> Option<Trade> {
     let exit = p.exit?;
     let qty = p.entered();
@@ -53,7 +52,9 @@ pub fn trade_row(
         entry_price: entry,
         stop_loss_points: (p.entry_spot - stops.initial_stop()).abs(),
         initial_sl_price: stops.initial_stop(),
-        trailing_stop_points,
+        // The distance this position trailed with (a signal's own stop, e.g. 1.5 × ATR,
+        // replaces the configured one).
+        trailing_stop_points: stops.distances().trailing_stop_points,
         exit_time: exit.tick.ts,
         index_exit_spot: exit.tick.price,
         exit_price: exit_px,
@@ -90,7 +91,6 @@ impl SegmentAgent {
             self.closed_trades,
             self.strategy.timeframe().to_string(),
             self.strategy.rsi_period(),
-            self.params.stops.trailing_stop_points,
         )?;
         self.book_trade(trade.net_pnl, trade.exit_time);
         Some(trade)
