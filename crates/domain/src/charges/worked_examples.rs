@@ -6,12 +6,12 @@
 use super::*;
 use rust_decimal_macros::dec;
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+pub(super) fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
 /// (brokerage, stt, exchange_txn, sebi, stamp, gst, total).
-type Row = (
+pub(super) type Row = (
     Decimal,
     Decimal,
     Decimal,
@@ -21,7 +21,7 @@ type Row = (
     Decimal,
 );
 
-fn parts(c: ChargeBreakdown) -> Row {
+pub(super) fn parts(c: ChargeBreakdown) -> Row {
     (
         c.brokerage,
         c.stt,

@@ -2,35 +2,9 @@
 //! arithmetic written out as in `worked_examples.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use super::worked_examples::{Row, d, parts};
 use super::*;
 use rust_decimal_macros::dec;
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
-/// (brokerage, stt, exchange_txn, sebi, stamp, gst, total).
-type Row = (
-    Decimal,
-    Decimal,
-    Decimal,
-    Decimal,
-    Decimal,
-    Decimal,
-    Decimal,
-);
-
-fn parts(c: ChargeBreakdown) -> Row {
-    (
-        c.brokerage,
-        c.stt,
-        c.exchange_txn,
-        c.sebi,
-        c.stamp,
-        c.gst,
-        c.total,
-    )
-}
 
 fn of(kind: ChargeKind, day: NaiveDate, ex: Exchange, side: Side, turnover: Decimal) -> Row {
     parts(ChargesSchedule::builtin().charges_for(kind, day, ex, side, turnover, true))
