@@ -108,15 +108,6 @@ impl Side {
             Side::Sell => Side::Buy,
         }
     }
-
-    /// `+1` for a buy, `−1` for a sell: the sign of a position opened on this side, so that
-    /// P&L per unit = (exit − entry) × sign.
-    pub fn sign(self) -> rust_decimal::Decimal {
-        match self {
-            Side::Buy => rust_decimal::Decimal::ONE,
-            Side::Sell => rust_decimal::Decimal::NEGATIVE_ONE,
-        }
-    }
 }
 
 /// Kite product: `MIS` (intraday, auto squared off by the broker) or `NRML` (carry forward).
