@@ -25,6 +25,12 @@
 //! the date give HOLD, whether or not the engine acted on the first. The flags reset when
 //! the candle date changes and in [`Strategy::start_day`].
 //!
+//! **Direction** (`direction`, default `both`): seed 001 splits its breakouts into
+//! one-direction named strategies (long "Strategy 12" / "Strategy 11", short "Strategy 8" /
+//! "Strategy 10" / "Strategy 9"); `direction = "long"` never emits BUY_PE and `"short"` never
+//! BUY_CE. A suppressed direction's conditions are not checked and its once-a-day flag stays
+//! clear. With `both` the rules above are unchanged.
+//!
 //! **Stop**: every entry signal carries `stop_points = atr_multiplier × ATR(atr_period)`
 //! (Wilder, on the same candles), rounded half away from zero to 2 decimal places, in the
 //! signal series' points. The engine uses it as both the initial and the trailing stop
@@ -78,6 +84,38 @@ pub struct AtrBreakoutParams {
     pub macd_slow: usize,
     /// Zero-lag MACD signal EMA period (default 9).
     pub macd_signal: usize,
+    /// Which entries this strategy may emit (default `both`). Seed 001 runs its long and
+    /// short breakouts as separate named strategies ("Strategy 12: long entry on bullish
+    /// breakout", "Strategy 8: short entry on bearish breakout", and on 5 minutes "Strategy
+    /// 11" long, "Strategy 10" / "Strategy 9" short): `long` never emits BUY_PE, `short` never
+    /// emits BUY_CE.
+    pub direction: Directions,
+}
+
+/// The entry directions an [`AtrBreakout`] may signal (config `direction = "both" | "long" |
+/// "short"`, seed 001's one-direction named strategies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Directions {
+    /// BUY_CE and BUY_PE (the default).
+    #[default]
+    Both,
+    /// BUY_CE only (seed 001 "Strategy 12", "Strategy 11").
+    Long,
+    /// BUY_PE only (seed 001 "Strategy 8", "Strategy 10", "Strategy 9").
+    Short,
+}
+
+impl Directions {
+    /// Long entries (BUY_CE) allowed.
+    pub fn long(self) -> bool {
+        self != Directions::Short
+    }
+
+    /// Short entries (BUY_PE) allowed.
+    pub fn short(self) -> bool {
+        self != Directions::Long
+    }
 }
 
 impl Default for AtrBreakoutParams {
@@ -94,6 +132,7 @@ impl Default for AtrBreakoutParams {
             macd_fast: 12,
             macd_slow: 26,
             macd_signal: 9,
+            direction: Directions::Both,
         }
     }
 }
@@ -275,10 +314,11 @@ impl Strategy for AtrBreakout {
                 volume,
                 volume_sma: vs,
             };
-            if !self.long_used && r.long_ok() {
+            let allowed = self.params.direction;
+            if allowed.long() && !self.long_used && r.long_ok() {
                 self.long_used = true;
                 signal = Signal::BuyCe;
-            } else if !self.short_used && r.short_ok() {
+            } else if allowed.short() && !self.short_used && r.short_ok() {
                 self.short_used = true;
                 signal = Signal::BuyPe;
             }
@@ -538,6 +578,68 @@ mod tests {
             c.volume = Some(500);
             assert_eq!(s.on_candle(&c).signal, Signal::Hold);
         }
+    }
+
+    /// `direction = "long"` never emits BUY_PE (nor `"short"` BUY_CE); the allowed direction
+    /// signals exactly as with `both`.
+    #[test]
+    fn one_direction_only() {
+        let run = |direction, up| {
+            let mut s = AtrBreakout::new(AtrBreakoutParams {
+                direction,
+                ..small()
+            });
+            let mut out = vec![];
+            for day in [1, 2] {
+                for c in accelerating(day, up, true) {
+                    out.push(s.on_candle(&c).signal);
+                }
+            }
+            out
+        };
+        // With `both`, minus the other direction's signals (the two conditions exclude each
+        // other, so dropping one never changes the other).
+        let only = |v: Vec<Signal>, keep: Signal| -> Vec<Signal> {
+            v.into_iter()
+                .map(|s| if s == keep { s } else { Signal::Hold })
+                .collect()
+        };
+        for up in [true, false] {
+            let both = run(Directions::Both, up);
+            let long = run(Directions::Long, up);
+            let short = run(Directions::Short, up);
+            assert!(!long.contains(&Signal::BuyPe) && !short.contains(&Signal::BuyCe));
+            assert_eq!(long, only(both.clone(), Signal::BuyCe));
+            assert_eq!(short, only(both, Signal::BuyPe));
+        }
+        assert!(run(Directions::Long, true).contains(&Signal::BuyCe));
+        assert!(run(Directions::Short, false).contains(&Signal::BuyPe));
+        let entries = |v: &[Signal]| v.iter().filter(|s| **s != Signal::Hold).count();
+        assert_eq!(entries(&run(Directions::Long, false)), 0);
+        assert_eq!(entries(&run(Directions::Short, true)), 0);
+    }
+
+    #[test]
+    fn direction_from_config() {
+        assert_eq!(AtrBreakoutParams::default().direction, Directions::Both);
+        for (text, want) in [
+            ("both", Directions::Both),
+            ("long", Directions::Long),
+            ("short", Directions::Short),
+        ] {
+            let t: toml::Table = toml::from_str(&format!("direction = \"{text}\"")).unwrap();
+            assert_eq!(AtrBreakoutParams::from_table(&t).unwrap().direction, want);
+        }
+        for bad in ["Long", "up", "BOTH"] {
+            let t: toml::Table = toml::from_str(&format!("direction = \"{bad}\"")).unwrap();
+            let e = registry::build("atr_breakout", &t)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(e.contains(bad), "{e}");
+        }
+        let (long, short) = (Directions::Long, Directions::Short);
+        assert!(long.long() && !long.short() && short.short() && !short.long());
     }
 
     #[test]
