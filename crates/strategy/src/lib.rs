@@ -3,8 +3,14 @@
 //! - [`Strategy`]: completed candles in, [`Signal`]s out (spec §4); built by name from config
 //!   through [`registry::build`].
 //! - [`rsi_crossover::RsiCrossover`]: the primary strategy (spec §4.2, §3.1 rules 5 and 10).
+//! - [`donchian_breakout::DonchianBreakout`]: seed 002's Donchian channel breakout.
+//! - [`atr_breakout::AtrBreakout`]: seed 001's trend-filtered range breakout with an ATR
+//!   stop (spec §4.3), long, short or both ([`atr_breakout::Directions`]).
+//! - [`strategy_set::StrategySet`]: several named member strategies on their own timeframes
+//!   as one strategy (first entry wins, [`Strategy::entry_strategy`] names the member).
 //! - [`option_selection`]: ATM/ITM strike and contract choice (spec §5).
 //! - [`exits`]: underlying-basis stop loss and trailing stop (spec §4.4, §3.1 rule 7).
+//! - [`pyramid`]: pyramiding, adding lots to a winning position (spec §6).
 
 pub mod atr_breakout;
 pub mod donchian_breakout;
@@ -13,6 +19,7 @@ pub mod option_selection;
 pub mod pyramid;
 pub mod registry;
 pub mod rsi_crossover;
+pub mod strategy_set;
 
 use domain::{Candle, Direction, ExitReason, Signal, Timeframe};
 
@@ -59,6 +66,15 @@ pub trait Strategy: Send {
 
     /// Feed one completed candle (warm-up candles included) and get the signal.
     fn on_candle(&mut self, candle: &Candle) -> Evaluation;
+
+    /// The name of the strategy whose entry signal the last [`Strategy::on_candle`] returned.
+    /// The engine tags the entry order with it and risk counts its per-strategy-per-day cap
+    /// by it (seed 001: "Max Strategy Use: 1 per day per strategy"). A single strategy is its
+    /// own entry strategy (the default, [`Strategy::name`]); a
+    /// [`strategy_set::StrategySet`] answers with the member whose entry it returned.
+    fn entry_strategy(&self) -> &'static str {
+        self.name()
+    }
 
     /// The segment's position in `direction` closed with `reason`.
     fn on_position_closed(&mut self, _direction: Direction, _reason: ExitReason) {}
