@@ -29,7 +29,8 @@
 //! one-direction named strategies (long "Strategy 12" / "Strategy 11", short "Strategy 8" /
 //! "Strategy 10" / "Strategy 9"); `direction = "long"` never emits BUY_PE and `"short"` never
 //! BUY_CE. A suppressed direction's conditions are not checked and its once-a-day flag stays
-//! clear. With `both` the rules above are unchanged.
+//! clear. With `both` the rules above are unchanged. The named set is
+//! [`crate::seed001`].
 //!
 //! **Stop**: every entry signal carries `stop_points = atr_multiplier × ATR(atr_period)`
 //! (Wilder, on the same candles), rounded half away from zero to 2 decimal places, in the

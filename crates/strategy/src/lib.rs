@@ -8,6 +8,8 @@
 //!   stop (spec §4.3), long, short or both ([`atr_breakout::Directions`]).
 //! - [`strategy_set::StrategySet`]: several named member strategies on their own timeframes
 //!   as one strategy (first entry wins, [`Strategy::entry_strategy`] names the member).
+//! - [`seed001`]: seed 001's five named strategies (s12, s8 on 15 minutes; s11, s10, s9 on 5)
+//!   as the registry's `seed001` set.
 //! - [`option_selection`]: ATM/ITM strike and contract choice (spec §5).
 //! - [`exits`]: underlying-basis stop loss and trailing stop (spec §4.4, §3.1 rule 7).
 //! - [`pyramid`]: pyramiding, adding lots to a winning position (spec §6).
@@ -19,6 +21,7 @@ pub mod option_selection;
 pub mod pyramid;
 pub mod registry;
 pub mod rsi_crossover;
+pub mod seed001;
 pub mod strategy_set;
 
 use domain::{Candle, Direction, ExitReason, Signal, Timeframe};

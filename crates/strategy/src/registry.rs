@@ -4,8 +4,14 @@
 use crate::Strategy;
 use crate::rsi_crossover::{RsiCrossover, RsiCrossoverParams};
 
-/// Names the registry knows.
-pub const STRATEGIES: &[&str] = &["rsi_crossover", "donchian_breakout", "atr_breakout"];
+/// Names the registry knows (`seed001` is a [`crate::strategy_set::StrategySet`] of seed
+/// 001's five named strategies, [`crate::seed001`]).
+pub const STRATEGIES: &[&str] = &[
+    "rsi_crossover",
+    "donchian_breakout",
+    "atr_breakout",
+    "seed001",
+];
 
 /// Errors building a strategy from config.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +53,10 @@ pub fn build(name: &str, params: &toml::Table) -> Result<Box<dyn Strategy>, Regi
         "atr_breakout" => {
             let p = crate::atr_breakout::AtrBreakoutParams::from_table(params).map_err(bad)?;
             Ok(Box::new(crate::atr_breakout::AtrBreakout::new(p)))
+        }
+        "seed001" => {
+            let p = crate::seed001::Seed001Params::from_table(params).map_err(bad)?;
+            Ok(Box::new(crate::seed001::build(&p).map_err(bad)?))
         }
         other => Err(RegistryError::Unknown(other.to_string())),
     }
