@@ -209,7 +209,7 @@ async fn metrics_move_during_a_paper_day_and_agree_with_the_journal() {
         let count = |kind: &str| {
             events
                 .iter()
-                .filter(|e| e.event.kind() == kind && e.segment.map(|g| g.code()) == Some(seg))
+                .filter(|e| e.event.kind() == kind && e.segment.is_some_and(|g| g.code() == seg))
                 .count() as f64
         };
         assert_eq!(

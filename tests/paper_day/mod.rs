@@ -47,7 +47,11 @@ impl PaperDay {
         segments.dedup();
         let bars: Vec<_> = segments
             .iter()
-            .map(|s| (*s, ctx.catalog.bars(&ctx.series(*s), date).unwrap()))
+            .map(|s| {
+                let series = ctx.series(*s);
+                let token = ctx.catalog.watch_token(*s, &series).unwrap();
+                (*s, token, ctx.catalog.bars(&series, date).unwrap())
+            })
             .collect();
         let mut feed = ReplayFeed::new(date, &bars);
         let mut events = Vec::new();

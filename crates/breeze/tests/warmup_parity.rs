@@ -24,7 +24,11 @@ fn evaluations(seg: Segment, sessions: &[Vec<Bar>]) -> Vec<(String, Signal, Vec<
     let mut s = RsiCrossover::new(RsiCrossoverParams::default());
     let mut out = Vec::new();
     for bars in sessions {
-        for c in engine::candles::session_candles(bars, s.timeframe(), seg.index_token()) {
+        for c in engine::candles::session_candles(
+            bars,
+            s.timeframe(),
+            seg.index_token().unwrap_or_default(),
+        ) {
             let e = s.on_candle(&c);
             out.push((
                 domain::time::fmt_iso(&c.start),

@@ -244,7 +244,8 @@ impl KiteFeed {
         &mut self,
         segments: &[Segment],
     ) -> Result<(), MarketDataError> {
-        let tokens: Vec<u32> = segments.iter().map(|s| s.index_token()).collect();
+        // Index segments only: paper/live refuse stock segments at start (issue 15).
+        let tokens: Vec<u32> = segments.iter().filter_map(|s| s.index_token()).collect();
         self.subscribe(&tokens).await
     }
 

@@ -204,6 +204,16 @@ impl KiteHistory {
     }
 }
 
+/// The index token of `segment`; a stock's history is not served by this adapter yet (paper
+/// and live refuse stock segments at start, issue 15).
+fn index_token(segment: Segment) -> Result<u32, HistoryError> {
+    segment.index_token().ok_or_else(|| {
+        HistoryError::Unavailable(format!(
+            "{segment}: Kite history of stocks is not wired yet"
+        ))
+    })
+}
+
 #[async_trait]
 impl HistoricalData for KiteHistory {
     async fn sessions_before(
@@ -212,7 +222,8 @@ impl HistoricalData for KiteHistory {
         before: NaiveDate,
         sessions: usize,
     ) -> Result<Vec<Vec<Bar>>, HistoryError> {
-        self.sessions_before_token(segment.index_token(), before, sessions)
+        let token = index_token(segment)?;
+        self.sessions_before_token(token, before, sessions)
             .await
             .map_err(|e| match e {
                 KiteError::Rejected(m) => HistoryError::Unavailable(m),
@@ -230,7 +241,7 @@ impl HistoricalData for KiteHistory {
     ) -> Result<Vec<Bar>, HistoryError> {
         let last_minute = NaiveTime::from_hms_opt(15, 29, 0).unwrap_or(session_close());
         let bars = self
-            .backfill_today(segment.index_token(), date, last_minute)
+            .backfill_today(index_token(segment)?, date, last_minute)
             .await
             .map_err(|e| match e {
                 KiteError::Rejected(m) => HistoryError::Unavailable(m),

@@ -96,9 +96,12 @@ fn client(sim: &Simulator, s: KiteSettings) -> KiteClient {
 /// 15:30 (each index at its last price): `(token, epoch seconds, price)`.
 async fn expected_ticks(segments: &[Segment]) -> Vec<(u32, i64, Decimal)> {
     let catalog = catalog::Catalog::open(root().join("data")).unwrap();
-    let bars: Vec<(Segment, Vec<domain::Bar>)> = segments
+    let bars: Vec<(Segment, u32, Vec<domain::Bar>)> = segments
         .iter()
-        .map(|s| (*s, catalog.bars(s.code(), date()).unwrap()))
+        .map(|s| {
+            let token = s.index_token().unwrap();
+            (*s, token, catalog.bars(s.code(), date()).unwrap())
+        })
         .collect();
     let mut feed = ReplayFeed::new(date(), &bars);
     let mut out = Vec::new();
@@ -111,7 +114,7 @@ async fn expected_ticks(segments: &[Segment]) -> Vec<(u32, i64, Decimal)> {
             }
             MarketEvent::EndOfSession(end) => {
                 for s in segments {
-                    let tok = s.index_token();
+                    let tok = s.index_token().unwrap();
                     out.push((tok, end.timestamp(), last[&tok]));
                 }
                 break;

@@ -33,6 +33,8 @@ pub struct PaperBroker {
     settings: PaperSettings,
     marks: Box<dyn PremiumMarks>,
     underlying: HashMap<Segment, Decimal>,
+    /// Watched tokens of stock segments (indices are known by their own tokens).
+    watch: HashMap<u32, Segment>,
     events: Vec<BrokerEvent>,
     by_tag: BTreeMap<String, String>,
     next_id: u64,
@@ -49,12 +51,21 @@ impl PaperBroker {
             settings,
             marks,
             underlying: HashMap::new(),
+            watch: HashMap::new(),
             events: Vec::new(),
             by_tag: BTreeMap::new(),
             next_id: 1,
             book: PaperBook::default(),
             reported: HashMap::new(),
         }
+    }
+
+    /// Also follow these stock segments' prices: `(segment, watched instrument_token)` (a
+    /// stock agent trades its share at the watched price, issue 15).
+    pub fn watching(mut self, stocks: impl IntoIterator<Item = (Segment, u32)>) -> Self {
+        self.watch
+            .extend(stocks.into_iter().map(|(segment, token)| (token, segment)));
+        self
     }
 
     fn fill_price(&self, reference: Decimal, side: Side, tick: Decimal) -> Decimal {
@@ -83,7 +94,7 @@ impl Broker for PaperBroker {
             )));
         }
         let underlying = *self.underlying.get(&req.contract.segment).ok_or_else(|| {
-            BrokerError::Rejected(format!("no {} index price yet", req.contract.segment))
+            BrokerError::Rejected(format!("no {} price yet", req.contract.segment))
         })?;
         let (reference, source): (Decimal, PremiumSource) = self
             .marks
@@ -169,7 +180,9 @@ impl Broker for PaperBroker {
     }
 
     fn observe(&mut self, tick: &Tick) {
-        if let Some(seg) = Segment::from_index_token(tick.token) {
+        let seg =
+            Segment::from_index_token(tick.token).or_else(|| self.watch.get(&tick.token).copied());
+        if let Some(seg) = seg {
             self.underlying.insert(seg, tick.price);
         }
         self.marks.observe(tick);

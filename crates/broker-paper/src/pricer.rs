@@ -98,13 +98,13 @@ impl PremiumMarks for Pricer {
         if let Some(p) = c.instrument_token.and_then(|t| self.ltp.get(&t)) {
             return Some((*p, PremiumSource::Market));
         }
-        if let Some(p) = self.market.last_traded(&c.tradingsymbol, at) {
-            return Some((p, PremiumSource::Market));
-        }
         // A future or share traded by the agent that watches it (`instrument =
         // "underlying"`): the watched series' price is the instrument's own, a market price.
         if !c.option_type.is_option() {
             return (underlying > Decimal::ZERO).then_some((underlying, PremiumSource::Market));
+        }
+        if let Some(p) = self.market.last_traded(&c.tradingsymbol, at) {
+            return Some((p, PremiumSource::Market));
         }
         if underlying <= Decimal::ZERO {
             return None;

@@ -57,7 +57,7 @@ fn request(id: u64, strike: Decimal, side: Side, kind: OrderKind) -> OrderReques
 fn broker() -> PaperBroker {
     let mut b = PaperBroker::new(PaperSettings { slippage_ticks: 1 }, Box::new(Flat));
     b.observe(&Tick {
-        token: Segment::Nifty.index_token(),
+        token: domain::Index::Nifty.token(),
         ts: ist_hms(date(), 10, 0, 0),
         price: dec!(22500),
         volume: None,

@@ -54,7 +54,7 @@ pub use source::DaySource;
 
 use chrono::NaiveDate;
 use domain::time::IstDateTime;
-use domain::{Bar, Decimal, Tick, Timeframe};
+use domain::{Bar, Decimal, Segment, Tick, Timeframe};
 use std::collections::BTreeSet;
 use std::fs;
 #[cfg(test)]
@@ -152,6 +152,47 @@ impl Catalog {
             source: self.source,
             cache: Some(Arc::new(DayCache::default())),
         }
+    }
+
+    /// The Kite `instrument_token` of the ticks replayed for `segment` from `series`: an
+    /// index's own token (kite-connect.md §8.3); for a stock, the series' `instrument_token` in
+    /// `<root>/instruments.csv` ([`convert::instruments`]), which is also the traded `EQ`
+    /// contract's token (a stock agent watches what it trades).
+    ///
+    /// Errors: the instruments file unreadable or malformed (file, line, field), or no token
+    /// recorded for `series` ([`CatalogError::File`] naming the file and series).
+    pub fn watch_token(&self, segment: Segment, series: &str) -> Result<u32, CatalogError> {
+        let pair = [(segment, series.to_string())];
+        Ok(self.watch_tokens(&pair)?[0])
+    }
+
+    /// [`Catalog::watch_token`] of each `(segment, series)` pair, in order, reading the
+    /// instruments file at most once.
+    pub fn watch_tokens(&self, series: &[(Segment, String)]) -> Result<Vec<u32>, CatalogError> {
+        let path = convert::instruments::path(&self.root);
+        let mut rows = None;
+        let mut out = Vec::with_capacity(series.len());
+        for (segment, name) in series {
+            if let Some(t) = segment.index_token() {
+                out.push(t);
+                continue;
+            }
+            if rows.is_none() {
+                rows = Some(convert::instruments::read(&path)?);
+            }
+            let token = rows
+                .as_ref()
+                .and_then(|r| r.get(name))
+                .and_then(|i| i.kite_instrument_token())
+                .ok_or_else(|| CatalogError::File {
+                    path: path.clone(),
+                    message: format!(
+                        "no instrument_token for series {name} (stock {segment}): add its row (see `convert`)"
+                    ),
+                })?;
+            out.push(token);
+        }
+        Ok(out)
     }
 
     /// The cache of a [`Catalog::cached`] catalog.

@@ -92,8 +92,12 @@ fn day_ticks_equal_the_feed_of_the_bars_and_are_shared_when_cached() {
         (Segment::BankNifty, "BANKNIFTY".to_string()),
     ];
     let bars = vec![
-        (Segment::Nifty, plain.bars("NIFTY", day(4)).unwrap()),
-        (Segment::BankNifty, plain.bars("BANKNIFTY", day(4)).unwrap()),
+        (Segment::Nifty, 256265, plain.bars("NIFTY", day(4)).unwrap()),
+        (
+            Segment::BankNifty,
+            260105,
+            plain.bars("BANKNIFTY", day(4)).unwrap(),
+        ),
     ];
     let want: Vec<Tick> = ReplayFeed::ticks(&bars);
     assert_eq!(want.len(), 2 * 30 * 4);
@@ -106,7 +110,7 @@ fn day_ticks_equal_the_feed_of_the_bars_and_are_shared_when_cached() {
         want.as_slice()
     );
     // Same instants and offsets as adding seconds to the bar's time.
-    let first = &bars[0].1[0];
+    let first = &bars[0].2[0];
     assert_eq!(want[2].ts, first.ts + chrono::TimeDelta::seconds(15));
     assert_eq!(
         domain::time::fmt_iso(&want[2].ts),

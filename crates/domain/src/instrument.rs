@@ -163,3 +163,53 @@ mod tests {
         );
     }
 }
+
+/// Tick size of an NSE cash-market equity at `price` (₹) on `date`: ₹0.05 before 2025-04-15;
+/// from 2025-04-15 NSE's tick by price band for F&O stocks: below ₹250 ₹0.01, up to ₹1,000
+/// ₹0.05, up to ₹5,000 ₹0.10, up to ₹10,000 ₹0.50, up to ₹20,000 ₹1.00, above ₹5.00 (NSE's
+/// tick-size revision effective 15-Apr-2025; the shipped 2025 1-minute data shows it:
+/// RELIANCE, TCS, ICICIBANK, BHARTIARTL on ₹0.10 and BAJAJ-AUTO on ₹0.50 from that date,
+/// `crates/catalog/tests/stock_data.rs`).
+pub fn nse_equity_tick_size(date: NaiveDate, price: Decimal) -> Decimal {
+    let from = NaiveDate::from_ymd_opt(2025, 4, 15).unwrap_or(NaiveDate::MIN);
+    if date < from {
+        return Decimal::new(5, 2);
+    }
+    let p = |rupees: i64| Decimal::from(rupees);
+    let hundredths = match price {
+        x if x < p(250) => 1,
+        x if x <= p(1_000) => 5,
+        x if x <= p(5_000) => 10,
+        x if x <= p(10_000) => 50,
+        x if x <= p(20_000) => 100,
+        _ => 500,
+    };
+    Decimal::new(hundredths, 2)
+}
+
+#[cfg(test)]
+mod equity_tick_tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn dated_price_bands() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        assert_eq!(nse_equity_tick_size(d(2025, 4, 11), dec!(7800)), dec!(0.05));
+        assert_eq!(nse_equity_tick_size(d(2025, 4, 15), dec!(1251)), dec!(0.10));
+        assert_eq!(
+            nse_equity_tick_size(d(2025, 4, 15), dec!(7828.5)),
+            dec!(0.50)
+        );
+        assert_eq!(nse_equity_tick_size(d(2025, 4, 15), dec!(120)), dec!(0.01));
+        assert_eq!(nse_equity_tick_size(d(2025, 4, 15), dec!(1000)), dec!(0.05));
+        assert_eq!(
+            nse_equity_tick_size(d(2025, 4, 15), dec!(15000)),
+            dec!(1.00)
+        );
+        assert_eq!(
+            nse_equity_tick_size(d(2025, 4, 15), dec!(25000)),
+            dec!(5.00)
+        );
+    }
+}

@@ -31,7 +31,7 @@ pub use order::{
     OrderStatus, OrderUpdate, PremiumSource, Product, Side, Transition, TransitionError,
 };
 pub use rust_decimal::Decimal;
-pub use segment::{Exchange, Segment};
+pub use segment::{Exchange, Index, Segment, Symbol};
 pub use signal::{Direction, Signal};
 pub use time::IstDateTime;
 pub use trade::{ExitReason, Trade};

@@ -305,14 +305,16 @@ pub trait ContractSource: Send + Sync {
 
     /// The instrument `segment`'s agent watches, to be traded itself (`instrument =
     /// "underlying"`, issue 15): for an index, its near-month future (`FUT`, the month's
-    /// monthly expiry on or after `trade_date`, else next month's). The default lists none:
-    /// [`ContractError::NotFound`].
+    /// monthly expiry on or after `trade_date`, else next month's); for a stock, its NSE
+    /// share (`EQ`, lot 1, tick by [`crate::instrument::nse_equity_tick_size`] at `price`, the
+    /// watched price in ₹). The default lists none: [`ContractError::NotFound`].
     fn underlying_contract(
         &self,
         segment: crate::Segment,
         trade_date: chrono::NaiveDate,
+        price: rust_decimal::Decimal,
     ) -> Result<crate::OptionContract, ContractError> {
-        let _ = trade_date;
+        let _ = (trade_date, price);
         Err(ContractError::NotFound(format!(
             "this contract source lists no {segment} future or share"
         )))

@@ -90,7 +90,7 @@ fn synthetic_ticks(date: NaiveDate) -> VecDeque<MarketEvent> {
                 _ => 90 - (minute - 90) * 3,
             };
             MarketEvent::Tick(Tick {
-                token: Segment::Nifty.index_token(),
+                token: domain::Index::Nifty.token(),
                 ts: start + TimeDelta::seconds(15 * i),
                 price: Decimal::from(23_000 + drift + wiggle),
                 volume: None,
@@ -121,8 +121,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             initial_lots: 1,
             iv: 0.15,
             pyramid: None,
-            freeze_quantity_units: Segment::Nifty.default_freeze_quantity(),
+            freeze_quantity_units: domain::Index::Nifty.default_freeze_quantity(),
             instrument: engine::settings::Instrument::Option,
+            watch_token: None,
         }],
         capital: dec!(1000000),
         warmup_sessions: 0,

@@ -289,6 +289,10 @@ pub struct PendingSignal {
     pub candle_start: IstDateTime,
     /// Strategy stop distance for an entry on it.
     pub stop_points: Option<Decimal>,
+    /// The strategy whose signal it is ([`Strategy::entry_strategy`]: a member's name in a
+    /// strategy set, e.g. seed 001's `s8`); empty in checkpoints written before sets.
+    #[serde(default)]
+    pub strategy: String,
 }
 
 /// What the end of one order (COMPLETE, CANCELLED or REJECTED) means for its position, as
@@ -363,6 +367,9 @@ pub struct SegmentAgent {
     pub last_tick: Option<Tick>,
     /// Entries today.
     pub trades_today: u32,
+    /// The strategy of each entry today, in order (seed 001's "each strategy once a day",
+    /// risk rule `max_entries_per_strategy_per_day`).
+    pub entry_strategies: Vec<String>,
     /// Completed trades today.
     pub closed_trades: u32,
     /// Realized net P&L today, ₹.
@@ -395,6 +402,7 @@ impl SegmentAgent {
             pending: None,
             last_tick: None,
             trades_today: 0,
+            entry_strategies: Vec::new(),
             closed_trades: 0,
             realized_pnl: Decimal::ZERO,
             consecutive_losses: 0,
@@ -556,7 +564,9 @@ impl SegmentAgent {
         let tf = self.strategy.timeframe();
         let mut candles = 0usize;
         for bars in sessions {
-            for c in crate::candles::session_candles(bars, tf, self.segment.index_token()) {
+            for c in
+                crate::candles::session_candles(bars, tf, self.params.token().unwrap_or_default())
+            {
                 self.strategy.on_candle(&c);
                 candles += 1;
             }
@@ -577,8 +587,9 @@ impl SegmentAgent {
         work
     }
 
-    /// Open `p` (spec §3 `IN_POSITION`): an entry of today, at its entry time.
-    pub fn open_position(&mut self, p: Position) {
+    /// Open `p` (spec §3 `IN_POSITION`): an entry of today by `strategy`, at its entry time.
+    pub fn open_position(&mut self, p: Position, strategy: &str) {
+        self.entry_strategies.push(strategy.to_string());
         self.last_entry_at = Some(p.entry_time);
         self.position = Some(p);
         self.state = AgentState::InPosition;

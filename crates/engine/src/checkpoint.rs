@@ -93,6 +93,9 @@ pub struct CheckpointAgent {
     pub forming: Option<Candle>,
     /// Entries today.
     pub trades_today: u32,
+    /// The strategy of each entry today (absent before strategy sets: none known).
+    #[serde(default)]
+    pub entry_strategies: Vec<String>,
     /// Completed trades today.
     pub closed_trades: u32,
     /// Realized net P&L, ₹.
@@ -126,6 +129,7 @@ impl Engine {
                 last_tick: a.last_tick,
                 forming: a.candles.current().copied(),
                 trades_today: a.trades_today,
+                entry_strategies: a.entry_strategies.clone(),
                 closed_trades: a.closed_trades,
                 realized_pnl: a.realized_pnl,
                 consecutive_losses: a.consecutive_losses,

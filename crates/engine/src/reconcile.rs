@@ -518,7 +518,7 @@ impl Engine {
                     done: true,
                     failed: false,
                 });
-                self.agents[i].open_position(p);
+                self.agents[i].open_position(p, "adopted");
                 self.subscribe_contract(&contract);
                 self.emit(
                     now,

@@ -87,6 +87,7 @@ impl Engine {
             agent.last_tick = a.last_tick;
             agent.candles.resume(a.forming);
             agent.trades_today = a.trades_today;
+            agent.entry_strategies = a.entry_strategies;
             agent.closed_trades = a.closed_trades;
             agent.realized_pnl = a.realized_pnl;
             agent.consecutive_losses = a.consecutive_losses;
@@ -181,8 +182,9 @@ impl Engine {
         let mut bars = Vec::new();
         for k in 0..self.agents.len() {
             let seg: Segment = self.agents[k].segment;
+            let token = self.agents[k].params.token().unwrap_or_default();
             match history.session_so_far(seg, self.date).await {
-                Ok(b) => bars.push((seg, b)),
+                Ok(b) => bars.push((seg, token, b)),
                 Err(e) => {
                     let now = self.clock.now();
                     self.emit(
@@ -201,7 +203,7 @@ impl Engine {
             let after = |t: &Tick| {
                 self.agents
                     .iter()
-                    .find(|a| Some(a.segment) == Segment::from_index_token(t.token))
+                    .find(|a| Some(a.segment) == self.segment_of(t.token))
                     .is_some_and(|a| a.last_tick.is_none_or(|l| t.ts > l.ts))
                     && t.ts < close
             };
@@ -215,8 +217,7 @@ impl Engine {
             {
                 // Ticks of one time are in segment order, like the feed's.
                 let at = ticks.partition_point(|x| {
-                    (x.ts, Segment::from_index_token(x.token))
-                        <= (t.ts, Segment::from_index_token(t.token))
+                    (x.ts, self.segment_of(x.token)) <= (t.ts, self.segment_of(t.token))
                 });
                 ticks.insert(at, t);
             }

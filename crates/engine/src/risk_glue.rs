@@ -47,6 +47,13 @@ impl Engine {
             unreconciled: self.unreconciled.clone(),
             last_tick_at: self.last_tick_at,
             orders_last_second: self.orders.sent_last_second(now),
+            strategy_entries: self.agents.iter().flat_map(|a| &a.entry_strategies).fold(
+                std::collections::BTreeMap::new(),
+                |mut m, s| {
+                    *m.entry(s.clone()).or_insert(0) += 1;
+                    m
+                },
+            ),
         }
     }
 

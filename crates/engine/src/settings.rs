@@ -171,6 +171,17 @@ pub struct SegmentSettings {
     pub freeze_quantity_units: u32,
     /// What the agent trades: an option (default) or the watched instrument (issue 15).
     pub instrument: Instrument,
+    /// Kite `instrument_token` of the series the agent watches. `None` for an index: its own
+    /// token ([`domain::Index::token`]); a stock segment needs it (the stock's `EQ` token, from
+    /// the catalog's `instruments.csv` in replay), else [`crate::Engine::new`] refuses.
+    pub watch_token: Option<u32>,
+}
+
+impl SegmentSettings {
+    /// The watched token: [`SegmentSettings::watch_token`], else the index's own.
+    pub fn token(&self) -> Option<u32> {
+        self.watch_token.or(self.segment.index_token())
+    }
 }
 
 /// The protective stop at the broker (spec §10.3, [`crate::position::protective`]): after an

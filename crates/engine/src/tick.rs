@@ -36,7 +36,7 @@ impl Engine {
             }
             return Ok(());
         }
-        if let Some(seg) = Segment::from_index_token(tick.token)
+        if let Some(seg) = self.segment_of(tick.token)
             && self
                 .agents
                 .iter()
@@ -53,7 +53,7 @@ impl Engine {
         self.marks.observe(&tick);
         self.sync_orders().await?;
         self.settle_unknown_orders().await?;
-        let Some(seg) = Segment::from_index_token(tick.token) else {
+        let Some(seg) = self.segment_of(tick.token) else {
             return Ok(());
         };
         // Every index tick is checkpoint-worthy (the forming candle, the last tick).
@@ -121,6 +121,7 @@ impl Engine {
     pub(crate) fn on_candle(&mut self, i: usize, c: &Candle) -> Result<PendingSignal, EngineError> {
         let agent = &mut self.agents[i];
         let ev = agent.feed_candle(c);
+        let strategy = agent.strategy.entry_strategy();
         let seg = agent.segment;
         let mut data = json!({
             "candle_start": fmt_iso(&c.start),
@@ -128,6 +129,9 @@ impl Engine {
             "volume": c.volume,
             "signal": ev.signal.code(),
         });
+        if ev.signal.direction().is_some() {
+            data["strategy"] = json!(strategy);
+        }
         for (name, v) in &ev.indicators {
             data[*name] = v.map_or(serde_json::Value::Null, |x| json!(x));
         }
@@ -152,6 +156,7 @@ impl Engine {
             origin: ev.origin,
             candle_start: c.start,
             stop_points: ev.stop_points,
+            strategy: strategy.to_string(),
         })
     }
 

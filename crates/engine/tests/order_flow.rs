@@ -239,7 +239,10 @@ fn run_engine(mut engine: Engine, moves: &[i64]) -> Vec<EventRecord> {
         .unwrap();
     rt.block_on(async {
         engine.warm_up(&NoHistory).await.unwrap();
-        let mut feed = ReplayFeed::new(day(), &[(Segment::Nifty, bars(day(), 23000, moves))]);
+        let mut feed = ReplayFeed::new(
+            day(),
+            &[(Segment::Nifty, 256265, bars(day(), 23000, moves))],
+        );
         engine.run(&mut feed).await.unwrap();
     });
     engine.events().to_vec()
@@ -618,7 +621,10 @@ fn run_with_marks(
         .unwrap();
     rt.block_on(async {
         engine.warm_up(&NoHistory).await.unwrap();
-        let mut feed = ReplayFeed::new(day(), &[(Segment::Nifty, bars(day(), 23000, moves))]);
+        let mut feed = ReplayFeed::new(
+            day(),
+            &[(Segment::Nifty, 256265, bars(day(), 23000, moves))],
+        );
         while let Some(ev) = feed.next_event().await {
             match ev {
                 MarketEvent::Tick(t) => {

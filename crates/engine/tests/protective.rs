@@ -306,7 +306,7 @@ impl Run {
 
     fn tick(&mut self, (h, m, s): (u32, u32, u32), price: i64) {
         self.send(MarketEvent::Tick(Tick {
-            token: Segment::Nifty.index_token(),
+            token: domain::Index::Nifty.token(),
             ts: at(h, m, s),
             price: Decimal::from(price),
             volume: None,
@@ -659,7 +659,7 @@ fn random_day(moves: &[i64], fire: Option<usize>, fill_on_cancel: bool) -> Run {
         price += m;
         let t = at(9, 21, 10) + TimeDelta::seconds(10 * k as i64);
         run.send(MarketEvent::Tick(Tick {
-            token: Segment::Nifty.index_token(),
+            token: domain::Index::Nifty.token(),
             ts: t,
             price: Decimal::from(price),
             volume: None,

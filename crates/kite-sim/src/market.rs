@@ -70,6 +70,11 @@ impl Day {
         if segments.is_empty() {
             return Err(SimError::Config("no segment to stream".into()));
         }
+        if let Some(s) = segments.iter().find(|s| s.index().is_none()) {
+            return Err(SimError::Config(format!(
+                "{s}: the simulator streams the three indices only, not stocks"
+            )));
+        }
         let mut bars = Vec::new();
         let mut series = BTreeMap::new();
         let mut prev_close = BTreeMap::new();
@@ -89,7 +94,7 @@ impl Day {
             }
             minutes.insert(*seg, catalog::replay::ticks::bar_minutes(&b));
             series.insert(*seg, name);
-            bars.push((*seg, b));
+            bars.push((*seg, index_token(*seg), b));
         }
         let mut feed = ReplayFeed::new(date, &bars);
         let mut groups: Vec<Group> = Vec::new();
@@ -213,7 +218,14 @@ fn exchange_token_base(seg: Segment) -> u32 {
         Segment::Nifty => 100_000,
         Segment::BankNifty => 140_000,
         Segment::Sensex => 180_000,
+        Segment::Stock(_) => 0, // refused by `Day::load`
     }
+}
+
+/// The index token of one of the simulator's segments (indices only: [`Day::load`] refuses
+/// stocks, so 0 never reaches a client).
+pub(crate) fn index_token(seg: Segment) -> u32 {
+    seg.index_token().unwrap_or(0)
 }
 
 impl Universe {
@@ -309,8 +321,8 @@ impl Universe {
                 let _ = writeln!(
                     out,
                     "{},{},{},{},0.0,,0.0,0.0,0,EQ,INDICES,{ex}",
-                    seg.index_token(),
-                    seg.index_token() >> 8,
+                    index_token(seg),
+                    index_token(seg) >> 8,
                     seg.index_symbol(),
                     seg.index_symbol(),
                 );

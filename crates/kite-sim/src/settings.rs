@@ -30,8 +30,8 @@ impl SimSegment {
         Self {
             series: seg.code().to_string(),
             iv: default_iv,
-            strike_step: seg.default_strike_step(),
-            freeze_quantity: seg.default_freeze_quantity(),
+            strike_step: seg.default_strike_step().unwrap_or(Decimal::ONE),
+            freeze_quantity: seg.default_freeze_quantity().unwrap_or(u32::MAX),
         }
     }
 }

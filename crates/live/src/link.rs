@@ -203,7 +203,8 @@ impl Published {
     /// Count one published event in the metrics: every event by kind and segment; a
     /// `candle` per segment; a `risk` decision by its `decision` and `rule` data fields.
     fn count_event(&self, e: &EventRecord) {
-        let seg = e.segment.map(|s| s.code());
+        let code = e.segment.map(|s| s.code().to_string());
+        let seg = code.as_deref();
         self.metrics.event(e.event.kind(), seg);
         match e.event {
             EngineEvent::Candle => self.metrics.candle(seg.unwrap_or_default()),
@@ -442,9 +443,9 @@ mod tests {
                 volume: None,
             })
         };
-        p.observe(&tick(domain::Segment::Nifty.index_token()));
-        p.observe(&tick(domain::Segment::Nifty.index_token()));
-        p.observe(&tick(domain::Segment::BankNifty.index_token()));
+        p.observe(&tick(domain::Index::Nifty.token()));
+        p.observe(&tick(domain::Index::Nifty.token()));
+        p.observe(&tick(domain::Index::BankNifty.token()));
         p.observe(&tick(12_345_678));
         p.observe(&MarketEvent::Feed(FeedStatus::Reconnected, t));
         let text = p.metrics_text();

@@ -589,7 +589,8 @@ async fn session_body(
                         }
                     }
                     feed = KiteFeed::spawn(&client, order_feed.clone(), quotes.clone())?;
-                    let mut tokens: Vec<u32> = segments.iter().map(|s| s.index_token()).collect();
+                    let mut tokens: Vec<u32> =
+                        segments.iter().filter_map(|s| s.index_token()).collect();
                     tokens.extend(engine.subscribed_tokens());
                     feed.subscribe(&tokens)
                         .await

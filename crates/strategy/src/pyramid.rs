@@ -22,11 +22,20 @@ pub struct PyramidParams {
 }
 
 impl PyramidParams {
-    /// The spec §6 defaults of a segment.
+    /// The spec §6 defaults of a segment. Spec §6 has none for a stock (seed 001 does not
+    /// pyramid): add 1 share when open profit ≥ quantity × ₹1, no quantity cap beyond the
+    /// sizing's, used only if pyramiding is switched on for the universe.
     pub fn default_for(segment: domain::Segment) -> Self {
-        use domain::Segment::*;
+        use domain::Index::*;
         use rust_decimal_macros::dec;
-        match segment {
+        let Some(index) = segment.index() else {
+            return Self {
+                pyramid_points: dec!(1),
+                lot_addition: 1,
+                max_quantity: u32::MAX,
+            };
+        };
+        match index {
             Nifty => Self {
                 pyramid_points: dec!(10),
                 lot_addition: 5,

@@ -29,12 +29,12 @@ pub async fn verify_index_tokens(
     for s in segments {
         let key = quote_key(*s);
         match quotes.get(&key) {
-            Some(q) if q.instrument_token == s.index_token() => {}
+            Some(q) if Some(q.instrument_token) == s.index_token() => {}
             Some(q) => {
                 return Err(VerifyError::Contract(ContractError::Mismatch(format!(
                     "{key}: Kite token {} != expected {}",
                     q.instrument_token,
-                    s.index_token()
+                    s.index_token().unwrap_or_default()
                 ))));
             }
             None => {

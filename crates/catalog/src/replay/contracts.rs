@@ -3,9 +3,9 @@
 
 use chrono::{Datelike, NaiveDate};
 use domain::calendar::{ExpiryCalendar, LotSizes};
-use domain::instrument::{kite_future_symbol, kite_option_symbol};
+use domain::instrument::{kite_future_symbol, kite_option_symbol, nse_equity_tick_size};
 use domain::ports::{ContractError, ContractSource};
-use domain::{Decimal, OptionContract, OptionType, Segment};
+use domain::{Decimal, Exchange, OptionContract, OptionType, Segment};
 
 /// Contracts from the expiry calendar and the lot-size schedule (replay; spec §5). Tick size
 /// ₹0.05; no instrument token.
@@ -60,13 +60,29 @@ impl ContractSource for CalendarContracts {
 
     /// The near-month index future: expiry = this month's monthly expiry when on or after
     /// `trade_date`, else next month's; lot size as the options'; tick ₹0.05; tradingsymbol
-    /// `NIFTY24AUGFUT` (kite-connect.md §8.4). Errors: [`ContractError::NotFound`] past the
-    /// calendar.
+    /// `NIFTY24AUGFUT` (kite-connect.md §8.4). For a stock its NSE share: `EQ`, lot 1, tick
+    /// by [`nse_equity_tick_size`] at `price`, tradingsymbol the symbol, `expiry` the trade
+    /// date (an MIS position lives one day), `instrument_token` unknown here (the watched
+    /// token is the engine's). Errors: [`ContractError::NotFound`] past the calendar.
     fn underlying_contract(
         &self,
         segment: Segment,
         trade_date: NaiveDate,
+        price: Decimal,
     ) -> Result<OptionContract, ContractError> {
+        if let Some(symbol) = segment.symbol() {
+            return Ok(OptionContract {
+                segment,
+                exchange: Exchange::NSE,
+                expiry: trade_date,
+                strike: Decimal::ZERO,
+                option_type: OptionType::EQ,
+                lot_size: 1,
+                tick_size: nse_equity_tick_size(trade_date, price),
+                tradingsymbol: symbol.to_string(),
+                instrument_token: None,
+            });
+        }
         let this = self
             .expiries
             .monthly_expiry(segment, trade_date.year(), trade_date.month());
@@ -113,7 +129,7 @@ mod tests {
         let c = CalendarContracts::new(ExpiryCalendar::builtin(), LotSizes::builtin());
         // August 2024: NIFTY's monthly expiry Thu 29-Aug (the shipped futures data's contract).
         let f = c
-            .underlying_contract(Segment::Nifty, d(2024, 8, 12))
+            .underlying_contract(Segment::Nifty, d(2024, 8, 12), Decimal::ZERO)
             .unwrap();
         assert_eq!(
             (
@@ -127,17 +143,17 @@ mod tests {
         assert_eq!(f.strike, Decimal::ZERO);
         // On the expiry day itself the expiring contract is still the near month.
         let f = c
-            .underlying_contract(Segment::Nifty, d(2024, 8, 29))
+            .underlying_contract(Segment::Nifty, d(2024, 8, 29), Decimal::ZERO)
             .unwrap();
         assert_eq!(f.expiry, d(2024, 8, 29));
         // The day after, September's.
         let f = c
-            .underlying_contract(Segment::Nifty, d(2024, 8, 30))
+            .underlying_contract(Segment::Nifty, d(2024, 8, 30), Decimal::ZERO)
             .unwrap();
         assert_eq!(f.tradingsymbol, "NIFTY24SEPFUT");
         // BANKNIFTY's August 2024 monthly expiry was Wednesday 28-Aug.
         let f = c
-            .underlying_contract(Segment::BankNifty, d(2024, 8, 12))
+            .underlying_contract(Segment::BankNifty, d(2024, 8, 12), Decimal::ZERO)
             .unwrap();
         assert_eq!((f.expiry, f.lot_size), (d(2024, 8, 28), 15));
     }

@@ -18,9 +18,10 @@ pub struct ReplayFeed {
 }
 
 impl ReplayFeed {
-    /// The feed for `date` from each segment's bars (bars outside the session are skipped).
-    /// `bars` may be owned (`Vec<Bar>`) or shared (`Arc<[Bar]>` from a cached catalog).
-    pub fn new<B: AsRef<[Bar]>>(date: NaiveDate, bars: &[(Segment, B)]) -> Self {
+    /// The feed for `date` from each segment's bars (bars outside the session are skipped),
+    /// as `(segment, watched instrument_token, bars)`. `bars` may be owned (`Vec<Bar>`) or
+    /// shared (`Arc<[Bar]>` from a cached catalog).
+    pub fn new<B: AsRef<[Bar]>>(date: NaiveDate, bars: &[(Segment, u32, B)]) -> Self {
         Self::from_ticks(date, &Self::ticks(bars))
     }
 
@@ -38,16 +39,17 @@ impl ReplayFeed {
         Self { events }
     }
 
-    /// The index ticks of each segment's bars (four per in-session bar), merged in timestamp
-    /// order with ties in segment order: what the feed delivers, and what a restarted session
-    /// catches up from (spec §11).
-    pub fn ticks<B: AsRef<[Bar]>>(bars: &[(Segment, B)]) -> Vec<Tick> {
+    /// The ticks of each segment's bars (four per in-session bar) under the segment's watched
+    /// `instrument_token` (an index's token, a stock's own), merged in timestamp order with
+    /// ties in segment order: what the feed delivers, and what a restarted session catches up
+    /// from (spec §11).
+    pub fn ticks<B: AsRef<[Bar]>>(bars: &[(Segment, u32, B)]) -> Vec<Tick> {
         let mut ticks: Vec<(IstDateTime, Segment, Tick)> = Vec::new();
-        for (seg, bars) in bars {
+        for (seg, token, bars) in bars {
             let bars = bars.as_ref();
             let minutes = bar_minutes(bars);
             for bar in bars.iter().filter(|b| in_session(b)) {
-                for t in synthesize_ticks_in(seg.index_token(), bar, minutes) {
+                for t in synthesize_ticks_in(*token, bar, minutes) {
                     ticks.push((t.ts, *seg, t));
                 }
             }
@@ -81,8 +83,9 @@ pub fn day_ticks(
 ) -> Result<Arc<[Tick]>, CatalogError> {
     let load = || {
         let mut bars = Vec::with_capacity(series.len());
-        for (seg, name) in series {
-            bars.push((*seg, catalog.bars_shared(name, date)?));
+        let tokens = catalog.watch_tokens(series)?;
+        for ((seg, name), token) in series.iter().zip(tokens) {
+            bars.push((*seg, token, catalog.bars_shared(name, date)?));
         }
         Ok(ReplayFeed::ticks(&bars))
     };
@@ -127,8 +130,12 @@ mod tests {
         let mut f = ReplayFeed::new(
             d,
             &[
-                (Segment::BankNifty, vec![bar(d, 9, 15, 50000)]),
-                (Segment::Nifty, vec![bar(d, 9, 14, 1), bar(d, 9, 15, 23000)]),
+                (Segment::BankNifty, 260105, vec![bar(d, 9, 15, 50000)]),
+                (
+                    Segment::Nifty,
+                    256265,
+                    vec![bar(d, 9, 14, 1), bar(d, 9, 15, 23000)],
+                ),
             ],
         );
         assert_eq!(f.len(), 9);
@@ -144,8 +151,8 @@ mod tests {
             })
             .collect();
         let (n, b) = (
-            Segment::Nifty.index_token(),
-            Segment::BankNifty.index_token(),
+            domain::Index::Nifty.token(),
+            domain::Index::BankNifty.token(),
         );
         assert_eq!(tokens, [n, b, n, b, n, b, n, b]);
         assert!(

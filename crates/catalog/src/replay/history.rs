@@ -20,8 +20,11 @@ impl CatalogHistory {
         Self { catalog, series }
     }
 
-    fn series(&self, seg: Segment) -> &str {
-        self.series.get(&seg).map_or(seg.code(), String::as_str)
+    fn series(&self, seg: Segment) -> String {
+        self.series
+            .get(&seg)
+            .cloned()
+            .unwrap_or_else(|| seg.code().to_string())
     }
 }
 
@@ -35,7 +38,7 @@ impl HistoricalData for CatalogHistory {
         before: NaiveDate,
         sessions: usize,
     ) -> Result<Vec<Vec<Bar>>, HistoryError> {
-        let series = self.series(segment);
+        let series = &self.series(segment);
         let dates = self
             .catalog
             .bar_dates(series)
@@ -60,7 +63,7 @@ impl HistoricalData for CatalogHistory {
         date: NaiveDate,
     ) -> Result<Vec<Bar>, HistoryError> {
         self.catalog
-            .bars(self.series(segment), date)
+            .bars(&self.series(segment), date)
             .map_err(|e| HistoryError::Source(e.to_string()))
     }
 }

@@ -125,11 +125,21 @@ const SENSEX: Rules = Rules {
     monthly: &[((2023, 5), Fri), ((2025, 1), Tue), ((2025, 9), Thu)],
 };
 
+/// NSE stock futures and options: monthly only, the last Thursday, the last Tuesday from
+/// 2025-09 (the SEBI circular of 26-May-2025 and NSE FAOP68589 cited above moved all NSE
+/// derivatives expiries to Tuesday, stock derivatives included).
+const STOCK: Rules = Rules {
+    supported_from: const_date(2019, 2, 11),
+    weekly: &[(const_date(2019, 2, 11), None)],
+    monthly: &[((2019, 1), Thu), ((2025, 9), Tue)],
+};
+
 fn rules(segment: Segment) -> &'static Rules {
     match segment {
         Segment::Nifty => &NIFTY,
         Segment::BankNifty => &BANKNIFTY,
         Segment::Sensex => &SENSEX,
+        Segment::Stock(_) => &STOCK,
     }
 }
 

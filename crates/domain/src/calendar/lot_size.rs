@@ -163,8 +163,12 @@ impl LotSizes {
 
     /// The lot size of `segment`'s nearest-expiry contract on trade date `date` (spec §5).
     /// Before the first entry, the first entry's lot. Panics only for a segment without
-    /// entries, which [`LotSizes::from_entries`] rules out.
+    /// entries, which [`LotSizes::from_entries`] rules out. A stock segment trades single
+    /// shares in the cash market: 1.
     pub fn lot_size(&self, segment: Segment, date: NaiveDate) -> u32 {
+        if segment.symbol().is_some() {
+            return 1;
+        }
         let seg = self
             .table
             .get(&segment)
@@ -207,7 +211,12 @@ impl Default for LotSizes {
 mod tests {
     use super::*;
     use crate::calendar::ExpiryCalendar;
-    use Segment::{BankNifty, Nifty, Sensex};
+    #[allow(non_upper_case_globals)]
+    const Nifty: Segment = Segment::Nifty;
+    #[allow(non_upper_case_globals)]
+    const BankNifty: Segment = Segment::BankNifty;
+    #[allow(non_upper_case_globals)]
+    const Sensex: Segment = Segment::Sensex;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

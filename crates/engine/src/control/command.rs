@@ -238,6 +238,7 @@ impl Engine {
                     quantity: m.quantity,
                     lot_size: contract.lot_size,
                     risk_per_unit: self.risk_per_unit(&contract, direction, &stops, &tick),
+                    strategy: None,
                 };
                 if dry {
                     return match self.risk.evaluate(&intent, &self.risk_state()) {
@@ -275,16 +276,19 @@ impl Engine {
                 };
                 let tracker = StopTracker::new(direction, tick.price, stops);
                 let seq = self.tick_seq;
-                self.agents[i].open_position(Position::opened(
-                    direction,
-                    signal,
-                    SignalOrigin::Manual,
-                    contract.clone(),
-                    Side::Buy,
-                    &tick,
-                    seq,
-                    tracker,
-                ));
+                self.agents[i].open_position(
+                    Position::opened(
+                        direction,
+                        signal,
+                        SignalOrigin::Manual,
+                        contract.clone(),
+                        Side::Buy,
+                        &tick,
+                        seq,
+                        tracker,
+                    ),
+                    "manual",
+                );
                 self.subscribe_contract(&contract);
                 let (s, t) = (tracker.initial_stop(), tracker.trailing_stop());
                 let msg = format!(

@@ -22,7 +22,7 @@ use domain::{ExitReason, Segment, Signal, Trade};
 use journal::{DaySummary, Event, Journal, JournalError};
 use risk::{RiskEngine, Rule};
 use serde_json::json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// Failed exit attempts before the session is halted with a critical alert (spec §10.2);
@@ -103,6 +103,8 @@ pub struct Engine {
     pub(crate) mode: Mode,
     pub(crate) date: NaiveDate,
     pub(crate) agents: Vec<SegmentAgent>,
+    /// Watched `instrument_token` → its segment (an index's token, a stock's EQ token).
+    pub(crate) watch: HashMap<u32, Segment>,
     pub(crate) broker: Box<dyn Broker>,
     pub(crate) marks: Box<dyn PremiumMarks>,
     pub(crate) contracts: Box<dyn ContractSource>,
@@ -171,7 +173,20 @@ impl Engine {
         segments.sort_by_key(|s| s.segment);
         segments.dedup_by_key(|s| s.segment);
         let mut agents = Vec::new();
+        let mut watch = HashMap::new();
         for seg in segments {
+            let token = seg.token().ok_or_else(|| {
+                EngineError::Config(format!(
+                    "segment {}: no instrument_token to watch (a stock needs its EQ token)",
+                    seg.segment
+                ))
+            })?;
+            if let Some(other) = watch.insert(token, seg.segment) {
+                return Err(EngineError::Config(format!(
+                    "segments {other} and {} watch the same instrument_token {token}",
+                    seg.segment
+                )));
+            }
             let strategy = (settings.strategy)().map_err(EngineError::Config)?;
             agents.push(SegmentAgent::new(seg, strategy));
         }
@@ -185,6 +200,7 @@ impl Engine {
             mode,
             date,
             agents,
+            watch,
             broker,
             marks,
             contracts,
@@ -252,6 +268,20 @@ impl Engine {
     }
 
     /// Record and journal an event. A journal failure is returned.
+    /// The segment whose watched series has Kite `instrument_token` `token` (an index's
+    /// token, a stock's EQ token); `None` for an option's or an unknown token.
+    pub fn segment_of(&self, token: u32) -> Option<Segment> {
+        self.watch.get(&token).copied()
+    }
+
+    /// The watched `instrument_token` of `segment` (`None`: no agent for it).
+    pub fn watch_token(&self, segment: Segment) -> Option<u32> {
+        self.watch
+            .iter()
+            .find(|(_, s)| **s == segment)
+            .map(|(t, _)| *t)
+    }
+
     pub(crate) fn emit(
         &mut self,
         ts: IstDateTime,

@@ -249,6 +249,7 @@ impl Engine {
             quantity: qty.max(contract.lot_size),
             lot_size: contract.lot_size,
             risk_per_unit: None,
+            strategy: None,
         };
         debug_assert_eq!(
             self.risk.evaluate(&intent, &self.risk_state()),
@@ -325,10 +326,11 @@ impl Engine {
         now: Option<&Tick>,
         reason: ExitReason,
     ) -> Result<(), EngineError> {
+        let now_seg = now.and_then(|t| self.segment_of(t.token));
         let agent = &mut self.agents[i];
         let seg = agent.segment;
         let at = match now {
-            Some(t) if Segment::from_index_token(t.token) == Some(seg) => Some(*t),
+            Some(t) if now_seg == Some(seg) => Some(*t),
             _ => agent.last_tick,
         };
         let exit = match at {

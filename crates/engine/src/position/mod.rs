@@ -129,7 +129,9 @@ impl Engine {
                 self.date,
                 &params.selection,
             ),
-            Instrument::Underlying => self.contracts.underlying_contract(seg, self.date),
+            Instrument::Underlying => self
+                .contracts
+                .underlying_contract(seg, self.date, tick.price),
         };
         let contract = match chosen {
             Ok(c) => c,
@@ -185,6 +187,7 @@ impl Engine {
             quantity,
             lot_size: contract.lot_size,
             risk_per_unit: self.risk_per_unit(&contract, direction, &stops, tick),
+            strategy: Some(p.strategy.clone()).filter(|s| !s.is_empty()),
         };
         let quantity = match self.admit(seg, &intent, tick, true).await? {
             Admission::Quantity(q) => q,
@@ -198,16 +201,19 @@ impl Engine {
             (Instrument::Underlying, Direction::Short) => Side::Sell,
             _ => Side::Buy,
         };
-        self.agents[i].open_position(Position::opened(
-            direction,
-            signal,
-            p.origin,
-            contract.clone(),
-            entry_side,
-            tick,
-            self.tick_seq,
-            tracker,
-        ));
+        self.agents[i].open_position(
+            Position::opened(
+                direction,
+                signal,
+                p.origin,
+                contract.clone(),
+                entry_side,
+                tick,
+                self.tick_seq,
+                tracker,
+            ),
+            &p.strategy,
+        );
         self.subscribe_contract(&contract);
         let (s, t) = (tracker.initial_stop(), tracker.trailing_stop());
         self.emit(
@@ -216,7 +222,8 @@ impl Engine {
             EngineEvent::Entry,
             format!("{signal} {} qty {quantity} at index {} (SL {s}, TSL {t})", contract.tradingsymbol, tick.price),
             json!({"signal": signal.code(), "tradingsymbol": contract.tradingsymbol, "quantity": quantity,
-                   "index": tick.price, "sl": s, "tsl": t, "strike": contract.strike, "expiry": contract.expiry}),
+                   "index": tick.price, "sl": s, "tsl": t, "strike": contract.strike, "expiry": contract.expiry,
+                   "strategy": p.strategy}),
         )?;
         let seq = self.tick_seq;
         self.send_split(

@@ -272,7 +272,7 @@ mod tests {
             instrument_token: None,
         };
         let tick = domain::Tick {
-            token: Segment::Nifty.index_token(),
+            token: domain::Index::Nifty.token(),
             ts: ist_hms(d, 9, 21, 0),
             price: dec!(23000),
             volume: None,

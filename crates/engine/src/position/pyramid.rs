@@ -129,6 +129,7 @@ impl Engine {
             quantity: plan.add,
             lot_size: contract.lot_size,
             risk_per_unit: self.risk_per_unit(contract, plan.direction, &plan.stops, tick),
+            strategy: None,
         };
         let admitted = self.admit(seg, &intent, tick, plan.log_refusal).await?;
         let add = match admitted {

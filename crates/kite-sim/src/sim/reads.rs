@@ -19,7 +19,7 @@ impl Shared {
                 let hi = st.high.get(seg).copied().unwrap_or(open);
                 let lo = st.low.get(seg).copied().unwrap_or(open);
                 return Some(QuoteView {
-                    token: seg.index_token(),
+                    token: crate::market::index_token(*seg),
                     ltp: last,
                     ohlc: (open, hi, lo, self.day.prev_close[seg]),
                     inst: None,

@@ -151,12 +151,17 @@ impl Shared {
                     };
                     packets.push(pk.encode(*mode));
                 }
-                if let Some(mode) = subs.get(&seg.index_token()) {
+                if let Some(mode) = subs.get(&crate::market::index_token(*seg)) {
                     let hi = st.high.get(seg).copied().unwrap_or(*price).max(*price);
                     let lo = st.low.get(seg).copied().unwrap_or(*price).min(*price);
                     let open = self.day.open.get(seg).copied().unwrap_or(*price);
                     let close = self.day.prev_close.get(seg).copied().unwrap_or(open);
-                    let pk = index_packet(seg.index_token(), *price, (open, hi, lo, close), ep);
+                    let pk = index_packet(
+                        crate::market::index_token(*seg),
+                        *price,
+                        (open, hi, lo, close),
+                        ep,
+                    );
                     packets.push(pk.encode(*mode));
                 }
             }

@@ -72,7 +72,7 @@ fn every_sink_gets_every_call_and_all_finish_even_after_a_failure() {
         symbols(),
         vec![Box::new(a.clone()), Box::new(b.clone())],
     );
-    let nifty = Segment::Nifty.index_token();
+    let nifty = domain::Index::Nifty.token();
     r.instruments("h\n1\n");
     r.event(&tick(nifty, ist_hms(d(), 9, 15, 0), 100, None));
     r.event(&tick(OPTION, ist_hms(d(), 9, 15, 1), 50, Some(75)));

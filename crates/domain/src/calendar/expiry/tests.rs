@@ -1,7 +1,12 @@
 //! Unit tests of the expiry calendar against spec examples and Kite dumps, per segment and year, and their invariants.
 
 use super::*;
-use Segment::{BankNifty, Nifty, Sensex};
+#[allow(non_upper_case_globals)]
+const Nifty: Segment = Segment::Nifty;
+#[allow(non_upper_case_globals)]
+const BankNifty: Segment = Segment::BankNifty;
+#[allow(non_upper_case_globals)]
+const Sensex: Segment = Segment::Sensex;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()

@@ -140,6 +140,7 @@ impl Engine {
         let (status, filled, ts) = (o.status(), o.filled_quantity(), o.updated());
         let agent = &mut self.agents[i];
         let (seg, last_tick) = (agent.segment, agent.last_tick);
+        let watch_token = agent.params.token().unwrap_or_default();
         let Some(p) = agent.position_with_order_mut(id) else {
             return Ok(());
         };
@@ -164,7 +165,7 @@ impl Engine {
                     ..t
                 },
                 None => Tick {
-                    token: seg.index_token(),
+                    token: watch_token,
                     ts,
                     price: p.entry_spot,
                     volume: None,
