@@ -215,8 +215,9 @@ pub fn set_key(table: &mut toml::Table, key: &str, value: toml::Value) -> Result
 pub fn to_config(table: &toml::Table, config_name: &Path) -> Result<Config> {
     let text = toml::to_string(table).context("writing the configuration table")?;
     let name = config_name.display();
-    let cfg: Config = toml::from_str(&text).map_err(|e| anyhow!("{name}: {}", e.message()))?;
+    let mut cfg: Config = toml::from_str(&text).map_err(|e| anyhow!("{name}: {}", e.message()))?;
     cfg.validate().map_err(|e| anyhow!("{name}: {e}"))?;
+    cfg.expand_universe()?;
     Ok(cfg)
 }
 

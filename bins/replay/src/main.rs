@@ -142,6 +142,13 @@ struct RunArgs {
     /// Configuration file (TOML).
     #[arg(long, default_value = "config/default.toml")]
     config: PathBuf,
+    /// Stock universe: a symbol list CSV with a `Symbol` column (seed 001's
+    /// `symbol_list_live.csv`), one agent per symbol (overrides config `[universe] symbols`).
+    #[arg(long, value_name = "FILE")]
+    symbols: Option<PathBuf>,
+    /// Keep the first N symbols of the list (overrides config `[universe] max_symbols`).
+    #[arg(long, value_name = "N")]
+    max_symbols: Option<usize>,
     /// Data catalog directory (overrides config `[data] dir`).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -251,6 +258,13 @@ fn run(a: RunArgs) -> Result<String> {
         config.engine.segments = segs.clone();
         config.validate().map_err(anyhow::Error::msg)?;
     }
+    if let Some(f) = &a.symbols {
+        config.universe.symbols = Some(f.clone());
+    }
+    if let Some(n) = a.max_symbols {
+        config.universe.max_symbols = n;
+    }
+    config.expand_universe()?;
     let data_dir = a
         .data_dir
         .clone()
@@ -279,6 +293,14 @@ fn run(a: RunArgs) -> Result<String> {
         if let Some(segs) = &a.segments {
             let codes = segs.iter().map(|s| toml::Value::from(s.code())).collect();
             grid::set_key(&mut table, "engine.segments", toml::Value::Array(codes))?;
+        }
+        if let Some(f) = &a.symbols {
+            let path = toml::Value::from(f.display().to_string());
+            grid::set_key(&mut table, "universe.symbols", path)?;
+        }
+        if let Some(n) = a.max_symbols {
+            let n = i64::try_from(n).unwrap_or(i64::MAX);
+            grid::set_key(&mut table, "universe.max_symbols", toml::Value::from(n))?;
         }
         let sets = grid.sets(&table, &a.config)?;
         // Opened once the input is known good: a bad grid leaves nothing behind.

@@ -32,6 +32,7 @@ use domain::charges::ChargesSchedule;
 use engine::Mode;
 use engine::{DayReport, Engine, EngineError, EngineParts};
 use journal::{DaySummary, Event, FillRow, Journal, JournalError, OrderRow};
+use std::collections::BTreeMap;
 
 /// A journal that keeps nothing: for sweeps, where only the [`DayReport`] (trades and summary)
 /// of each day is used and per-trade journals are off.
@@ -92,6 +93,9 @@ pub struct ReplayContext {
     pub charges: ChargesSchedule,
     /// Lot sizes.
     pub lots: LotSizes,
+    /// The watched `instrument_token` of each stock segment (from the catalog's
+    /// `instruments.csv`); indices use their own.
+    pub stock_tokens: BTreeMap<Segment, u32>,
 }
 
 impl ReplayContext {
@@ -105,22 +109,42 @@ impl ReplayContext {
             lots.extend(config.lot_sizes.clone())
                 .map_err(|e| EngineError::Config(format!("lot_sizes: {e}")))?;
         }
+        let stocks: Vec<(Segment, String)> = config
+            .engine
+            .segments
+            .iter()
+            .filter(|s| s.symbol().is_some())
+            .map(|s| (*s, config.series(*s)))
+            .collect();
+        let tokens = catalog
+            .watch_tokens(&stocks)
+            .map_err(|e| EngineError::Config(e.to_string()))?;
+        let stock_tokens = stocks.iter().map(|(s, _)| *s).zip(tokens).collect();
         Ok(Self {
             config,
             catalog,
             calendar: MarketCalendar::builtin(),
             charges: ChargesSchedule::builtin(),
             lots,
+            stock_tokens,
         })
     }
 
-    /// The catalog series driving `seg` (config `[segments.<CODE>] series`, default the code).
+    /// The catalog series driving `seg` ([`Config::series`]: `[segments.<CODE>] series`, a
+    /// stock's `<SYMBOL><universe.series_suffix>`, default the code).
     pub fn series(&self, seg: Segment) -> String {
-        self.config
-            .segments
-            .get(&seg)
-            .and_then(|s| s.series.clone())
-            .unwrap_or_else(|| seg.code().to_string())
+        self.config.series(seg)
+    }
+
+    /// The engine settings of the config, with each stock segment's watched token.
+    pub fn engine_settings(&self) -> engine::settings::EngineSettings {
+        let mut settings = self.config.engine_settings();
+        for s in &mut settings.segments {
+            if let Some(t) = self.stock_tokens.get(&s.segment) {
+                s.watch_token = Some(*t);
+            }
+        }
+        settings
     }
 
     /// Check that `date` can be replayed: a trading day with data for every enabled segment.
@@ -177,11 +201,12 @@ pub async fn replay_day(
             slippage_ticks: cfg.paper.slippage_ticks,
         },
         Box::new(pricer(ctx)),
-    );
+    )
+    .watching(ctx.stock_tokens.iter().map(|(s, t)| (*s, *t)));
     let contracts =
         CalendarContracts::new(ExpiryCalendar::new(ctx.calendar.clone()), ctx.lots.clone());
     let mut engine = Engine::new(EngineParts {
-        settings: cfg.engine_settings(),
+        settings: ctx.engine_settings(),
         mode: Mode::Replay,
         date,
         broker: Box::new(broker),

@@ -30,6 +30,7 @@ impl Config {
                         }),
                         freeze_quantity_units: p.freeze_quantity,
                         instrument: p.instrument,
+                        watch_token: None,
                     }
                 })
                 .collect(),

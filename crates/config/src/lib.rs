@@ -12,10 +12,12 @@ mod breeze;
 mod engine_settings;
 mod error;
 mod sections;
+mod universe;
 
 pub use self::breeze::{BreezeSection, HistorySource};
 pub use error::ConfigError;
 pub use sections::*;
+pub use universe::{UniverseSection, read_symbols};
 
 use domain::{Decimal, Segment};
 use risk::RiskConfig;
@@ -79,6 +81,10 @@ pub struct Config {
     /// `[breeze]`: ICICI Breeze historical data (issue 15, `docs/breeze.md`).
     #[serde(default)]
     pub breeze: BreezeSection,
+    /// `[universe]`: seed 001's stock scanner, one agent per listed symbol (issue 15); added
+    /// to the segments by [`Config::expand_universe`].
+    #[serde(default)]
+    pub universe: UniverseSection,
 }
 
 /// The top-level key of a config file that layers it over another file (path relative to the
@@ -126,6 +132,7 @@ impl Default for Config {
             telegram: TelegramSection::default(),
             store: StoreSection::default(),
             breeze: BreezeSection::default(),
+            universe: UniverseSection::default(),
         }
     }
 }
@@ -228,6 +235,31 @@ impl Config {
         Self::from_toml_text(&text, Path::new(&names.join(" over ")), false)
     }
 
+    /// Add the `[universe]` symbols to `engine.segments` as stock segments (after any CLI
+    /// override of `universe.symbols`/`max_symbols`); a no-op without a symbol list.
+    ///
+    /// Errors: the symbol list's (file, line, field), see [`UniverseSection::stocks`].
+    pub fn expand_universe(&mut self) -> Result<(), ConfigError> {
+        for seg in self.universe.stocks()? {
+            if !self.engine.segments.contains(&seg) {
+                self.engine.segments.push(seg);
+            }
+        }
+        Ok(())
+    }
+
+    /// The catalog series that drives `seg` in replay: `[segments.<CODE>] series`, else for a
+    /// stock `<SYMBOL><universe.series_suffix>`, else the code.
+    pub fn series(&self, seg: Segment) -> String {
+        if let Some(s) = self.segments.get(&seg).and_then(|s| s.series.clone()) {
+            return s;
+        }
+        match seg {
+            Segment::Stock(sym) => format!("{sym}{}", self.universe.series_suffix),
+            Segment::Index(_) => seg.code().to_string(),
+        }
+    }
+
     /// The strategy name.
     pub fn strategy_name(&self) -> &str {
         self.strategy
@@ -251,8 +283,20 @@ impl Config {
 
     /// Semantic checks beyond types.
     pub fn validate(&self) -> Result<(), String> {
-        if self.engine.segments.is_empty() {
-            return Err("engine.segments: at least one segment".into());
+        if self.engine.segments.is_empty() && self.universe.symbols.is_none() {
+            return Err(
+                "engine.segments: at least one segment (or a [universe] symbols list)".into(),
+            );
+        }
+        if let Some(s) = self.engine.segments.iter().find(|s| s.index().is_none()) {
+            return Err(format!(
+                "engine.segments: unknown segment `{s}` (NIFTY, BANKNIFTY or SENSEX; stocks come from [universe] symbols)"
+            ));
+        }
+        if let Some(s) = self.segments.keys().find(|s| s.index().is_none()) {
+            return Err(format!(
+                "[segments.{s}]: unknown segment (NIFTY, BANKNIFTY or SENSEX; stocks take the global settings)"
+            ));
         }
         if self.engine.capital <= Decimal::ZERO {
             return Err("engine.capital must be > 0".into());
@@ -300,7 +344,11 @@ impl Config {
                 trailing_stop_points: tsl,
             },
             selection: SelectionParams {
-                strike_step: s.strike_step.unwrap_or(seg.default_strike_step()),
+                // A stock trades its share, never an option: the step is unused.
+                strike_step: s
+                    .strike_step
+                    .or(seg.default_strike_step())
+                    .unwrap_or(Decimal::ONE),
                 itm_offset: s.itm_offset.unwrap_or(self.options.itm_offset),
                 skip_expiry_day: self.options.skip_expiry_day,
             },
@@ -314,8 +362,15 @@ impl Config {
                     max_quantity: s.max_quantity.unwrap_or(d.max_quantity),
                 }
             }),
-            freeze_quantity: s.freeze_quantity.unwrap_or(seg.default_freeze_quantity()),
-            instrument: s.instrument.unwrap_or(self.options.instrument),
+            // The cash market has no freeze quantity.
+            freeze_quantity: s
+                .freeze_quantity
+                .or(seg.default_freeze_quantity())
+                .unwrap_or(u32::MAX),
+            instrument: match seg {
+                Segment::Stock(_) => engine::settings::Instrument::Underlying,
+                Segment::Index(_) => s.instrument.unwrap_or(self.options.instrument),
+            },
         }
     }
 }

@@ -51,6 +51,8 @@ pub enum Rule {
     MaxTradesPerSegment,
     /// Global daily trade cap.
     MaxTradesGlobal,
+    /// Entries per strategy per day, all segments (seed 001: each strategy once a day).
+    MaxEntriesPerStrategy,
     /// Max daily loss (₹ or % of capital).
     MaxDailyLoss,
     /// The session is halted.
@@ -92,6 +94,7 @@ impl Rule {
             Rule::MaxOpenPositionsPerSegment => "max_open_positions_per_segment",
             Rule::MaxTradesPerSegment => "max_trades_per_segment",
             Rule::MaxTradesGlobal => "max_trades_global",
+            Rule::MaxEntriesPerStrategy => "max_entries_per_strategy_per_day",
             Rule::MaxDailyLoss => "max_daily_loss",
             Rule::SessionHalted => "session_halted",
             Rule::SegmentDailyLoss => "segment_daily_loss",
@@ -164,7 +167,7 @@ pub enum IntentKind {
 }
 
 /// An order the engine wants to send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderIntent {
     /// Segment.
     pub segment: Segment,
@@ -179,6 +182,9 @@ pub struct OrderIntent {
     /// Loss per unit if the stop is hit, ₹ (premium terms; for an underlying stop
     /// `sl_points × |delta|`). Needed by per-trade risk sizing; `None` = unknown.
     pub risk_per_unit: Option<Decimal>,
+    /// For an entry: the strategy whose signal it is (`None`: manual or unknown), for
+    /// `max_entries_per_strategy_per_day`.
+    pub strategy: Option<String>,
 }
 
 /// Per-segment day state the rules need.
@@ -224,6 +230,9 @@ pub struct RiskState {
     pub last_tick_at: Option<IstDateTime>,
     /// Orders sent in the second before the intent, all segments.
     pub orders_last_second: u32,
+    /// Entries taken today per strategy name, all segments (a strategy set's member names,
+    /// e.g. seed 001's `s8`).
+    pub strategy_entries: BTreeMap<String, u32>,
 }
 
 /// A lock on entries: global or per segment, with its reason and end (spec §7, issue 4).
@@ -269,6 +278,9 @@ pub struct RiskConfig {
     pub max_trades_per_segment: u32,
     /// Max entries per day, all segments (default 40).
     pub max_trades_global: u32,
+    /// Max entries per day of one strategy, counted over all segments (0 = off, the
+    /// default; seed 001: 1, "Max Strategy Use: 1 per day per strategy").
+    pub max_entries_per_strategy_per_day: u32,
     /// Max daily loss, ₹ (0 = off).
     pub max_daily_loss: Decimal,
     /// Max daily loss, % of capital (default 2; 0 = off).
@@ -303,6 +315,7 @@ impl Default for RiskConfig {
             max_open_positions_per_segment: 1,
             max_trades_per_segment: 5,
             max_trades_global: 40,
+            max_entries_per_strategy_per_day: 0,
             max_daily_loss: dec!(0),
             max_daily_loss_pct: dec!(2),
             close_on_halt: false,
@@ -556,6 +569,20 @@ impl RiskEngine {
                     Rule::MaxTradesGlobal,
                     format!("{trades_all} trades today, max {}", c.max_trades_global),
                 );
+            }
+            if c.max_entries_per_strategy_per_day > 0
+                && let Some(name) = &intent.strategy
+            {
+                let used = state.strategy_entries.get(name).copied().unwrap_or(0);
+                if used >= c.max_entries_per_strategy_per_day {
+                    return block(
+                        Rule::MaxEntriesPerStrategy,
+                        format!(
+                            "strategy {name}: {used} entries today, max {}",
+                            c.max_entries_per_strategy_per_day
+                        ),
+                    );
+                }
             }
             if c.min_seconds_between_entries > 0
                 && let Some(last) = seg.last_entry_at

@@ -22,7 +22,40 @@ fn intent(kind: IntentKind, h: u32, m: u32, s: u32) -> OrderIntent {
         quantity: 25,
         lot_size: 25,
         risk_per_unit: None,
+        strategy: None,
     }
+}
+
+#[test]
+fn each_strategy_once_a_day_over_all_segments() {
+    let cfg = RiskConfig {
+        max_entries_per_strategy_per_day: 1,
+        ..RiskConfig::default()
+    };
+    let e = RiskEngine::new(cfg, dec!(1000000), MarketCalendar::builtin());
+    let s8 = OrderIntent {
+        strategy: Some("s8".into()),
+        ..intent(IntentKind::Entry, 10, 0, 0)
+    };
+    let mut st = RiskState::default();
+    assert_eq!(e.evaluate(&s8, &st), Decision::Approve);
+    // s8 entered once today, in another segment: blocked; s12 and a manual entry are not.
+    st.strategy_entries.insert("s8".into(), 1);
+    assert!(matches!(
+        e.evaluate(&s8, &st),
+        Decision::Block { rule: Rule::MaxEntriesPerStrategy, ref reason } if reason.contains("s8")
+    ));
+    let s12 = OrderIntent {
+        strategy: Some("s12".into()),
+        ..s8.clone()
+    };
+    assert_eq!(e.evaluate(&s12, &st), Decision::Approve);
+    assert_eq!(
+        e.evaluate(&intent(IntentKind::Entry, 10, 0, 0), &st),
+        Decision::Approve
+    );
+    // Off by default.
+    assert_eq!(engine().evaluate(&s8, &st), Decision::Approve);
 }
 
 #[test]
