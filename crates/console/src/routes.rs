@@ -255,9 +255,16 @@ async fn close_position(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<CommandReply> {
-    let segment: Segment = id
-        .parse()
-        .map_err(|e: domain::segment::UnknownSegment| ApiError::bad_request("id", e.to_string()))?;
+    // Paper and live sessions run the three indices only (a stock universe is refused at
+    // start), so a stock symbol here names no position.
+    let segment: Segment = domain::Index::parse(&id)
+        .map(Segment::Index)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "id",
+                format!("unknown segment `{id}` (expected NIFTY, BANKNIFTY or SENSEX)"),
+            )
+        })?;
     command(&st, Command::ClosePosition { segment }).await
 }
 

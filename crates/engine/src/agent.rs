@@ -513,6 +513,12 @@ impl SegmentAgent {
         self.positions().map(Position::open_pnl).sum()
     }
 
+    /// Holds or is closing a position (cheap: per-tick loops over a large universe skip the
+    /// agents that hold nothing).
+    pub fn holds_any(&self) -> bool {
+        self.position.is_some() || !self.closing.is_empty()
+    }
+
     /// This agent's part of the risk state (spec §7).
     pub fn risk_state(&self) -> SegmentRiskState {
         SegmentRiskState {

@@ -59,7 +59,11 @@ impl Engine {
 
     /// Mark-to-market P&L of the open positions at their last marks, ₹ (before charges).
     pub(crate) fn open_pnl(&self) -> Decimal {
-        self.agents.iter().map(|a| a.open_pnl()).sum()
+        self.agents
+            .iter()
+            .filter(|a| a.holds_any())
+            .map(|a| a.open_pnl())
+            .sum()
     }
 
     /// Ask the risk engine about `intent` at `tick`. Every decision but an approval is

@@ -64,7 +64,11 @@ impl Engine {
         // The agent takes the tick: steps (b)'s inputs and step (c) (see `take_tick`).
         let TickWork { pending, completed } = self.agents[i].take_tick(&tick);
         for j in 0..self.agents.len() {
-            self.retry_exits(j, tick.ts).await?;
+            // Only an agent holding or closing a position has exits or protective cancels to
+            // retry; skipping the rest keeps a 200-stock universe linear (docs/benchmarks.md).
+            if self.agents[j].holds_any() {
+                self.retry_exits(j, tick.ts).await?;
+            }
         }
 
         // (a) exits, then the session-level loss check

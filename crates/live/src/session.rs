@@ -160,6 +160,13 @@ pub fn check_guardrails(
     // Issue 15: trading the underlying (futures/equity) is replay-only so far: the Kite
     // side (the futures/equity rows of the instruments dump, their ticks as the agent's
     // series, margins) is not built, so a paper or live session must not start with it.
+    if let Some(list) = &config.universe.symbols {
+        return Err(SessionError::Refused(format!(
+            "{}: [universe] symbols = {:?} is seed 001's stock scanner, which replay supports but paper and live do not yet; remove [universe] for a Kite session",
+            config_path.display(),
+            list.display()
+        )));
+    }
     for seg in &config.engine.segments {
         if config.segment(*seg).instrument == engine::settings::Instrument::Underlying {
             return Err(SessionError::Refused(format!(

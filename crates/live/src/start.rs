@@ -336,6 +336,23 @@ mod tests {
             crate::session::check_guardrails(SessionKind::Paper, &base(), Path::new("x"), false)
                 .is_ok()
         );
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../config/scanner.toml"
+        ))
+        .unwrap();
+        let c = Config::from_toml(&text, Path::new("config/scanner.toml")).unwrap();
+        for kind in [SessionKind::Paper, SessionKind::Live] {
+            let e =
+                crate::session::check_guardrails(kind, &c, Path::new("config/scanner.toml"), true)
+                    .unwrap_err()
+                    .to_string();
+            assert!(
+                e.contains("config/scanner.toml: [universe]")
+                    && e.contains("paper and live do not yet"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

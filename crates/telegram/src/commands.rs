@@ -70,9 +70,11 @@ pub fn parse(text: &str) -> Result<ChatCommand, String> {
             let Some(a) = arg else {
                 return Err("usage: /close <SEGMENT>, e.g. /close NIFTY".into());
             };
-            let seg: Segment =
-                serde_json::from_value(serde_json::Value::String(a.to_ascii_uppercase()))
-                    .map_err(|_| format!("unknown segment {a}: NIFTY, BANKNIFTY or SENSEX"))?;
+            // Paper and live sessions run the three indices only (a stock universe is
+            // refused at start).
+            let seg = domain::Index::parse(a)
+                .map(Segment::Index)
+                .ok_or_else(|| format!("unknown segment {a}: NIFTY, BANKNIFTY or SENSEX"))?;
             ChatCommand::Close(seg)
         }
         _ => return Err(format!("unknown command {head}; /help lists them")),

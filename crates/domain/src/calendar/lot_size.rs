@@ -112,9 +112,16 @@ impl LotSizes {
 
     /// Parse `[[lot_size]]` tables (the format of `data/lot_sizes.toml`).
     pub fn parse_toml(text: &str) -> Result<Vec<LotSizeEntry>, LotSizeError> {
-        toml::from_str::<LotSizeFile>(text)
+        let entries = toml::from_str::<LotSizeFile>(text)
             .map(|f| f.lot_size)
-            .map_err(|e| LotSizeError::Parse(e.to_string()))
+            .map_err(|e| LotSizeError::Parse(e.to_string()))?;
+        match entries.iter().find(|e| e.segment.index().is_none()) {
+            Some(e) => Err(LotSizeError::Parse(format!(
+                "unknown segment `{}` (lot sizes are for NIFTY, BANKNIFTY and SENSEX)",
+                e.segment
+            ))),
+            None => Ok(entries),
+        }
     }
 
     /// A table from config entries. Every segment needs at least one entry; lot sizes must be
@@ -144,6 +151,12 @@ impl LotSizes {
         replace: bool,
     ) -> Result<(), LotSizeError> {
         for e in entries {
+            if e.segment.index().is_none() {
+                return Err(LotSizeError::Parse(format!(
+                    "segment {}: lot sizes are for NIFTY, BANKNIFTY and SENSEX (a stock trades single shares)",
+                    e.segment
+                )));
+            }
             if e.lot_size == 0 {
                 return Err(LotSizeError::ZeroLotSize {
                     segment: e.segment,

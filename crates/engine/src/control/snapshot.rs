@@ -97,8 +97,19 @@ impl Engine {
     /// Record the equity at `ts` (realized net + open P&L net of the charges paid so far):
     /// one point per minute, the minute's last value.
     pub(crate) fn track_equity(&mut self, ts: IstDateTime) {
-        let realized: Decimal = self.agents.iter().map(|a| a.realized_pnl).sum();
-        let open: Decimal = self.agents.iter().map(open_net).sum();
+        // Only agents that traded or hold something add to the sums (a large universe).
+        let realized: Decimal = self
+            .agents
+            .iter()
+            .filter(|a| !a.realized_pnl.is_zero())
+            .map(|a| a.realized_pnl)
+            .sum();
+        let open: Decimal = self
+            .agents
+            .iter()
+            .filter(|a| a.holds_any())
+            .map(open_net)
+            .sum();
         let equity = realized + open;
         // The minute by UTC arithmetic with the same offset: IST is UTC+05:30 (whole minutes,
         // no transitions since 1945), so this is the local minute, without the time-zone
