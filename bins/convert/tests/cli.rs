@@ -44,7 +44,7 @@ fn converts_and_summarises() {
     assert!(stdout.contains("1 series, 1 day files, 1 rows"), "{stdout}");
     assert_eq!(
         std::fs::read_to_string(out.join("NIFTY/2024-06-03.csv")).unwrap(),
-        "timestamp,open,high,low,close,volume\n2024-06-03T09:15:00+05:30,23337.90,23400,23300,23350,\n"
+        "timestamp,open,high,low,close,volume\n2024-06-03T09:15:00+05:30,23337.90,23400.00,23300.00,23350.00,\n"
     );
 }
 
@@ -107,11 +107,11 @@ fn breeze_export_converts_with_the_stock_code_map_or_series() {
     assert_eq!(lines.len(), 5);
     assert_eq!(
         lines[1],
-        "2025-01-02T09:15:00+05:30,1225.65,1225.65,1222.0,1223.05,204896"
+        "2025-01-02T09:15:00+05:30,1225.65,1225.65,1222.00,1223.05,204896"
     );
     assert_eq!(
         lines[4],
-        "2025-01-02T15:29:00+05:30,1240.55,1240.95,1240.2,1240.8,17591"
+        "2025-01-02T15:29:00+05:30,1240.55,1240.95,1240.20,1240.80,17591"
     );
     // --series names it instead (gzip on request)
     let o = convert(&[

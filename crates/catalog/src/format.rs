@@ -143,7 +143,9 @@ fn as_str<'b>(bytes: &'b [u8], at: &At<'_>) -> Result<&'b str, CatalogError> {
         .map_err(|_| at.err(format!("not UTF-8: {:?}", String::from_utf8_lossy(bytes))))
 }
 
-/// Parse a decimal price (₹); empty is an error.
+/// Parse a decimal price (₹); empty is an error. The price keeps at least two decimal places
+/// (paise), as Kite quotes it (`last_price` is paise / 100), so a stock file's `1232.9` reads as
+/// `1232.90` and replay's journals print prices as paper and live do.
 pub(crate) fn parse_decimal(bytes: &[u8], at: &At<'_>) -> Result<Decimal, CatalogError> {
     let s = as_str(bytes, at)?;
     if s.is_empty() {
@@ -156,7 +158,12 @@ pub(crate) fn parse_decimal(bytes: &[u8], at: &At<'_>) -> Result<Decimal, Catalo
         .enumerate()
         .all(|(i, b)| b.is_ascii_digit() || b == b'.' || (i == 0 && (b == b'-' || b == b'+')));
     match Decimal::from_str(s) {
-        Ok(d) if plain => Ok(d),
+        Ok(mut d) if plain => {
+            if d.scale() < 2 {
+                d.rescale(2);
+            }
+            Ok(d)
+        }
         _ => Err(at.err(format!("invalid decimal {s:?}"))),
     }
 }
@@ -440,4 +447,29 @@ pub fn write_ticks<W: Write>(w: W, ticks: &[TradeTick]) -> io::Result<()> {
         writeln!(w)?;
     }
     w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn price(s: &str) -> Result<Decimal, CatalogError> {
+        let at = At {
+            path: Path::new("x.csv"),
+            line: 2,
+            field: "close",
+        };
+        parse_decimal(s.as_bytes(), &at)
+    }
+
+    #[test]
+    fn prices_keep_paise() {
+        assert_eq!(price("1232.9").unwrap().to_string(), "1232.90");
+        assert_eq!(price("1230").unwrap().to_string(), "1230.00");
+        assert_eq!(price("18090.85").unwrap().to_string(), "18090.85");
+        assert_eq!(price("0.125").unwrap().to_string(), "0.125");
+        assert!(price("1e3").is_err());
+        assert!(price("").is_err());
+    }
 }

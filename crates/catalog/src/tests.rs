@@ -224,11 +224,11 @@ fn non_increasing_rows() {
 fn ohlc_consistency() {
     assert_eq!(
         bars_err("2024-06-03T09:15:00+05:30,10,10.5,9,11,\n"),
-        "NIFTY/2024-06-03.csv.gz:2: field `high`: high 10.5 is below max(open, close) = 11"
+        "NIFTY/2024-06-03.csv.gz:2: field `high`: high 10.50 is below max(open, close) = 11.00"
     );
     assert_eq!(
         bars_err("2024-06-03T09:15:00+05:30,10,12,10.5,11,\n"),
-        "NIFTY/2024-06-03.csv.gz:2: field `low`: low 10.5 is above min(open, close) = 10"
+        "NIFTY/2024-06-03.csv.gz:2: field `low`: low 10.50 is above min(open, close) = 10.00"
     );
 }
 

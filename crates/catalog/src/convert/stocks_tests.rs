@@ -55,7 +55,7 @@ fn marketmaya_rows_become_symbol_series_with_volume_and_token() {
         (dec!(1221.25), dec!(1226.2), dec!(1221.25), dec!(1223.05))
     );
     assert_eq!(b[0].volume, Some(203325));
-    assert_eq!(b[1].low.to_string(), "1223", "values kept as written");
+    assert_eq!(b[1].low.to_string(), "1223.00", "prices read in paise");
     let after = conv.bars("RELIANCE", d(2025, 4, 15)).unwrap();
     assert_eq!(after[0].low, dec!(1241.4));
     let baj = conv.bars("BAJAJ-AUTO", d(2025, 4, 15)).unwrap();
