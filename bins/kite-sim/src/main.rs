@@ -1,4 +1,5 @@
-//! `kite-sim`: a Kite Connect simulator on loopback streaming one catalog day (spec §10.4).
+//! `kite-sim`: a Kite Connect simulator on loopback streaming one catalog day (spec §10.4):
+//! the config's indices and its `[universe]` stocks (their NSE shares, issue 15).
 //!
 //! ```text
 //! kite-sim --date 2024-06-03 [--config config/default.toml] [--data-dir DIR]
@@ -51,7 +52,8 @@ struct Cli {
     /// Data catalog directory (default: the config's [data] dir).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Indices to stream, comma separated (default: the config's [engine] segments).
+    /// Indices to stream, comma separated (default: the config's [engine] segments); the
+    /// config's [universe] stocks are streamed either way.
     #[arg(long, value_delimiter = ',')]
     segments: Vec<Segment>,
     /// `max` (as fast as the client reads) or a factor of real time.
@@ -140,9 +142,20 @@ async fn run(cli: Cli) -> Result<()> {
         .data_dir
         .clone()
         .unwrap_or_else(|| config.data.dir.clone());
+    let streamed = kite_sim_cli::sim_segments(&config).map_err(|e| anyhow!("--config {e}"))?;
     let mut cfg = kite_sim_cli::sim_config(cli.date, &config, data_dir);
+    cfg.segments = streamed;
     if !cli.segments.is_empty() {
-        cfg.segments = cli.segments.clone();
+        // `--segments` picks the indices; the config's stocks stay.
+        let stocks = cfg
+            .segments
+            .iter()
+            .filter(|s| s.symbol().is_some())
+            .copied();
+        let mut segs: Vec<Segment> = cli.segments.iter().copied().chain(stocks).collect();
+        segs.sort();
+        segs.dedup();
+        cfg.segments = segs;
     }
     cfg.speed = cli.speed;
     cfg.bind = SocketAddr::from((Ipv4Addr::LOCALHOST, cli.port));
@@ -150,8 +163,21 @@ async fn run(cli: Cli) -> Result<()> {
     cfg.api_secret = cli.api_secret.clone();
     cfg.hold_while_disconnected = !cli.no_hold;
     cfg.faults = cli.faults.clone();
-    let segments: Vec<&str> = cfg.segments.iter().map(|s| s.code()).collect();
-    let segments = segments.join(",");
+    let list = |stock: bool| {
+        let codes: Vec<&str> = cfg
+            .segments
+            .iter()
+            .filter(|s| s.symbol().is_some() == stock)
+            .map(|s| s.code())
+            .collect();
+        codes.join(",")
+    };
+    let (indices, stocks) = (list(false), list(true));
+    let segments = match (indices.is_empty(), stocks.is_empty()) {
+        (_, true) => indices,
+        (true, false) => format!("stocks {stocks}"),
+        (false, false) => format!("{indices} + stocks {stocks}"),
+    };
     let sim = Simulator::start(cfg).await.map_err(|e| match e {
         kite_sim::SimError::Bind { addr, reason } => {
             anyhow!("--port {}: cannot listen on {addr}: {reason}", cli.port)

@@ -12,6 +12,11 @@
 //!   spec §3.1 rule 2, merged by timestamp, ties in segment order), with the exchange
 //!   timestamp of each packet equal to the tick's time.
 //!
+//! It streams the three indices and NSE stocks (issue 15, seed 001's scanner): a stock
+//! segment streams its catalog series under its real Kite token (`data/instruments.csv`,
+//! e.g. RELIANCE 738561), its packets carry the day's cumulative volume, the NSE dump lists
+//! its `EQ` row, and it trades as an NSE MIS share filled at its stream price.
+//!
 //! It listens on **127.0.0.1 (or ::1) only**; any other bind address is refused.
 //!
 //! ## What it serves
@@ -19,12 +24,12 @@
 //! | endpoint | what |
 //! | --- | --- |
 //! | `POST /session/token` | login exchange (any request token; checksum checked when an API secret is configured) |
-//! | `GET /user/profile`, `/user/margins[/equity]` | user `SIM001`; margins = [`SimMargins::available_cash`] (else [`SimMarket::capital`]) ± the day's premium cash flow |
-//! | `GET /instruments[/{exchange}]` | CSV dump: per streamed index the next 4 expiries, strikes ±10 % of the day's open at the configured step, CE and PE, lot size of the date; index rows (`INDICES`) |
-//! | `GET /quote`, `/quote/ltp`, `/quote/ohlc` | current simulated prices (`NSE:NIFTY 50`, `NSE:NIFTY BANK`, `BSE:SENSEX`, `NFO:…`, `BFO:…`) |
-//! | `GET /instruments/historical/{token}/{interval}` | index candles from the catalog: days before the simulated date plus the simulated date's bars completed by the simulated clock; Kite's per-interval span limits |
+//! | `GET /user/profile`, `/user/margins[/equity]` | user `SIM001`; margins = [`SimMargins::available_cash`] (else [`SimMarket::capital`]) ± the day's option premium cash flow + the shares' day P&L − their open MIS margin |
+//! | `GET /instruments[/{exchange}]` | CSV dump: per streamed index the next 4 expiries, strikes ±10 % of the day's open at the configured step, CE and PE, lot size of the date; index rows (`INDICES`); per streamed stock its NSE `EQ` row (real token, lot 1, NSE's equity tick size of the date) |
+//! | `GET /quote`, `/quote/ltp`, `/quote/ohlc` | current simulated prices (`NSE:NIFTY 50`, `NSE:NIFTY BANK`, `BSE:SENSEX`, `NFO:…`, `BFO:…`, `NSE:RELIANCE`) |
+//! | `GET /instruments/historical/{token}/{interval}` | index and stock candles (a stock's with volume) from the catalog: days before the simulated date plus the simulated date's bars completed by the simulated clock; Kite's per-interval span limits |
 //! | `POST/PUT/DELETE /orders/regular[/{id}]`, `GET /orders[/{id}[/trades]]`, `/trades` | the order book with Kite's status history |
-//! | `POST /margins/orders`, `/margins/basket` | Kite's margin calculators on a documented simulated model ([`margins`]: a short option = SPAN + exposure as % of the index notional, a long = its premium, a hedged pair = the spread's maximum loss + the hedge's premium) |
+//! | `POST /margins/orders`, `/margins/basket` | Kite's margin calculators on a documented simulated model ([`margins`]: a short option = SPAN + exposure as % of the index notional, a long = its premium, a hedged pair = the spread's maximum loss + the hedge's premium, an NSE MIS share = 20 % of the order value) |
 //! | `GET /portfolio/positions`, `/portfolio/holdings` | positions from the fills, `net` and `day` (the same rows: nothing is carried overnight); no holdings |
 //! | `GET /ws` (also `/`) | the ticker: subscribe/unsubscribe/mode messages, ltp/quote/full packets, heartbeats, order-update text frames |
 //! | `POST /sim/faults`, `GET /sim/status`, `GET /sim/orders` | control (no auth) |
@@ -48,6 +53,10 @@
 //! index options. One trade per fill. The book, trades and positions belong to the simulator,
 //! not to a connection: a client that reconnects (or a new one) sees every earlier order, and
 //! every ticker client receives the updates of every order.
+//!
+//! A stock's share (`exchange=NSE`, product `MIS`, lot 1) is priced at its stream price, with
+//! no spread: `MARKET` BUY and SELL (a SELL may open a short) fill at the current stream
+//! price, `LIMIT` and `SL` as above against it, `SL-M` accepted; positions are signed.
 //!
 //! The simulated clock moves only with delivered frames: with hold it stops while nobody
 //! listens; [`Simulator::advance_until`] moves it on regardless (an engine "down" while its
@@ -361,6 +370,7 @@ impl Simulator {
             last: BTreeMap::new(),
             high: BTreeMap::new(),
             low: BTreeMap::new(),
+            volume: BTreeMap::new(),
             opt_ohlc: HashMap::new(),
             started: false,
             finished: false,
@@ -435,7 +445,7 @@ impl Simulator {
         });
         let streamer = tokio::spawn(stream::run(sh.clone(), cfg.faults.clone()));
         let heartbeats = tokio::spawn(stream::heartbeats(sh.clone()));
-        tracing::info!(target: "kite_sim", %addr, date = %cfg.date, speed = %cfg.speed, options = sh.universe.options.len(), "Kite simulator listening");
+        tracing::info!(target: "kite_sim", %addr, date = %cfg.date, speed = %cfg.speed, options = sh.universe.options.len() - sh.universe.stocks().count(), stocks = sh.universe.stocks().count(), "Kite simulator listening");
         Ok(Simulator {
             sh,
             addr,
@@ -533,7 +543,8 @@ impl Simulator {
         self.sh.status()
     }
 
-    /// The listed option with this Kite tradingsymbol (any exchange), with its token.
+    /// The listed option (or streamed stock's NSE share, `option_type` EQ) with this Kite
+    /// tradingsymbol (any exchange), with its token.
     pub fn contract(&self, tradingsymbol: &str) -> Option<OptionContract> {
         self.sh
             .universe
@@ -543,7 +554,8 @@ impl Simulator {
             .map(|o| o.contract.clone())
     }
 
-    /// The current premium of a listed option (₹), as quoted and filled now.
+    /// The current premium of a listed option (₹), as quoted and filled now; for a stock's
+    /// token its stream price now.
     pub fn premium(&self, token: u32) -> Option<Decimal> {
         let inst = self.sh.universe.by_token(token)?;
         let mut st = self.sh.lock();

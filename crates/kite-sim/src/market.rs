@@ -1,6 +1,8 @@
-//! The simulated market of one day: the index ticks (exactly replay's, spec §3.1 rule 2), the
-//! option universe of the instruments dump, and option premiums (Black-76 as the paper broker
-//! models them, spec §8; real catalog prices where the catalog has the contract).
+//! The simulated market of one day: the index and stock ticks (exactly replay's, spec §3.1
+//! rule 2; a stock tick carries its bar's volume on the close tick, as replay does), the
+//! option universe and the NSE `EQ` rows of the instruments dump, and option premiums
+//! (Black-76 as the paper broker models them, spec §8; real catalog prices where the catalog
+//! has the contract). A stock's price is its stream price: no model.
 
 use crate::SimError;
 use crate::settings::SimMarket;
@@ -8,7 +10,7 @@ use catalog::Catalog;
 use catalog::replay::ReplayFeed;
 use chrono::{NaiveDate, TimeDelta};
 use domain::calendar::{ExpiryCalendar, LotSizes, MarketCalendar};
-use domain::instrument::kite_option_symbol;
+use domain::instrument::{kite_option_symbol, nse_equity_tick_size};
 use domain::ports::{MarketData, MarketEvent};
 use domain::time::{IstDateTime, ist, session_close};
 use domain::{Decimal, Exchange, OptionContract, OptionType, Segment};
@@ -21,14 +23,17 @@ pub fn tick_size() -> Decimal {
     Decimal::new(5, 2)
 }
 
-/// One timestamp of the stream: the index ticks sharing it, in segment order (one binary
-/// frame on the wire).
+/// One timestamp of the stream: the index and stock ticks sharing it, in segment order (one
+/// binary frame on the wire).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
     /// Exchange time, IST.
     pub ts: IstDateTime,
-    /// `(segment, index price ₹)`, segment order (spec §3 tie-break).
-    pub ticks: Vec<(Segment, Decimal)>,
+    /// `(segment, price ₹, volume)`, segment order (spec §3 tie-break: indices, then stocks
+    /// by symbol). The price is the index value or the stock's last traded price; the volume
+    /// is replay's per-tick volume (units traded, on a stock bar's close tick; `None` for
+    /// indices, the other ticks of a bar and the closing publication).
+    pub ticks: Vec<(Segment, Decimal, Option<u64>)>,
     /// The closing publication at 15:30 (sent once after the last tick of the day).
     pub closing: bool,
 }
@@ -50,14 +55,21 @@ pub struct Day {
     pub prev_close: BTreeMap<Segment, Decimal>,
     /// Minutes per bar of each segment's series (1 for index series).
     pub bar_minutes: BTreeMap<Segment, u32>,
+    /// The Kite `instrument_token` of each segment: an index's token (kite-connect.md §8.3)
+    /// or a stock's real NSE token from the catalog's `instruments.csv` (RELIANCE 738561).
+    pub tokens: BTreeMap<Segment, u32>,
 }
 
 impl Day {
     /// Load `segments` of `date` from the catalog and build the replay ticks.
     ///
+    /// Indices stream under their index token, stocks under their real Kite token
+    /// ([`Catalog::watch_tokens`]); the ticks are [`ReplayFeed`]'s, with its per-tick volume.
+    ///
     /// # Errors
     /// [`SimError::Data`] naming the directory, series and date when a day file is missing
-    /// or unreadable, or when it has no bar inside the session.
+    /// or unreadable, or when it has no bar inside the session; naming the symbol and
+    /// `instruments.csv` when a stock has no token there.
     pub async fn load(
         catalog: &Catalog,
         market: &SimMarket,
@@ -70,12 +82,8 @@ impl Day {
         if segments.is_empty() {
             return Err(SimError::Config("no segment to stream".into()));
         }
-        if let Some(s) = segments.iter().find(|s| s.index().is_none()) {
-            return Err(SimError::Config(format!(
-                "{s}: the simulator streams the three indices only, not stocks"
-            )));
-        }
         let mut bars = Vec::new();
+        let mut tokens = BTreeMap::new();
         let mut series = BTreeMap::new();
         let mut prev_close = BTreeMap::new();
         let mut minutes = BTreeMap::new();
@@ -93,23 +101,38 @@ impl Day {
                 prev_close.insert(*seg, c);
             }
             minutes.insert(*seg, catalog::replay::ticks::bar_minutes(&b));
+            let token = match seg.index_token() {
+                Some(t) => t,
+                None => catalog
+                    .watch_tokens(&[(*seg, name.clone())])
+                    .ok()
+                    .and_then(|t| t.first().copied())
+                    .ok_or_else(|| {
+                        SimError::Data(format!(
+                            "stock {seg}: no instrument_token for series {name} in {}/instruments.csv (data/instruments.csv): add its row",
+                            catalog.root().display()
+                        ))
+                    })?,
+            };
+            tokens.insert(*seg, token);
             series.insert(*seg, name);
-            bars.push((*seg, index_token(*seg), b));
+            bars.push((*seg, token, b));
         }
+        let by_token: HashMap<u32, Segment> = tokens.iter().map(|(s, t)| (*t, *s)).collect();
         let mut feed = ReplayFeed::new(date, &bars);
         let mut groups: Vec<Group> = Vec::new();
         let mut end = ist(date, session_close());
         while let Some(ev) = feed.next_event().await {
             match ev {
                 MarketEvent::Tick(t) => {
-                    let Some(seg) = Segment::from_index_token(t.token) else {
+                    let Some(seg) = by_token.get(&t.token).copied() else {
                         continue;
                     };
                     match groups.last_mut() {
-                        Some(g) if g.ts == t.ts => g.ticks.push((seg, t.price)),
+                        Some(g) if g.ts == t.ts => g.ticks.push((seg, t.price, t.volume)),
                         _ => groups.push(Group {
                             ts: t.ts,
-                            ticks: vec![(seg, t.price)],
+                            ticks: vec![(seg, t.price, t.volume)],
                             closing: false,
                         }),
                     }
@@ -124,7 +147,7 @@ impl Day {
         let mut open = BTreeMap::new();
         let mut last = BTreeMap::new();
         for g in &groups {
-            for (s, p) in &g.ticks {
+            for (s, p, _) in &g.ticks {
                 open.entry(*s).or_insert(*p);
                 last.insert(*s, *p);
             }
@@ -146,7 +169,7 @@ impl Day {
         };
         groups.push(Group {
             ts: closing_ts,
-            ticks: segments.iter().map(|s| (*s, last[s])).collect(),
+            ticks: segments.iter().map(|s| (*s, last[s], None)).collect(),
             closing: true,
         });
         Ok(Day {
@@ -157,12 +180,30 @@ impl Day {
             open,
             prev_close,
             bar_minutes: minutes,
+            tokens,
         })
     }
 
     /// The time of the first frame.
     pub fn first_ts(&self) -> IstDateTime {
         self.groups[0].ts
+    }
+
+    /// The Kite `instrument_token` a streamed segment's ticks go out under (an index's token,
+    /// a stock's real token); the index token (0 for a stock) when `seg` is not streamed.
+    pub fn token(&self, seg: Segment) -> u32 {
+        self.tokens
+            .get(&seg)
+            .copied()
+            .unwrap_or_else(|| index_token(seg))
+    }
+
+    /// The streamed segment whose ticks go out under `token` (an index or stock token).
+    pub fn segment_of_token(&self, token: u32) -> Option<Segment> {
+        self.tokens
+            .iter()
+            .find(|(_, t)| **t == token)
+            .map(|(s, _)| *s)
     }
 }
 
@@ -173,10 +214,14 @@ fn previous_close(catalog: &Catalog, series: &str, date: NaiveDate) -> Option<De
     catalog.bars(series, prev).ok()?.last().map(|b| b.close)
 }
 
-/// One option of the simulated instruments dump.
+/// One tradable row of the simulated instruments dump: an index option (NFO/BFO) or a
+/// streamed stock's NSE share (`EQ`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instrument {
-    /// The contract (with its synthetic `instrument_token`).
+    /// The contract: an option with its synthetic `instrument_token`, or a stock's share
+    /// (`option_type` [`OptionType::EQ`], exchange NSE, segment [`Segment::Stock`], strike 0,
+    /// lot size 1, `expiry` = the simulated date (an MIS position lives one day; the dump's
+    /// expiry column is empty), NSE's equity tick size, its real token).
     pub contract: OptionContract,
     /// `instrument_token >> 8`.
     pub exchange_token: u32,
@@ -187,14 +232,22 @@ impl Instrument {
     pub fn token(&self) -> u32 {
         self.contract.instrument_token.unwrap_or(0)
     }
+
+    /// A stock's NSE share (`EQ`), not an option: priced at its stream price, filled without
+    /// a spread, margined as equity MIS.
+    pub fn is_stock(&self) -> bool {
+        self.contract.option_type == OptionType::EQ
+    }
 }
 
-/// The options listed for the day (kite-connect.md §3.7): per streamed segment the next 4
-/// expiries on/after the date, strikes at the configured step within ±10 % of the day's
-/// open, CE and PE.
+/// The tradables listed for the day (kite-connect.md §3.7): per streamed index the options of
+/// the next 4 expiries on/after the date, strikes at the configured step within ±10 % of the
+/// day's open, CE and PE; per streamed stock its NSE `EQ` row (real token, tick size
+/// [`nse_equity_tick_size`] at the day's open).
 #[derive(Debug, Clone, Default)]
 pub struct Universe {
-    /// All options, in dump order.
+    /// All instruments in dump order: the options, then the stocks' `EQ` rows (check
+    /// [`Instrument::is_stock`] before treating one as an option).
     pub options: Vec<Instrument>,
     by_token: HashMap<u32, usize>,
     by_symbol: HashMap<(Exchange, String), usize>,
@@ -218,12 +271,12 @@ fn exchange_token_base(seg: Segment) -> u32 {
         Segment::Nifty => 100_000,
         Segment::BankNifty => 140_000,
         Segment::Sensex => 180_000,
-        Segment::Stock(_) => 0, // refused by `Day::load`
+        Segment::Stock(_) => 0, // no options: a stock lists its share only
     }
 }
 
-/// The index token of one of the simulator's segments (indices only: [`Day::load`] refuses
-/// stocks, so 0 never reaches a client).
+/// The index token of an index segment (0 for a stock: a stock's token is in
+/// [`Day::tokens`]).
 pub(crate) fn index_token(seg: Segment) -> u32 {
     seg.index_token().unwrap_or(0)
 }
@@ -238,7 +291,7 @@ impl Universe {
     ) -> Self {
         let expiries = ExpiryCalendar::new(calendar.clone());
         let mut u = Universe::default();
-        for seg in &day.segments {
+        for seg in day.segments.iter().filter(|s| s.index().is_some()) {
             let step = market.segment(*seg).strike_step;
             let open = day.open[seg];
             let lo = open * Decimal::new(9, 1);
@@ -292,15 +345,46 @@ impl Universe {
                 }
             }
         }
+        for seg in &day.segments {
+            let Segment::Stock(sym) = *seg else {
+                continue;
+            };
+            let token = day.token(*seg);
+            let open = day.open.get(seg).copied().unwrap_or_default();
+            let contract = OptionContract {
+                segment: *seg,
+                exchange: Exchange::NSE,
+                expiry: day.date,
+                strike: Decimal::ZERO,
+                option_type: OptionType::EQ,
+                lot_size: 1,
+                tick_size: nse_equity_tick_size(day.date, open),
+                tradingsymbol: sym.as_str().to_string(),
+                instrument_token: Some(token),
+            };
+            let i = u.options.len();
+            u.by_token.insert(token, i);
+            u.by_symbol
+                .insert((Exchange::NSE, contract.tradingsymbol.clone()), i);
+            u.options.push(Instrument {
+                contract,
+                exchange_token: token >> 8,
+            });
+        }
         u
     }
 
-    /// The option with this token.
+    /// The streamed stocks' NSE `EQ` rows, dump order.
+    pub fn stocks(&self) -> impl Iterator<Item = &Instrument> {
+        self.options.iter().filter(|i| i.is_stock())
+    }
+
+    /// The option or stock share with this token.
     pub fn by_token(&self, token: u32) -> Option<&Instrument> {
         self.by_token.get(&token).map(|i| &self.options[*i])
     }
 
-    /// The option `exchange:tradingsymbol`.
+    /// The option or stock share `exchange:tradingsymbol` (`NSE`, `RELIANCE`).
     pub fn by_symbol(&self, exchange: Exchange, symbol: &str) -> Option<&Instrument> {
         self.by_symbol
             .get(&(exchange, symbol.to_string()))
@@ -308,8 +392,10 @@ impl Universe {
     }
 
     /// The instruments CSV (Kite's columns, kite-connect.md §3.7) for `exchange`: `None` =
-    /// all exchanges (index rows plus every option), `NSE`/`BSE` = their index rows, `NFO`/`BFO`
-    /// = their options, anything else = the header only.
+    /// all exchanges (index rows, every option, the stocks' `EQ` rows), `NSE` = its index rows
+    /// plus the streamed stocks' `EQ` rows (segment `NSE`, lot size 1, empty expiry, strike 0,
+    /// NSE's equity tick size), `BSE` = its index row, `NFO`/`BFO` = their options, anything
+    /// else = the header only.
     pub fn csv(&self, exchange: Option<&str>) -> String {
         let mut out = String::from(
             "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange\n",
@@ -332,6 +418,19 @@ impl Universe {
             let c = &o.contract;
             let ex = c.exchange.to_string();
             if !want(&ex) {
+                continue;
+            }
+            if o.is_stock() {
+                let _ = writeln!(
+                    out,
+                    "{},{},{},{},0.0,,0.0,{},{},EQ,{ex},{ex}",
+                    o.token(),
+                    o.exchange_token,
+                    c.tradingsymbol,
+                    c.tradingsymbol,
+                    c.tick_size.normalize(),
+                    c.lot_size,
+                );
                 continue;
             }
             let _ = writeln!(
@@ -387,6 +486,7 @@ mod tests {
             .collect(),
             prev_close: BTreeMap::new(),
             bar_minutes: BTreeMap::new(),
+            tokens: BTreeMap::new(),
         };
         let u = Universe::build(
             &day,

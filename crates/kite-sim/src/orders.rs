@@ -8,8 +8,14 @@
 //! price is at or above it, a SELL at the bid when at or below it, else it rests `OPEN` and is
 //! checked on every later tick of its index. `SL` rests `TRIGGER PENDING` until the LTP
 //! reaches the trigger (BUY: LTP ≥ trigger, SELL: LTP ≤ trigger), then acts as `LIMIT`.
-//! `SL-M` is refused at placement and modification ([`SL_M_BLOCKED`]); [`OrderRec::execute`]
-//! still knows it (as `MARKET` once triggered).
+//! `SL-M` is refused at placement and modification for options ([`SL_M_BLOCKED`]);
+//! [`OrderRec::execute`] still knows it (as `MARKET` once triggered).
+//!
+//! A streamed stock's NSE share (`exchange=NSE`, product `MIS`, lot size 1) has no spread:
+//! its touch is its stream price ([`touch_of`]), so a `MARKET` BUY or SELL (a SELL may open
+//! a short) fills at the current stream price, a `LIMIT` fills when its price is at or
+//! through it, and prices must be multiples of the share's tick size
+//! (`domain::instrument::nse_equity_tick_size`). `SL-M` is accepted for a share.
 
 use crate::market::{Instrument, Universe, tick_size};
 use domain::time::IstDateTime;
@@ -21,7 +27,7 @@ use std::str::FromStr;
 
 mod positions;
 
-pub use positions::{cash_flow, positions};
+pub use positions::{cash_flow, equity_usage, positions};
 
 /// Kite order types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +101,7 @@ pub struct SimOrder {
     pub exchange_order_id: Option<String>,
     /// The client's `tag`.
     pub tag: Option<String>,
-    /// `NFO` or `BFO`.
+    /// `NFO`, `BFO`, or `NSE` (a stock's share).
     pub exchange: String,
     /// Tradingsymbol.
     pub tradingsymbol: String,
@@ -105,7 +111,7 @@ pub struct SimOrder {
     pub side: Side,
     /// `MARKET`, `LIMIT`, `SL`, `SL-M`.
     pub order_type: String,
-    /// `MIS` or `NRML`.
+    /// `MIS` or `NRML` (`MIS` for a share).
     pub product: String,
     /// `DAY` or `IOC`.
     pub validity: String,
@@ -140,7 +146,7 @@ pub struct SimOrder {
 /// A validated placement.
 #[derive(Debug, Clone)]
 pub struct PlaceRequest {
-    /// The option.
+    /// The option or stock share.
     pub token: u32,
     /// BUY/SELL.
     pub side: Side,
@@ -227,9 +233,10 @@ pub fn parse_place(
     let exchange = match get("exchange") {
         "NFO" => Exchange::NFO,
         "BFO" => Exchange::BFO,
+        "NSE" => Exchange::NSE,
         other => {
             return Err(format!(
-                "Invalid `exchange` `{other}`: the simulator trades NFO and BFO index options."
+                "Invalid `exchange` `{other}`: the simulator trades NFO and BFO index options and the streamed stocks on NSE."
             ));
         }
     };
@@ -244,11 +251,18 @@ pub fn parse_place(
     };
     let order_type = OrderType::parse(get("order_type"))
         .ok_or_else(|| format!("Invalid `order_type` `{}`.", get("order_type")))?;
-    if order_type == OrderType::SlM {
+    let stock = inst.is_stock();
+    if order_type == OrderType::SlM && !stock {
         return Err(SL_M_BLOCKED.to_string());
     }
     let product = match get("product") {
-        p @ ("MIS" | "NRML") => p.to_string(),
+        "MIS" => "MIS".to_string(),
+        "NRML" if !stock => "NRML".to_string(),
+        other if stock => {
+            return Err(format!(
+                "Invalid `product` `{other}` for an NSE equity: the simulator trades shares intraday, use MIS."
+            ));
+        }
         other => {
             return Err(format!(
                 "Invalid `product` `{other}` for F&O: use MIS or NRML."
@@ -288,11 +302,11 @@ pub fn parse_place(
             order_type.code()
         ));
     }
+    let tick = c.tick_size;
     for (k, v) in [("price", price), ("trigger_price", trigger)] {
-        if v < Decimal::ZERO || !(v % tick_size()).is_zero() {
+        if v < Decimal::ZERO || !(v % tick).is_zero() {
             return Err(format!(
-                "Invalid `{k}` {v}: it must be a multiple of the tick size {}.",
-                tick_size()
+                "Invalid `{k}` {v}: it must be a multiple of the tick size {tick}."
             ));
         }
     }
@@ -341,10 +355,20 @@ pub fn parse_place(
     })
 }
 
-/// The ask and bid around an LTP: one tick each side, the bid at least one tick.
+/// The ask and bid around an option's LTP: one tick each side, the bid at least one tick.
 pub fn touch(ltp: Decimal) -> (Decimal, Decimal) {
     let t = tick_size();
     (ltp + t, (ltp - t).max(t))
+}
+
+/// The (ask, bid) of an instrument of `segment` at `ltp`: [`touch`] for an index option; the
+/// LTP itself on both sides for a stock's share (filled at its stream price).
+pub fn touch_of(segment: Segment, ltp: Decimal) -> (Decimal, Decimal) {
+    if segment.symbol().is_some() {
+        (ltp, ltp)
+    } else {
+        touch(ltp)
+    }
 }
 
 impl OrderRec {
@@ -515,8 +539,8 @@ impl OrderRec {
         });
     }
 
-    /// Check a resting order against the option's `ltp` at `at`: trigger stops, execute
-    /// marketable orders. Returns whether the order changed (a socket update is due).
+    /// Check a resting order against the option's (or share's) `ltp` at `at`: trigger stops,
+    /// execute marketable orders. Returns whether the order changed (a socket update is due).
     pub fn execute(
         &mut self,
         ltp: Decimal,
@@ -542,7 +566,7 @@ impl OrderRec {
         if self.o.status != "OPEN" {
             return changed;
         }
-        let (ask, bid) = touch(ltp);
+        let (ask, bid) = touch_of(self.segment, ltp);
         let px = match ot {
             OrderType::Market | OrderType::SlM => Some(if buy { ask } else { bid }),
             OrderType::Limit | OrderType::Sl => {

@@ -250,8 +250,9 @@ async fn instruments(State(sh): Sh, Path(exchange): Path<String>) -> Response {
     csv(sh.universe.csv(Some(&exchange)))
 }
 
-/// Historical candles of an index token from the catalog: sessions before the simulated
-/// date, and the simulated date's bars completed by the simulated clock (kite-connect.md §3.8).
+/// Historical candles of an index token or a streamed stock's token from the catalog (a
+/// stock's candles carry its bars' volume): sessions before the simulated date, and the
+/// simulated date's bars completed by the simulated clock (kite-connect.md §3.8).
 async fn historical(
     State(sh): Sh,
     Path((token, interval)): Path<(String, String)>,
@@ -280,7 +281,11 @@ async fn historical(
     let Ok(token) = token.parse::<u32>() else {
         return error(400, "InputException", "invalid token");
     };
-    let Some(seg) = Segment::from_index_token(token) else {
+    let Some(seg) = sh
+        .day
+        .segment_of_token(token)
+        .or_else(|| Segment::from_index_token(token))
+    else {
         if sh.universe.by_token(token).is_some() {
             return ok(json!({"candles": []}));
         }

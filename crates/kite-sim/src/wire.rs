@@ -228,6 +228,46 @@ pub fn index_packet(
     }
 }
 
+/// A stock's tradable packet (NSE segment 1, kite-connect.md §7.4; 8/44/184 bytes by mode):
+/// LTP `last` (₹), the day's `(open, high, low, previous close)` (₹), `volume_traded` = the
+/// day's cumulative volume so far (units; clamped to `u32`), `last_quantity` the units of
+/// this tick, average price = LTP, no pending quantities, both sides of the depth's first
+/// level at the LTP (the simulator fills a stock at its stream price), timestamps
+/// `exchange_time` (Unix seconds).
+pub fn equity_packet(
+    token: u32,
+    last: Decimal,
+    ohlc: (Decimal, Decimal, Decimal, Decimal),
+    volume_traded: u64,
+    last_quantity: u64,
+    exchange_time: u32,
+) -> QuotePacket {
+    let (open, high, low, close) = ohlc;
+    let ltp = paise(last);
+    let level = DepthLevel {
+        quantity: 0,
+        price: ltp,
+        orders: 0,
+    };
+    let mut pk = QuotePacket {
+        token,
+        last: ltp,
+        last_quantity: u32::try_from(last_quantity).unwrap_or(u32::MAX),
+        average: ltp,
+        volume: u32::try_from(volume_traded).unwrap_or(u32::MAX),
+        open: paise(open),
+        high: paise(high),
+        low: paise(low),
+        close: paise(close),
+        last_trade_time: exchange_time,
+        exchange_time,
+        ..QuotePacket::default()
+    };
+    pk.bids[0] = level;
+    pk.asks[0] = level;
+    pk
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,6 +322,46 @@ mod tests {
         );
         let b = down.encode(Mode::Full);
         assert_eq!(i32::from_be_bytes([b[24], b[25], b[26], b[27]]), -150);
+    }
+
+    #[test]
+    fn equity_packets_decode_with_the_kiteconnect_parser() {
+        // RELIANCE (NSE token 738561) at ₹1229.95 after 339113 shares, 2025-01-13 09:15:45 IST.
+        let pk = equity_packet(
+            738_561,
+            dec!(1229.95),
+            (dec!(1230), dec!(1234.15), dec!(1226.85), dec!(1241.3)),
+            339_113,
+            339_113,
+            1_736_739_945,
+        );
+        for (mode, len) in [(Mode::Ltp, 8), (Mode::Quote, 44), (Mode::Full, 184)] {
+            let bytes = pk.encode(mode);
+            assert_eq!(bytes.len(), len);
+            let ticks = kiteconnect::ticker::parse_binary(&frame(&[bytes]));
+            assert_eq!(ticks.len(), 1);
+            let t = &ticks[0];
+            assert!(!t.is_index);
+            assert_eq!(t.instrument_token, 738_561);
+            assert_eq!(t.last_price, Some(1229.95));
+            if mode == Mode::Ltp {
+                assert_eq!(t.volume, None);
+                continue;
+            }
+            assert_eq!(t.volume, Some(339_113));
+            assert_eq!(t.last_quantity, Some(339_113));
+            assert_eq!(
+                (t.open, t.high, t.low, t.close),
+                (Some(1230.0), Some(1234.15), Some(1226.85), Some(1241.3))
+            );
+            let want = (mode == Mode::Full).then_some(1_736_739_945);
+            assert_eq!(t.exchange_time, want);
+            assert_eq!(t.last_trade_time, want);
+            if mode == Mode::Full {
+                let d = t.depth.as_ref().unwrap();
+                assert_eq!((d.buy[0].price, d.sell[0].price), (1229.95, 1229.95));
+            }
+        }
     }
 
     #[test]

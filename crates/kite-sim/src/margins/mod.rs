@@ -8,8 +8,11 @@
 //! simulator's own prices (the index now, the option's premium now, or the order's limit
 //! price). `charges` are all zero (the engine computes charges itself, `domain::charges`);
 //! `consider_positions` is accepted and ignored (the basket alone is margined).
+//! A streamed stock's share (`exchange` NSE, product MIS) is margined at
+//! [`model::EQUITY_MIS_MARGIN_PCT`] % of the order value (`var`, `leverage` 5).
 //! `GET /user/margins` reports [`SimMargins::available_cash`] when set (else the market's
-//! capital) ± the day's premium cash flow; faults ([`crate::Fault::MarginError`],
+//! capital) ± the day's option premium cash flow, + the shares' day P&L at their stream price −
+//! the MIS margin of the open share positions ([`crate::sim::Shared::equity_margins`]); faults ([`crate::Fault::MarginError`],
 //! [`crate::Fault::AvailableCash`]) make the calculators fail or the funds run short.
 
 pub mod model;
@@ -78,9 +81,10 @@ fn priced_legs(sh: &Shared, body: &[u8]) -> Result<Vec<(PricedLeg, String, Strin
         let ex = match p.exchange.as_str() {
             "NFO" => Exchange::NFO,
             "BFO" => Exchange::BFO,
+            "NSE" => Exchange::NSE,
             other => {
                 return Err(ApiError::input(format!(
-                    "order {n}: `exchange` `{other}`: the simulator margins NFO and BFO options only"
+                    "order {n}: `exchange` `{other}`: the simulator margins NFO and BFO options and the streamed stocks on NSE only"
                 )));
             }
         };
@@ -99,12 +103,17 @@ fn priced_legs(sh: &Shared, body: &[u8]) -> Result<Vec<(PricedLeg, String, Strin
                 )));
             }
         };
-        if let Some(prod) = p.product.as_deref()
-            && !matches!(prod, "MIS" | "NRML")
-        {
-            return Err(ApiError::input(format!(
-                "order {n}: `product` `{prod}`: MIS or NRML for options"
-            )));
+        if let Some(prod) = p.product.as_deref() {
+            if inst.is_stock() && prod != "MIS" {
+                return Err(ApiError::input(format!(
+                    "order {n}: `product` `{prod}`: MIS for an NSE equity (the simulator trades shares intraday)"
+                )));
+            }
+            if !matches!(prod, "MIS" | "NRML") {
+                return Err(ApiError::input(format!(
+                    "order {n}: `product` `{prod}`: MIS or NRML for options"
+                )));
+            }
         }
         let c = &inst.contract;
         let lot = i64::from(c.lot_size.max(1));
@@ -142,6 +151,15 @@ fn priced_legs(sh: &Shared, body: &[u8]) -> Result<Vec<(PricedLeg, String, Strin
     Ok(out)
 }
 
+/// The `leverage` of a leg's margin object: 5 for an equity MIS share (20 % margin), else 1.
+fn leverage(leg: &PricedLeg) -> u8 {
+    if leg.option_type == domain::OptionType::EQ {
+        5
+    } else {
+        1
+    }
+}
+
 fn zero_charges() -> Value {
     json!({
         "transaction_tax": 0, "transaction_tax_type": "", "exchange_turnover_charge": 0,
@@ -155,7 +173,7 @@ fn margin_json(m: &Margin, kind: &str, exchange: &str, symbol: &str, leverage: u
     json!({
         "type": kind, "tradingsymbol": symbol, "exchange": exchange,
         "span": num(m.span), "exposure": num(m.exposure), "option_premium": num(m.option_premium),
-        "additional": 0, "bo": 0, "cash": 0, "var": 0,
+        "additional": 0, "bo": 0, "cash": 0, "var": num(m.var),
         "pnl": {"realised": 0, "unrealised": 0},
         "leverage": leverage, "charges": zero_charges(), "total": num(m.total)
     })
@@ -186,7 +204,13 @@ impl Shared {
         Ok(Value::Array(
             legs.iter()
                 .map(|(l, ex, sym)| {
-                    margin_json(&model::order_margin(l).rounded(), "equity", ex, sym, 1)
+                    margin_json(
+                        &model::order_margin(l).rounded(),
+                        "equity",
+                        ex,
+                        sym,
+                        leverage(l),
+                    )
                 })
                 .collect(),
         ))
@@ -207,7 +231,7 @@ impl Shared {
             .orders
             .iter()
             .zip(&legs)
-            .map(|(m, (_, ex, sym))| margin_json(m, "equity", ex, sym, 1))
+            .map(|(m, (l, ex, sym))| margin_json(m, "equity", ex, sym, leverage(l)))
             .collect();
         Ok(json!({
             "initial": margin_json(&b.initial, "", "", "", 0),

@@ -19,9 +19,20 @@
 //! `option_premium`. `final.total = span + exposure + option_premium`: for a short with a
 //! further-OTM hedge of the same size, the spread's maximum loss plus the hedge's premium.
 //! Amounts are rounded to the paisa.
+//!
+//! A stock's NSE share (`option_type` [`OptionType::EQ`], product MIS), BUY or SELL:
+//! `var = total =` [`EQUITY_MIS_MARGIN_PCT`] % of the order value (price × quantity), no
+//! hedge benefit (an `EQ` leg never pairs with an option, nor a long share with a short one).
 
 use chrono::NaiveDate;
 use domain::{Decimal, OptionType, Segment, Side};
+
+/// The margin of an intraday (MIS) NSE equity order, % of the order value: Zerodha gives
+/// "up to 5 times (20% margin) leverage for intraday using Margin intraday square off (MIS)
+/// … for equity" (support.zerodha.com, "How much margins/leverage does Zerodha provide?"),
+/// the cap of SEBI's peak-margin rules. Real per-stock margins (VAR + ELM) can be higher;
+/// this is the simulator's flat figure, so the engine's pre-check sees a 5× leverage.
+pub const EQUITY_MIS_MARGIN_PCT: Decimal = Decimal::from_parts(20, 0, 0, false, 0);
 
 /// The percentages of the model for one underlying (per cent, `9` = 9 %).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,15 +61,16 @@ pub struct PricedLeg {
     pub segment: Segment,
     /// Expiry date.
     pub expiry: NaiveDate,
-    /// `CE` or `PE`.
+    /// `CE` or `PE`; `EQ` for a stock's share.
     pub option_type: OptionType,
-    /// Strike, index points.
+    /// Strike, index points (0 for a share).
     pub strike: Decimal,
     /// `BUY` or `SELL`.
     pub side: Side,
     /// Units.
     pub quantity: u32,
-    /// Premium per unit, ₹ (the order's limit price, else the simulated LTP).
+    /// Premium per unit, ₹ (the order's limit price, else the simulated LTP); for a share its
+    /// price (limit price, else the stream price).
     pub premium: Decimal,
     /// The underlying index now, ₹.
     pub underlying: Decimal,
@@ -66,7 +78,7 @@ pub struct PricedLeg {
     pub rates: MarginRates,
 }
 
-/// One margin figure of Kite's shape (₹): `total = span + exposure + option_premium`.
+/// One margin figure of Kite's shape (₹): `total = span + exposure + option_premium + var`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Margin {
     /// SPAN (simulated).
@@ -75,6 +87,8 @@ pub struct Margin {
     pub exposure: Decimal,
     /// Premium paid for long options.
     pub option_premium: Decimal,
+    /// Equity margin of a share (MIS: [`EQUITY_MIS_MARGIN_PCT`] % of the order value).
+    pub var: Decimal,
     /// What is blocked.
     pub total: Decimal,
 }
@@ -85,6 +99,7 @@ impl Margin {
             span: self.span + o.span,
             exposure: self.exposure + o.exposure,
             option_premium: self.option_premium + o.option_premium,
+            var: self.var + o.var,
             total: self.total + o.total,
         }
     }
@@ -98,6 +113,7 @@ impl Margin {
             span: r(self.span),
             exposure: r(self.exposure),
             option_premium: r(self.option_premium),
+            var: r(self.var),
             total: r(self.total),
         }
     }
@@ -124,14 +140,22 @@ fn naked_per_unit(leg: &PricedLeg) -> (Decimal, Decimal) {
 /// The margin of one order standing alone (exact; [`Margin::rounded`] for the wire).
 pub fn order_margin(leg: &PricedLeg) -> Margin {
     let q = Decimal::from(leg.quantity);
+    if leg.option_type == OptionType::EQ {
+        let var = EQUITY_MIS_MARGIN_PCT / Decimal::ONE_HUNDRED * leg.premium * q;
+        return Margin {
+            var,
+            total: var,
+            ..Margin::default()
+        };
+    }
     match leg.side {
         Side::Sell => {
             let (s, e) = naked_per_unit(leg);
             Margin {
                 span: s * q,
                 exposure: e * q,
-                option_premium: Decimal::ZERO,
                 total: (s + e) * q,
+                ..Margin::default()
             }
         }
         Side::Buy => {
@@ -159,12 +183,23 @@ pub fn spread_loss(option_type: OptionType, short: Decimal, long: Decimal) -> De
 pub fn basket(legs: &[PricedLeg]) -> BasketMargins {
     let orders: Vec<Margin> = legs.iter().map(order_margin).collect();
     let initial = orders.iter().fold(Margin::default(), |a, m| a.add(*m));
+    let is_option = |l: &PricedLeg| l.option_type != OptionType::EQ;
     let mut long_left: Vec<u32> = legs
         .iter()
-        .map(|l| if l.side == Side::Buy { l.quantity } else { 0 })
+        .map(|l| {
+            if l.side == Side::Buy && is_option(l) {
+                l.quantity
+            } else {
+                0
+            }
+        })
         .collect();
     let mut fin = Margin::default();
     for leg in legs {
+        if !is_option(leg) {
+            fin.var += order_margin(leg).var;
+            continue;
+        }
         match leg.side {
             Side::Buy => {
                 let p = leg.premium * Decimal::from(leg.quantity);
@@ -201,7 +236,7 @@ pub fn basket(legs: &[PricedLeg]) -> BasketMargins {
             }
         }
     }
-    fin.total = fin.span + fin.exposure + fin.option_premium;
+    fin.total = fin.span + fin.exposure + fin.option_premium + fin.var;
     BasketMargins {
         initial: initial.rounded(),
         final_margin: fin.rounded(),
@@ -308,5 +343,30 @@ mod tests {
         let b = basket(&[short.clone(), far]);
         let naked = order_margin(&short);
         assert_eq!(b.final_margin.total, naked.total + dec!(1.25));
+    }
+
+    #[test]
+    fn an_mis_share_is_a_fifth_of_its_value_either_side_and_never_hedges() {
+        let share = |side: Side, qty: u32| PricedLeg {
+            segment: "RELIANCE".parse().unwrap(),
+            expiry: NaiveDate::from_ymd_opt(2025, 1, 13).unwrap(),
+            option_type: OptionType::EQ,
+            strike: Decimal::ZERO,
+            side,
+            quantity: qty,
+            premium: dec!(1229.95),
+            underlying: dec!(1229.95),
+            rates: MarginRates::default(),
+        };
+        for side in [Side::Buy, Side::Sell] {
+            let m = order_margin(&share(side, 10));
+            assert_eq!((m.var, m.total), (dec!(2459.90), dec!(2459.90)));
+            assert_eq!(m.span + m.exposure + m.option_premium, Decimal::ZERO);
+        }
+        // A long and a short share of the same stock, with an option short: no pairing.
+        let short = leg(OptionType::CE, dec!(22600), Side::Sell, 25, dec!(80));
+        let b = basket(&[share(Side::Buy, 10), share(Side::Sell, 10), short]);
+        assert_eq!(b.final_margin, b.initial);
+        assert_eq!(b.final_margin.var, dec!(4919.80));
     }
 }

@@ -2,7 +2,7 @@
 //! `GET /user/margins`; kite-connect.md §3.5, §6).
 
 use super::{OrderRec, num};
-use domain::{Decimal, Side};
+use domain::{Decimal, Segment, Side};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -103,14 +103,52 @@ pub fn positions(orders: &[OrderRec], ltp: &mut dyn FnMut(u32) -> Decimal) -> Va
     json!({"net": rows, "day": rows})
 }
 
-/// Net premium cash flow of the day's fills (sells − buys), ₹.
+/// Net premium cash flow of the day's option fills (sells − buys), ₹. Stock shares (MIS) are
+/// left out: see [`equity_usage`].
 pub fn cash_flow(orders: &[OrderRec]) -> Decimal {
     orders
         .iter()
+        .filter(|r| r.segment.symbol().is_none())
         .flat_map(|r| r.o.fills.iter().map(move |f| (r.o.side, f)))
         .map(|(s, f)| {
             let v = Decimal::from(f.quantity) * f.price;
             if s == Side::Buy { -v } else { v }
         })
         .sum()
+}
+
+/// The stock shares' (NSE MIS) day, summed over the stocks, ₹: `(m2m, blocked)` with
+/// `m2m` = sells − buys + net quantity × `ltp(stock)` (the day's P&L at the price now) and
+/// `blocked` = `margin_pct` % × |net quantity| × `ltp(stock)` (the MIS margin of the open
+/// positions).
+pub fn equity_usage(
+    orders: &[OrderRec],
+    ltp: &mut dyn FnMut(Segment) -> Decimal,
+    margin_pct: Decimal,
+) -> (Decimal, Decimal) {
+    let mut by: BTreeMap<Segment, (i64, Decimal)> = BTreeMap::new();
+    for r in orders.iter().filter(|r| r.segment.symbol().is_some()) {
+        for f in &r.o.fills {
+            let e = by.entry(r.segment).or_default();
+            let v = Decimal::from(f.quantity) * f.price;
+            match r.o.side {
+                Side::Buy => {
+                    e.0 += i64::from(f.quantity);
+                    e.1 -= v;
+                }
+                Side::Sell => {
+                    e.0 -= i64::from(f.quantity);
+                    e.1 += v;
+                }
+            }
+        }
+    }
+    let mut m2m = Decimal::ZERO;
+    let mut blocked = Decimal::ZERO;
+    for (seg, (q, cash)) in by {
+        let last = ltp(seg);
+        m2m += cash + Decimal::from(q) * last;
+        blocked += margin_pct / Decimal::ONE_HUNDRED * Decimal::from(q.abs()) * last;
+    }
+    (m2m, blocked)
 }

@@ -17,6 +17,7 @@ fn universe() -> Universe {
         open: [(Segment::Nifty, dec!(23337.90))].into_iter().collect(),
         prev_close: BTreeMap::new(),
         bar_minutes: BTreeMap::new(),
+        tokens: BTreeMap::new(),
     };
     Universe::build(
         &day,

@@ -109,7 +109,7 @@ pub struct QuoteView<'a> {
     pub ltp: Decimal,
     /// (open, high, low, previous close), ₹.
     pub ohlc: (Decimal, Decimal, Decimal, Decimal),
-    /// The option (`None` for an index).
+    /// The option or stock share (`None` for an index).
     pub inst: Option<&'a Instrument>,
 }
 
@@ -126,6 +126,8 @@ pub struct State {
     pub high: BTreeMap<Segment, Decimal>,
     /// Day low so far per segment.
     pub low: BTreeMap<Segment, Decimal>,
+    /// Units traded so far today per stock (the sum of the delivered ticks' volumes).
+    pub volume: BTreeMap<Segment, u64>,
     /// Option (open, high, low) of premiums published so far.
     pub opt_ohlc: HashMap<u32, (Decimal, Decimal, Decimal)>,
     /// A client has subscribed (streaming may begin).
@@ -260,7 +262,8 @@ impl Shared {
         st.clock.unwrap_or_else(|| self.day.first_ts())
     }
 
-    /// The segment's index price now, ₹ (the day's open before the first frame).
+    /// The segment's price now (index value or stock LTP), ₹ (the day's open before the
+    /// first frame).
     pub fn index_price(&self, st: &State, seg: Segment) -> Decimal {
         st.last
             .get(&seg)
@@ -270,7 +273,8 @@ impl Shared {
     }
 
     /// The premium of `inst` at `at` with the index at `spot`, ₹: the catalog's last real
-    /// price of the contract when it has one, else Black-76 (spec §8).
+    /// price of the contract when it has one, else Black-76 (spec §8). For a stock's share
+    /// ([`Instrument::is_stock`]) `spot` is its price and is returned as is.
     pub fn premium_with(
         &self,
         st: &mut State,
@@ -278,20 +282,23 @@ impl Shared {
         spot: Decimal,
         at: IstDateTime,
     ) -> Decimal {
+        if inst.is_stock() {
+            return spot;
+        }
         if let Some(p) = st.market.last_traded(&inst.contract.tradingsymbol, at) {
             return p;
         }
         st.pricer.model_premium(&inst.contract, spot, at)
     }
 
-    /// The premium of `inst` now.
+    /// The premium of `inst` now (a stock share: its stream price now).
     pub fn premium_now(&self, st: &mut State, inst: &Instrument) -> Decimal {
         let spot = self.index_price(st, inst.contract.segment);
         let at = self.now(st);
         self.premium_with(st, inst, spot, at)
     }
 
-    /// The catalog series behind an index token.
+    /// The catalog series behind a streamed segment (index or stock).
     pub fn series_of(&self, seg: Segment) -> String {
         self.day
             .series

@@ -1,5 +1,5 @@
 //! The simulator's order book: placing, modifying and cancelling orders and matching resting
-//! orders against the current premiums (kite-connect.md §4).
+//! orders against the current premiums, or a stock share's stream price (kite-connect.md §4).
 
 use super::{ApiError, Shared, State, USER_ID, exchange_order_id, order_id, trade_id};
 use crate::orders::{OrderRec, PlaceRequest, parse_place};
@@ -9,7 +9,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 impl Shared {
-    /// Check the resting orders of `segs` against the current premiums; push updates.
+    /// Check the resting orders of `segs` against the current premiums (a share: its stream
+    /// price); push updates.
     pub fn match_orders(&self, st: &mut State, segs: &BTreeSet<Segment>) {
         let at = self.now(st);
         let tokens: BTreeSet<u32> = st
@@ -157,7 +158,7 @@ impl Shared {
             .iter()
             .position(|r| r.o.order_id == id)
             .ok_or_else(|| ApiError::input(format!("Invalid `order_id` {id}.")))?;
-        let (token, lot) = {
+        let (token, lot, tick, stock) = {
             let r = &st.orders[idx];
             if !r.is_open() {
                 return Err(ApiError::input(format!(
@@ -165,11 +166,15 @@ impl Shared {
                     r.o.status.to_lowercase()
                 )));
             }
-            let lot = self
-                .universe
-                .by_token(r.o.instrument_token)
-                .map_or(1, |i| i.contract.lot_size);
-            (r.o.instrument_token, lot)
+            let inst = self.universe.by_token(r.o.instrument_token);
+            let lot = inst.map_or(1, |i| i.contract.lot_size);
+            let tick = inst.map_or_else(crate::market::tick_size, |i| i.contract.tick_size);
+            (
+                r.o.instrument_token,
+                lot,
+                tick,
+                inst.is_some_and(|i| i.is_stock()),
+            )
         };
         let get = |k: &str| form.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
         let dec = |k: &str| -> Result<Option<Decimal>, ApiError> {
@@ -177,9 +182,7 @@ impl Shared {
                 .map(|v| {
                     Decimal::from_str(v)
                         .ok()
-                        .filter(|d| {
-                            *d >= Decimal::ZERO && (*d % crate::market::tick_size()).is_zero()
-                        })
+                        .filter(|d| *d >= Decimal::ZERO && (*d % tick).is_zero())
                         .ok_or_else(|| ApiError::input(format!("Invalid `{k}` `{v}`.")))
                 })
                 .transpose()
@@ -200,10 +203,10 @@ impl Shared {
             .transpose()?;
         let order_type = get("order_type")
             .map(|v| {
-                if v == "SL-M" {
+                if v == "SL-M" && !stock {
                     return Err(ApiError::input(crate::orders::SL_M_BLOCKED));
                 }
-                ["MARKET", "LIMIT", "SL"]
+                ["MARKET", "LIMIT", "SL", "SL-M"]
                     .contains(&v)
                     .then(|| v.to_string())
                     .ok_or_else(|| ApiError::input(format!("Invalid `order_type` `{v}`.")))

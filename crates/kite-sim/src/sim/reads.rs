@@ -1,18 +1,20 @@
-//! Read-only REST answers of the simulator: quotes, positions, equity margins and the status
-//! snapshot (kite-connect.md §3.6, §5, §6).
+//! Read-only REST answers of the simulator: quotes (options, indices, stock shares),
+//! positions, equity margins and the status snapshot (kite-connect.md §3.6, §5, §6).
 
 use super::{QuoteView, Shared, State};
 use crate::SimStatus;
 use crate::market::index_key;
-use crate::orders::{kite_time, num, touch};
+use crate::orders::{kite_time, num, touch_of};
 use domain::{Decimal, Exchange};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 impl Shared {
-    /// A quote key (`NSE:NIFTY 50`, `NFO:NIFTY2460623300CE`) now.
+    /// A quote key (`NSE:NIFTY 50`, `NFO:NIFTY2460623300CE`, `NSE:RELIANCE`) now: a stock's
+    /// LTP is its stream price, its OHLC the day's open, high/low so far and the previous
+    /// session's close.
     pub fn lookup_quote(&self, st: &mut State, key: &str) -> Option<QuoteView<'_>> {
-        for seg in &self.day.segments {
+        for seg in self.day.segments.iter().filter(|s| s.index().is_some()) {
             if key == index_key(*seg) {
                 let last = self.index_price(st, *seg);
                 let open = self.day.open[seg];
@@ -30,9 +32,24 @@ impl Shared {
         let ex = match ex {
             "NFO" => Exchange::NFO,
             "BFO" => Exchange::BFO,
+            "NSE" => Exchange::NSE,
             _ => return None,
         };
         let inst = self.universe.by_symbol(ex, sym)?;
+        if inst.is_stock() {
+            let seg = inst.contract.segment;
+            let last = self.index_price(st, seg);
+            let open = self.day.open.get(&seg).copied().unwrap_or(last);
+            let hi = st.high.get(&seg).copied().unwrap_or(open);
+            let lo = st.low.get(&seg).copied().unwrap_or(open);
+            let close = self.day.prev_close.get(&seg).copied().unwrap_or(open);
+            return Some(QuoteView {
+                token: inst.token(),
+                ltp: last,
+                ohlc: (open, hi, lo, close),
+                inst: Some(inst),
+            });
+        }
         let ltp = self.premium_now(st, inst);
         let (o, h, l) = st
             .opt_ohlc
@@ -69,9 +86,13 @@ impl Shared {
                 "ohlc" => json!({"instrument_token": token, "last_price": num(ltp), "ohlc": ohlc}),
                 _ => {
                     let empty = json!({"price": 0, "quantity": 0, "orders": 0});
+                    let volume = inst
+                        .filter(|i| i.is_stock())
+                        .and_then(|i| st.volume.get(&i.contract.segment).copied())
+                        .unwrap_or(0);
                     let (buy, sell, q) = match inst {
                         Some(i) => {
-                            let (ask, bid) = touch(ltp);
+                            let (ask, bid) = touch_of(i.contract.segment, ltp);
                             let q = i.contract.lot_size.saturating_mul(40);
                             (
                                 json!({"price": num(bid), "quantity": q, "orders": 10}),
@@ -94,7 +115,7 @@ impl Shared {
                         "last_quantity": inst.map_or(0, |i| i.contract.lot_size),
                         "buy_quantity": q,
                         "sell_quantity": q,
-                        "volume": 0,
+                        "volume": volume,
                         "average_price": num(ltp),
                         "oi": 0,
                         "oi_day_high": 0,
@@ -125,13 +146,22 @@ impl Shared {
     }
 
     /// `GET /user/margins` equity segment: the cash ([`crate::Fault::AvailableCash`], else
-    /// [`crate::margins::SimMargins::available_cash`], else the capital) ± the day's premium
-    /// cash flow.
+    /// [`crate::margins::SimMargins::available_cash`], else the capital) ± the day's option
+    /// premium cash flow, + the stock shares' day P&L marked at their stream price
+    /// (`m2m_unrealised`), − the MIS margin of the open share positions
+    /// ([`crate::margins::model::EQUITY_MIS_MARGIN_PCT`] % of |quantity| × price now, in
+    /// `exposure`). A share's purchase is not a cash outflow: an MIS position blocks margin,
+    /// so stock trades move `net` by their P&L and margin, not by their value.
     pub fn equity_margins(&self) -> Value {
         let st = self.lock();
         let capital = st.cash.unwrap_or(self.market.capital);
         let flow = crate::orders::cash_flow(&st.orders);
-        let net = capital + flow;
+        let (m2m, blocked) = crate::orders::equity_usage(
+            &st.orders,
+            &mut |seg| self.index_price(&st, seg),
+            crate::margins::model::EQUITY_MIS_MARGIN_PCT,
+        );
+        let net = capital + flow + m2m - blocked;
         json!({
             "enabled": true,
             "net": num(net),
@@ -140,8 +170,9 @@ impl Shared {
                 "live_balance": num(net), "collateral": 0, "intraday_payin": 0
             },
             "utilised": {
-                "debits": num((-flow).max(Decimal::ZERO)), "exposure": 0, "m2m_realised": 0,
-                "m2m_unrealised": 0, "option_premium": num((-flow).max(Decimal::ZERO)),
+                "debits": num((-flow).max(Decimal::ZERO) + blocked - m2m.min(Decimal::ZERO)),
+                "exposure": num(blocked), "m2m_realised": 0,
+                "m2m_unrealised": num(m2m), "option_premium": num((-flow).max(Decimal::ZERO)),
                 "payout": 0, "span": 0, "holding_sales": 0, "turnover": 0,
                 "liquid_collateral": 0, "stock_collateral": 0, "delivery": 0
             }

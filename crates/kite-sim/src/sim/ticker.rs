@@ -1,10 +1,12 @@
 //! The ticker side of the simulator state: client subscribe/mode messages, binary quote
-//! frames per connection and committing a delivered frame (kite-connect.md §7).
+//! frames per connection and committing a delivered frame (kite-connect.md §7). A stock token
+//! gets a tradable packet ([`equity_packet`]) on each of its ticks, with the day's cumulative
+//! volume in `volume_traded`.
 
 use super::{Cmd, Shared, State, epoch};
 use crate::market::{Group, Instrument};
 use crate::orders::touch;
-use crate::wire::{DepthLevel, Mode, QuotePacket, frame, index_packet, paise};
+use crate::wire::{DepthLevel, Mode, QuotePacket, equity_packet, frame, index_packet, paise};
 use domain::time::IstDateTime;
 use domain::{Decimal, Segment};
 use serde_json::Value;
@@ -114,9 +116,36 @@ impl Shared {
         pk
     }
 
+    /// The packet of stock `seg` for its tick at `price` (₹) carrying `volume` units, at `ts`:
+    /// LTP = the stream price, `volume_traded` = the day's cumulative volume including this
+    /// tick, open = the day's first price, high/low so far, close = the previous session's
+    /// close.
+    fn stock_packet(
+        &self,
+        st: &State,
+        seg: Segment,
+        price: Decimal,
+        volume: Option<u64>,
+        ts: IstDateTime,
+    ) -> QuotePacket {
+        let hi = st.high.get(&seg).copied().unwrap_or(price).max(price);
+        let lo = st.low.get(&seg).copied().unwrap_or(price).min(price);
+        let open = self.day.open.get(&seg).copied().unwrap_or(price);
+        let close = self.day.prev_close.get(&seg).copied().unwrap_or(open);
+        let before = st.volume.get(&seg).copied().unwrap_or(0);
+        equity_packet(
+            self.day.token(seg),
+            price,
+            (open, hi, lo, close),
+            before + volume.unwrap_or(0),
+            volume.unwrap_or(0),
+            epoch(ts),
+        )
+    }
+
     /// The frames of `g` for every subscribed connection: per segment of the group, the
-    /// packets of its subscribed options, then its index packet (segment order). Connections
-    /// with nothing to receive are skipped.
+    /// packets of its subscribed options, then its index packet, or its stock packet
+    /// (segment order). Connections with nothing to receive are skipped.
     pub fn build_frames(
         &self,
         st: &mut State,
@@ -133,12 +162,19 @@ impl Shared {
         let ep = epoch(g.ts);
         for (id, tx, subs) in conns {
             let mut packets = Vec::new();
-            for (seg, price) in &g.ticks {
+            for (seg, price, volume) in &g.ticks {
+                if seg.symbol().is_some() {
+                    if let Some(mode) = subs.get(&self.day.token(*seg)) {
+                        let pk = self.stock_packet(st, *seg, *price, *volume, g.ts);
+                        packets.push(pk.encode(*mode));
+                    }
+                    continue;
+                }
                 for (tok, mode) in &subs {
                     let Some(inst) = self.universe.by_token(*tok) else {
                         continue;
                     };
-                    if inst.contract.segment != *seg {
+                    if inst.contract.segment != *seg || inst.is_stock() {
                         continue;
                     }
                     let pk = match cache.get(tok) {
@@ -172,11 +208,14 @@ impl Shared {
         out
     }
 
-    /// Commit a delivered frame: the clock and index prices move, resting orders of its
-    /// segments are checked.
+    /// Commit a delivered frame: the clock, index and stock prices and the stocks' day volume
+    /// move, resting orders of its segments are checked.
     pub fn commit(&self, st: &mut State, g: &Group, index: usize) {
         st.clock = Some(g.ts);
-        for (seg, p) in &g.ticks {
+        for (seg, p, v) in &g.ticks {
+            if let Some(v) = v {
+                *st.volume.entry(*seg).or_default() += v;
+            }
             st.last.insert(*seg, *p);
             let h = st.high.entry(*seg).or_insert(*p);
             *h = (*h).max(*p);
