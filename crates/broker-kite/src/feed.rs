@@ -244,7 +244,8 @@ impl KiteFeed {
         &mut self,
         segments: &[Segment],
     ) -> Result<(), MarketDataError> {
-        // Index segments only: paper/live refuse stock segments at start (issue 15).
+        // Indices only: a stock's token is its NSE share's, from the instruments dump
+        // (`InstrumentsMaster::watch_token`); subscribe it with `subscribe`.
         let tokens: Vec<u32> = segments.iter().filter_map(|s| s.index_token()).collect();
         self.subscribe(&tokens).await
     }

@@ -89,12 +89,37 @@ pub fn chunks(
 #[derive(Debug, Clone)]
 pub struct KiteHistory {
     client: KiteClient,
+    /// Stock segments' `instrument_token`s (their NSE `EQ` rows); indices use their own.
+    stocks: BTreeMap<Segment, u32>,
 }
 
 impl KiteHistory {
-    /// A loader sharing `client`'s limiter and session.
+    /// A loader sharing `client`'s limiter and session (index segments; add stocks with
+    /// [`KiteHistory::with_stock_tokens`]).
     pub fn new(client: KiteClient) -> Self {
-        Self { client }
+        Self {
+            client,
+            stocks: BTreeMap::new(),
+        }
+    }
+
+    /// Serve stock segments too: each one's NSE `EQ` `instrument_token` (from the day's
+    /// instruments dump, [`crate::InstrumentsMaster::watch_token`]).
+    pub fn with_stock_tokens(mut self, tokens: impl IntoIterator<Item = (Segment, u32)>) -> Self {
+        self.stocks.extend(tokens);
+        self
+    }
+
+    /// The token whose candles are `segment`'s: an index's own, a stock's `EQ` token.
+    fn token(&self, segment: Segment) -> Result<u32, HistoryError> {
+        if let Some(t) = segment.index_token() {
+            return Ok(t);
+        }
+        self.stocks.get(&segment).copied().ok_or_else(|| {
+            HistoryError::Unavailable(format!(
+                "{segment}: no instrument_token for this stock (not in the NSE instruments dump?)"
+            ))
+        })
     }
 
     /// Candles of `token` between `from` and `to` (IST wall clock, inclusive), oldest first,
@@ -204,16 +229,6 @@ impl KiteHistory {
     }
 }
 
-/// The index token of `segment`; a stock's history is not served by this adapter yet (paper
-/// and live refuse stock segments at start, issue 15).
-fn index_token(segment: Segment) -> Result<u32, HistoryError> {
-    segment.index_token().ok_or_else(|| {
-        HistoryError::Unavailable(format!(
-            "{segment}: Kite history of stocks is not wired yet"
-        ))
-    })
-}
-
 #[async_trait]
 impl HistoricalData for KiteHistory {
     async fn sessions_before(
@@ -222,7 +237,7 @@ impl HistoricalData for KiteHistory {
         before: NaiveDate,
         sessions: usize,
     ) -> Result<Vec<Vec<Bar>>, HistoryError> {
-        let token = index_token(segment)?;
+        let token = self.token(segment)?;
         self.sessions_before_token(token, before, sessions)
             .await
             .map_err(|e| match e {
@@ -241,7 +256,7 @@ impl HistoricalData for KiteHistory {
     ) -> Result<Vec<Bar>, HistoryError> {
         let last_minute = NaiveTime::from_hms_opt(15, 29, 0).unwrap_or(session_close());
         let bars = self
-            .backfill_today(index_token(segment)?, date, last_minute)
+            .backfill_today(self.token(segment)?, date, last_minute)
             .await
             .map_err(|e| match e {
                 KiteError::Rejected(m) => HistoryError::Unavailable(m),

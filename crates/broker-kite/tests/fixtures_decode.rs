@@ -399,3 +399,58 @@ fn index_packet_tick_is_ist_and_exact() {
     assert_eq!(fmt_iso(&tick.ts), "2024-06-03T09:15:00+05:30");
     assert_eq!(tick.volume, None);
 }
+
+/// Issue 15 (seed 001's scanner in paper/live): a stock segment's share comes from the NSE
+/// dump's `EQ` rows (Zerodha's own `instruments_nse.csv`): its token is what the agent
+/// watches, its contract what the agent trades (lot 1, the dump's tick), and reconciliation
+/// finds it by token and tradingsymbol.
+#[test]
+fn nse_equity_rows_give_a_stocks_share() {
+    let d = chrono::NaiveDate::from_ymd_opt(2018, 1, 2).unwrap();
+    let mut m = InstrumentsMaster::new().for_date(d);
+    m.add_csv(
+        "instruments_nse.csv",
+        fixture("instruments_nse.csv").as_bytes(),
+    )
+    .unwrap();
+    let adani: Segment = "ADANIPORTS".parse().unwrap();
+    assert_eq!(m.watch_token(adani), Some(3_861_249));
+    let c = m.underlying_contract(adani, d, dec!(400)).unwrap();
+    assert_eq!(
+        (
+            c.tradingsymbol.as_str(),
+            c.exchange,
+            c.option_type,
+            c.lot_size,
+            c.tick_size,
+            c.expiry,
+            c.instrument_token
+        ),
+        (
+            "ADANIPORTS",
+            domain::Exchange::NSE,
+            OptionType::EQ,
+            1,
+            dec!(0.05),
+            d,
+            Some(3_861_249)
+        )
+    );
+    assert_eq!(m.contract_by_token(3_861_249).unwrap(), c);
+    assert_eq!(m.by_tradingsymbol("ADANIPORTS"), Some(c));
+    m.check_config(adani, d, false, None).unwrap();
+    // Not listed: refused with the symbol named; an index's future is not read yet.
+    let missing: Segment = "NOSUCHCO".parse().unwrap();
+    assert_eq!(m.watch_token(missing), None);
+    let e = m.check_config(missing, d, false, None).unwrap_err();
+    assert!(
+        matches!(&e, ContractError::NotFound(s) if s.contains("NOSUCHCO: no NSE EQ row")),
+        "{e:?}"
+    );
+    assert!(
+        m.underlying_contract(Segment::Nifty, d, dec!(10500))
+            .is_err()
+    );
+    // The NSE dump's index rows are not shares.
+    assert!(m.by_token(256_265).is_none_or(|r| !r.is_nse_equity()));
+}

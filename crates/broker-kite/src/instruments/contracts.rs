@@ -1,5 +1,6 @@
 //! Contracts from the dump: the configuration check before trading, a token's contract and
-//! [`ContractSource`] for option selection (spec §5); mismatches refuse trading.
+//! [`ContractSource`] for option selection (spec §5) and a stock's share (issue 15);
+//! mismatches refuse trading.
 
 use super::{InstrumentRow, InstrumentsMaster};
 use chrono::NaiveDate;
@@ -22,6 +23,12 @@ impl InstrumentsMaster {
         skip_expiry_day: bool,
         spot: Option<Decimal>,
     ) -> Result<(), ContractError> {
+        if let Some(sym) = segment.symbol() {
+            // A stock trades its share: the dump must list it, lot 1, with a tick.
+            return self
+                .equity_contract(segment, sym.as_str(), date)
+                .map(|_| ());
+        }
         let expiry = self
             .nearest_expiry(segment, date, skip_expiry_day)
             .ok_or_else(|| {
@@ -89,14 +96,66 @@ impl InstrumentsMaster {
         })
     }
 
-    /// The contract of a token (e.g. reconciling a position), checked like any other.
+    /// The NSE share of stock `segment` (`symbol`) traded on `date`: its `EQ` row as a
+    /// contract (`option_type` EQ, `expiry` = `date`: an MIS position lives one day, strike 0,
+    /// lot and tick from the dump).
     ///
     /// # Errors
-    /// Not an option of a traded segment, or a mismatch.
+    /// [`ContractError::NotFound`] when the NSE dump has no such share;
+    /// [`ContractError::Mismatch`] for a lot size other than 1 or no tick size.
+    pub fn equity_contract(
+        &self,
+        segment: Segment,
+        symbol: &str,
+        date: NaiveDate,
+    ) -> Result<OptionContract, ContractError> {
+        let row = self.equity_row(symbol).ok_or_else(|| {
+            ContractError::NotFound(format!(
+                "{symbol}: no NSE EQ row in the instruments dump (is the NSE dump loaded and the symbol listed?)"
+            ))
+        })?;
+        if row.lot_size != 1 || row.tick_size <= Decimal::ZERO {
+            return Err(ContractError::Mismatch(format!(
+                "{symbol}: the NSE dump has lot size {} / tick size {} (a share trades in lots of 1)",
+                row.lot_size, row.tick_size
+            )));
+        }
+        Ok(OptionContract {
+            segment,
+            exchange: domain::Exchange::NSE,
+            expiry: date,
+            strike: Decimal::ZERO,
+            option_type: OptionType::EQ,
+            lot_size: 1,
+            tick_size: row.tick_size,
+            tradingsymbol: row.tradingsymbol.clone(),
+            instrument_token: Some(row.instrument_token),
+        })
+    }
+
+    /// The contract of a token (e.g. reconciling a position), checked like any other: an
+    /// option of a traded index, or an NSE share (its `expiry` the dump's trading date,
+    /// [`InstrumentsMaster::trading_date`]).
+    ///
+    /// # Errors
+    /// Not an option of a traded segment nor a share, or a mismatch.
     pub fn contract_by_token(&self, token: u32) -> Result<OptionContract, ContractError> {
         let row = self.by_token(token).ok_or_else(|| {
             ContractError::NotFound(format!("token {token} not in the instruments dump"))
         })?;
+        if row.is_nse_equity() {
+            let seg = row
+                .tradingsymbol
+                .parse::<Segment>()
+                .map_err(|e| ContractError::NotFound(format!("{}: {e}", row.tradingsymbol)))?;
+            let date = self.trading_date().ok_or_else(|| {
+                ContractError::NotFound(format!(
+                    "{}: the instruments dump's trading date is unknown",
+                    row.tradingsymbol
+                ))
+            })?;
+            return self.equity_contract(seg, &row.tradingsymbol, date);
+        }
         let seg = row.underlying().ok_or_else(|| {
             ContractError::NotFound(format!(
                 "{} is not a NIFTY/BANKNIFTY/SENSEX contract",
@@ -108,6 +167,22 @@ impl InstrumentsMaster {
 }
 
 impl ContractSource for InstrumentsMaster {
+    /// A stock's NSE share ([`InstrumentsMaster::equity_contract`]); index futures are not
+    /// loaded from the dumps yet, so an index gets [`ContractError::NotFound`].
+    fn underlying_contract(
+        &self,
+        segment: Segment,
+        trade_date: NaiveDate,
+        _price: Decimal,
+    ) -> Result<OptionContract, ContractError> {
+        match segment.symbol() {
+            Some(sym) => self.equity_contract(segment, sym.as_str(), trade_date),
+            None => Err(ContractError::NotFound(format!(
+                "{segment}: index futures are not read from the instruments dump yet (paper/live trade the underlying of stocks only)"
+            ))),
+        }
+    }
+
     fn by_tradingsymbol(&self, tradingsymbol: &str) -> Option<OptionContract> {
         let token = self
             .rows

@@ -23,7 +23,9 @@ impl InstrumentsMaster {
         exchanges: &[Exchange],
         date: NaiveDate,
     ) -> Result<Self, InstrumentsError> {
-        let mut m = Self::new().with_expectations_from(client.settings());
+        let mut m = Self::new()
+            .with_expectations_from(client.settings())
+            .for_date(date);
         let dir = crate::session::expand_home(&client.settings().instruments_cache_dir);
         for ex in exchanges {
             let path = cache_path(&dir, *ex, date);

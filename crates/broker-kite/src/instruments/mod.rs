@@ -1,5 +1,6 @@
 //! The instruments master (spec §5, kite-connect.md §3.7, §8): the day's NFO/BFO dumps,
-//! indexed by token and by (underlying, expiry, strike, CE/PE).
+//! indexed by token and by (underlying, expiry, strike, CE/PE), and the NSE dump's `EQ` rows
+//! by symbol for stock segments (issue 15: seed 001's scanner trades the share itself).
 //!
 //! Contracts are found in the dump, never by building a tradingsymbol; lot size and tick size
 //! come from it, and a disagreement with the configured lot size or strike step refuses
@@ -61,6 +62,11 @@ pub enum InstrumentsError {
 pub struct InstrumentsMaster {
     rows: HashMap<u32, InstrumentRow>,
     options: BTreeMap<(Segment, NaiveDate, Decimal, u8), u32>,
+    /// NSE cash-market shares (`exchange` NSE, `segment` NSE, `instrument_type` EQ) by
+    /// tradingsymbol.
+    equities: HashMap<String, u32>,
+    /// The trading date the dumps are of (set by `load`).
+    date: Option<NaiveDate>,
     expected_lots: BTreeMap<Segment, u32>,
     expected_steps: BTreeMap<Segment, Decimal>,
 }
@@ -127,6 +133,10 @@ impl InstrumentsMaster {
             self.options
                 .insert((seg, exp, row.strike, ot_code(ot)), row.instrument_token);
         }
+        if row.is_nse_equity() {
+            self.equities
+                .insert(row.tradingsymbol.clone(), row.instrument_token);
+        }
         self.rows.insert(row.instrument_token, row);
     }
 
@@ -156,6 +166,18 @@ impl InstrumentsMaster {
         self.expected_steps.insert(segment, step);
     }
 
+    /// The trading date of the loaded dumps (set by [`InstrumentsMaster::load`] or
+    /// [`InstrumentsMaster::for_date`]).
+    pub fn trading_date(&self) -> Option<NaiveDate> {
+        self.date
+    }
+
+    /// Mark the dumps as `date`'s (a share's contract expires the day it is traded, MIS).
+    pub fn for_date(mut self, date: NaiveDate) -> Self {
+        self.date = Some(date);
+        self
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.rows.len()
@@ -182,6 +204,22 @@ impl InstrumentsMaster {
         self.options
             .get(&(segment, expiry, strike.normalize(), ot_code(option_type)))
             .and_then(|t| self.rows.get(t))
+    }
+
+    /// The NSE `EQ` row of a share (`RELIANCE`), if the loaded dumps have it (the NSE dump
+    /// does, kite-connect.md §3.7).
+    pub fn equity_row(&self, symbol: &str) -> Option<&InstrumentRow> {
+        self.equities.get(symbol).and_then(|t| self.rows.get(t))
+    }
+
+    /// The `instrument_token` an agent of `segment` watches: an index's own token (the
+    /// `INDICES` row when loaded, else its well-known token, kite-connect.md §7.4), a stock's
+    /// NSE `EQ` token from the dump; `None` for a stock the dump does not list.
+    pub fn watch_token(&self, segment: Segment) -> Option<u32> {
+        match segment.symbol() {
+            Some(sym) => self.equity_row(sym.as_str()).map(|r| r.instrument_token),
+            None => self.index_token(segment).or(segment.index_token()),
+        }
     }
 
     /// Option expiries of `segment`, ascending.

@@ -45,6 +45,12 @@ impl InstrumentRow {
         }
     }
 
+    /// An NSE cash-market share: exchange `NSE`, segment `NSE`, instrument type `EQ` (the
+    /// index rows of the NSE dump are `EQ` too, but of segment `INDICES`).
+    pub fn is_nse_equity(&self) -> bool {
+        self.exchange == "NSE" && self.segment == "NSE" && self.instrument_type == "EQ"
+    }
+
     /// The traded index this option/future belongs to: the `name` column (`NIFTY`,
     /// `BANKNIFTY`, `SENSEX`); when an old dump leaves `name` empty, the tradingsymbol prefix
     /// followed by a digit (`BANKNIFTY18JAN…`). The exchange must be the segment's (NFO/BFO).
