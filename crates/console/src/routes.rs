@@ -255,16 +255,14 @@ async fn close_position(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<CommandReply> {
-    // Paper and live sessions run the three indices only (a stock universe is refused at
-    // start), so a stock symbol here names no position.
-    let segment: Segment = domain::Index::parse(&id)
-        .map(Segment::Index)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "id",
-                format!("unknown segment `{id}` (expected NIFTY, BANKNIFTY or SENSEX)"),
-            )
-        })?;
+    // An index (`NIFTY`, `BANKNIFTY`, `SENSEX`, or an alias) or a stock of the session's
+    // `[universe]` (`RELIANCE`); a segment without an open position is 404 from the engine.
+    let segment: Segment = id.parse().map_err(|_| {
+        ApiError::bad_request(
+            "id",
+            format!("`{id}` is neither an index (NIFTY, BANKNIFTY, SENSEX) nor an NSE symbol"),
+        )
+    })?;
     command(&st, Command::ClosePosition { segment }).await
 }
 

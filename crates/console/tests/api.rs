@@ -219,7 +219,7 @@ async fn malformed_bodies_are_400_naming_the_field_and_do_nothing() {
             r#"{"request_token":""}"#,
             Some("request_token"),
         ),
-        ("/live/close-position/MIDCAP", "", Some("id")),
+        ("/live/close-position/NIFTY%2150", "", Some("id")),
     ];
     for (path, body, field) in cases {
         let (st, v) = json(

@@ -146,8 +146,9 @@ pub enum SessionError {
 }
 
 /// Spec §10.6: live trading needs `mode = "live"` in the configuration **and** the explicit
-/// confirmation flag. Paper and live both refuse `instrument = "underlying"` (replay only so
-/// far, issue 15).
+/// confirmation flag. Paper and live both refuse `instrument = "underlying"` on an index (its
+/// futures are not read from the instruments dump yet, issue 15); a `[universe]` of stocks
+/// trades their NSE shares in either.
 ///
 /// # Errors
 /// [`SessionError::Refused`] saying what is missing or unsupported and how to fix it.
@@ -157,20 +158,15 @@ pub fn check_guardrails(
     config_path: &Path,
     confirm_live: bool,
 ) -> Result<(), SessionError> {
-    // Issue 15: trading the underlying (futures/equity) is replay-only so far: the Kite
-    // side (the futures/equity rows of the instruments dump, their ticks as the agent's
-    // series, margins) is not built, so a paper or live session must not start with it.
-    if let Some(list) = &config.universe.symbols {
-        return Err(SessionError::Refused(format!(
-            "{}: [universe] symbols = {:?} is seed 001's stock scanner, which replay supports but paper and live do not yet; remove [universe] for a Kite session",
-            config_path.display(),
-            list.display()
-        )));
-    }
-    for seg in &config.engine.segments {
+    for seg in config
+        .engine
+        .segments
+        .iter()
+        .filter(|s| s.index().is_some())
+    {
         if config.segment(*seg).instrument == engine::settings::Instrument::Underlying {
             return Err(SessionError::Refused(format!(
-                "{}: {seg} has instrument = \"underlying\", which replay supports but paper and live do not yet; use instrument = \"option\" for a Kite session",
+                "{}: {seg} has instrument = \"underlying\" (its future), which replay supports but paper and live do not yet; use instrument = \"option\" for a Kite session",
                 config_path.display()
             )));
         }
@@ -339,7 +335,7 @@ async fn session_body(
 ) -> Result<SessionOutcome, SessionError> {
     let SessionOptions {
         kind,
-        config,
+        mut config,
         config_path,
         date,
         journal_root,
@@ -348,6 +344,10 @@ async fn session_body(
         resolve_unknown,
     } = opts;
     check_guardrails(kind, &config, &config_path, confirm_live)?;
+    // `[universe]` (seed 001's scanner): one stock agent per symbol of the list.
+    config
+        .expand_universe()
+        .map_err(|e| SessionError::Refused(e.to_string()))?;
     let mode = kind.mode();
     let calendar = MarketCalendar::builtin();
     if !calendar.is_trading_day(date) {
@@ -390,9 +390,23 @@ async fn session_body(
             .check_config(*seg, date, config.options.skip_expiry_day, None)
             .map_err(|e| SessionError::Refused(format!("instruments: {e}")))?;
     }
-    verify_index_tokens(&client, &segments)
-        .await
-        .map_err(|e| SessionError::Refused(format!("index tokens: {e}")))?;
+    let indices: Vec<Segment> = segments
+        .iter()
+        .copied()
+        .filter(|s| s.index().is_some())
+        .collect();
+    if !indices.is_empty() {
+        verify_index_tokens(&client, &indices)
+            .await
+            .map_err(|e| SessionError::Refused(format!("index tokens: {e}")))?;
+    }
+    // A stock's agent watches its NSE share: the token is the dump's (`check_config` above
+    // refused a share the dump does not list).
+    let stock_tokens: Vec<(Segment, u32)> = segments
+        .iter()
+        .filter(|s| s.symbol().is_some())
+        .filter_map(|s| master.watch_token(*s).map(|t| (*s, t)))
+        .collect();
     // What the session receives is recorded for a later replay (issue 14, `[data] record`).
     let cache_dir = broker_kite::session::expand_home(&settings.instruments_cache_dir);
     let recorder = crate::record::thread::start(
@@ -417,12 +431,15 @@ async fn session_body(
     let quotes = QuoteBook::new();
     let (broker, order_feed): (Box<dyn Broker>, Option<OrderFeed>) = match kind {
         SessionKind::Paper => (
-            Box::new(PaperBroker::new(
-                PaperSettings {
-                    slippage_ticks: config.paper.slippage_ticks,
-                },
-                Box::new(pricer()),
-            )),
+            Box::new(
+                PaperBroker::new(
+                    PaperSettings {
+                        slippage_ticks: config.paper.slippage_ticks,
+                    },
+                    Box::new(pricer()),
+                )
+                .watching(stock_tokens.iter().copied()),
+            ),
             None,
         ),
         SessionKind::Live => {
@@ -465,6 +482,11 @@ async fn session_body(
     let journal = CsvJournal::append(&journal_root, mode.dir(), date)?;
     let journal_dir = journal.dir().to_path_buf();
     let mut engine_settings = config.engine_settings();
+    for s in &mut engine_settings.segments {
+        if let Some((_, t)) = stock_tokens.iter().find(|(seg, _)| *seg == s.segment) {
+            s.watch_token = Some(*t);
+        }
+    }
     // `[kite.protective_stop]` (spec §10.3): only where orders reach Kite.
     if kind == SessionKind::Live {
         let p = &settings.protective_stop;
@@ -491,8 +513,8 @@ async fn session_body(
         waits: Some(Arc::new(WallClock)),
     })?;
     // `[data] history`: Kite (default), Breeze or the catalog (issue 15, crate::warmup).
-    let history =
-        crate::warmup::session_history(&config, &client).map_err(SessionError::Refused)?;
+    let history = crate::warmup::session_history(&config, &client, &stock_tokens)
+        .map_err(SessionError::Refused)?;
     engine.warm_up(history.as_ref()).await?;
     let inflight_path = InflightTick::path(&journal_root, mode.dir());
     let inflight = match restore {
@@ -526,8 +548,10 @@ async fn session_body(
     checkpoint(&engine, &cp_path, &mut written).await?;
     link::after_step(link, &engine);
 
+    // Every agent's watched token: the indices' own, the stocks' shares.
+    let watched = engine.watched_tokens();
     let mut feed = KiteFeed::spawn(&client, order_feed.clone(), quotes.clone())?;
-    feed.subscribe_segments(&segments)
+    feed.subscribe(&watched)
         .await
         .map_err(|e| SessionError::Refused(format!("subscribe: {e}")))?;
     link::trading(link);
@@ -596,8 +620,7 @@ async fn session_body(
                         }
                     }
                     feed = KiteFeed::spawn(&client, order_feed.clone(), quotes.clone())?;
-                    let mut tokens: Vec<u32> =
-                        segments.iter().filter_map(|s| s.index_token()).collect();
+                    let mut tokens = watched.clone();
                     tokens.extend(engine.subscribed_tokens());
                     feed.subscribe(&tokens)
                         .await
@@ -611,7 +634,7 @@ async fn session_body(
                 link::observe(link, &ev);
                 let reconnected = matches!(ev, domain::ports::MarketEvent::Feed(domain::ports::FeedStatus::Reconnected, _));
                 if let domain::ports::MarketEvent::Tick(t) = &ev
-                    && Segment::from_index_token(t.token).is_some()
+                    && engine.segment_of(t.token).is_some()
                 {
                     // Written before processing: a crash mid-tick is replayed (spec §11).
                     inflight_log.record(date, t).map_err(|source| SessionError::Checkpoint {

@@ -44,7 +44,8 @@ impl<W: HistoricalData, T: HistoricalData> HistoricalData for Split<W, T> {
 }
 
 /// The session's history per `config.data.history` (module table); `kite` is the session's
-/// Kite client.
+/// Kite client, `stock_tokens` each stock segment's NSE `EQ` token (Kite history is read by
+/// token).
 ///
 /// # Errors
 /// A message for the session's refusal: Breeze credentials missing or unreadable, a bad
@@ -52,9 +53,12 @@ impl<W: HistoricalData, T: HistoricalData> HistoricalData for Split<W, T> {
 pub fn session_history(
     config: &Config,
     kite: &KiteClient,
+    stock_tokens: &[(Segment, u32)],
 ) -> Result<Box<dyn HistoricalData>, String> {
+    let kite_history =
+        || KiteHistory::new(kite.clone()).with_stock_tokens(stock_tokens.iter().copied());
     Ok(match config.data.history {
-        HistorySource::Kite => Box::new(KiteHistory::new(kite.clone())),
+        HistorySource::Kite => Box::new(kite_history()),
         HistorySource::Breeze => {
             let path = config.breeze.credentials_path();
             let client = Credentials::resolve(path.as_deref())
@@ -70,18 +74,11 @@ pub fn session_history(
                 .engine
                 .segments
                 .iter()
-                .map(|s| {
-                    let name = config
-                        .segments
-                        .get(s)
-                        .and_then(|p| p.series.clone())
-                        .unwrap_or_else(|| s.code().to_string());
-                    (*s, name)
-                })
+                .map(|s| (*s, config.series(*s)))
                 .collect();
             Box::new(Split {
                 warm: CatalogHistory::new(cat, series),
-                today: KiteHistory::new(kite.clone()),
+                today: kite_history(),
             })
         }
     })
@@ -147,14 +144,14 @@ mod tests {
             fake.data_url(),
             creds.display()
         ));
-        let h = session_history(&cfg, &kite()).unwrap();
+        let h = session_history(&cfg, &kite(), &[]).unwrap();
         let before = NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
         let got = h.sessions_before(Segment::Nifty, before, 2).await.unwrap();
         assert_eq!(got, catalog_sessions(before, 2));
         assert!(fake.calls().historical >= 1);
         // Credentials readable by others are refused before the session starts.
         std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let e = session_history(&cfg, &kite()).err().unwrap();
+        let e = session_history(&cfg, &kite(), &[]).err().unwrap();
         assert!(
             e.starts_with("[data] history = \"breeze\":") && e.contains("chmod 600"),
             "{e}"
@@ -167,12 +164,12 @@ mod tests {
             "[data]\nhistory = \"catalog\"\ndir = \"{}\"\n",
             data_dir().display()
         ));
-        let h = session_history(&cfg, &kite()).unwrap();
+        let h = session_history(&cfg, &kite(), &[]).unwrap();
         let before = NaiveDate::from_ymd_opt(2024, 6, 3).unwrap();
         let got = h.sessions_before(Segment::Nifty, before, 3).await.unwrap();
         assert_eq!(got, catalog_sessions(before, 3));
         let missing = config("[data]\nhistory = \"catalog\"\ndir = \"/nonexistent/kestrel\"\n");
-        let e = session_history(&missing, &kite()).err().unwrap();
+        let e = session_history(&missing, &kite(), &[]).err().unwrap();
         assert!(e.contains("/nonexistent/kestrel"), "{e}");
     }
 }

@@ -70,11 +70,11 @@ pub fn parse(text: &str) -> Result<ChatCommand, String> {
             let Some(a) = arg else {
                 return Err("usage: /close <SEGMENT>, e.g. /close NIFTY".into());
             };
-            // Paper and live sessions run the three indices only (a stock universe is
-            // refused at start).
-            let seg = domain::Index::parse(a)
-                .map(Segment::Index)
-                .ok_or_else(|| format!("unknown segment {a}: NIFTY, BANKNIFTY or SENSEX"))?;
+            // An index or a stock of the session's `[universe]`; the engine answers "no open
+            // position" for anything else.
+            let seg = a.parse::<Segment>().map_err(|_| {
+                format!("unknown segment {a}: an index (NIFTY, BANKNIFTY, SENSEX) or an NSE symbol")
+            })?;
             ChatCommand::Close(seg)
         }
         _ => return Err(format!("unknown command {head}; /help lists them")),
@@ -173,10 +173,14 @@ mod tests {
         );
         assert_eq!(parse(" /closeall "), Ok(ChatCommand::CloseAll));
         assert!(parse("/close").unwrap_err().contains("usage"));
+        assert_eq!(
+            parse("/close reliance"),
+            Ok(ChatCommand::Close("RELIANCE".parse().unwrap()))
+        );
         assert!(
-            parse("/close FTSE")
+            parse("/close FTSE!")
                 .unwrap_err()
-                .contains("unknown segment FTSE")
+                .contains("unknown segment FTSE!")
         );
         assert!(parse("hello").unwrap_err().contains("/help"));
     }

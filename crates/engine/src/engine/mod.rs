@@ -440,6 +440,14 @@ impl Engine {
         std::mem::take(&mut self.subscriptions)
     }
 
+    /// Every agent's watched `instrument_token` (indices' own, stocks' NSE shares), in
+    /// segment order: what a Kite feed subscribes at the start.
+    pub fn watched_tokens(&self) -> Vec<u32> {
+        let mut w: Vec<(Segment, u32)> = self.watch.iter().map(|(t, s)| (*s, *t)).collect();
+        w.sort();
+        w.into_iter().map(|(_, t)| t).collect()
+    }
+
     /// Option tokens subscribed for traded contracts so far (to resubscribe a new feed).
     pub fn subscribed_tokens(&self) -> Vec<u32> {
         self.subscribed.iter().copied().collect()
