@@ -52,9 +52,29 @@ pub async fn start_sim_paced(times: f64) -> Simulator {
 /// `dir`.
 /// `kite_extra`: more `[kite]` keys (TOML), e.g. a short request timeout.
 pub fn options(kind: SessionKind, sim: &Simulator, dir: &Path, kite_extra: &str) -> SessionOptions {
+    session_options(
+        kind,
+        sim,
+        dir,
+        kite_extra,
+        parity_config(),
+        "config/default.toml",
+        day(),
+    )
+}
+
+/// [`options`] with any configuration `cfg` (read from `config_path`) and trading `date`.
+pub fn session_options(
+    kind: SessionKind,
+    sim: &Simulator,
+    dir: &Path,
+    kite_extra: &str,
+    mut cfg: config::Config,
+    config_path: &str,
+    date: NaiveDate,
+) -> SessionOptions {
     let session = dir.join("kite_session.json");
     sim.write_session_file(&session).expect("session file");
-    let mut cfg = parity_config();
     cfg.engine.mode = kind.mode();
     let kite = format!(
         "api_base_url = {:?}\nticker_url = {:?}\nsession_file = {:?}\ninstruments_cache_dir = {:?}\n{kite_extra}\n[orders]\nmarket_order_style = \"market\"\n",
@@ -69,8 +89,8 @@ pub fn options(kind: SessionKind, sim: &Simulator, dir: &Path, kite_extra: &str)
     SessionOptions {
         kind,
         config: cfg,
-        config_path: "config/default.toml".into(),
-        date: day(),
+        config_path: config_path.into(),
+        date,
         journal_root: dir.join("journal"),
         confirm_live: true,
         square_off_on_exit: false,

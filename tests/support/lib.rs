@@ -29,10 +29,14 @@ pub fn config(path: &str) -> Config {
     Config::load(&repo_root().join(path)).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Replay `date` of the shipped catalog with `config` and return everything journaled;
-/// panics on any error (tests only).
-pub fn replay(config: Config, date: NaiveDate) -> MemoryJournal {
+/// Replay `date` of the shipped catalog with `config` (as loaded: validated, then its
+/// `[universe]` expanded as `replay` does) and return everything journaled; panics on any
+/// error (tests only).
+pub fn replay(mut config: Config, date: NaiveDate) -> MemoryJournal {
     config.validate().unwrap_or_else(|e| panic!("config: {e}"));
+    config
+        .expand_universe()
+        .unwrap_or_else(|e| panic!("config: {e}"));
     let ctx = ReplayContext::new(config, catalog::Catalog::open(data_dir()).unwrap()).unwrap();
     let j = SharedJournal::default();
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -1,0 +1,153 @@
+//! Seed 001's scanner in paper and live (issue 15, seed 001's "dry-run"): `kite-sim` streams
+//! the five shipped 2025 stocks (RELIANCE, TCS, ICICIBANK, BHARTIARTL, BAJAJ-AUTO: their NSE
+//! shares' real 1-minute bars with volume) as fast as possible; `paper` and `live-bin` run
+//! `config/scanner.toml` on them, warmed up from the simulator's historical candles, with
+//! the tokens and tick sizes of its NSE instruments dump. Both trade the day as
+//! `replay --config config/scanner.toml` does:
+//! - 2025-01-13, where `max_trades_global` (5) and each strategy once a day bind;
+//! - paper's fills are the stock's own ticks, as replay's, so its prices, quantities and net
+//!   P&L are equal to the paisa; live's fills are the simulator's (its stream runs ahead of
+//!   the engine), so live is compared on the decisions (the same keys as the index parity
+//!   test) and on its book: one entry and one exit per trade, each tag once, shorts opened
+//!   with a SELL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod sim_support;
+
+use chrono::NaiveDate;
+use domain::{Side, Trade};
+use kestrel_support::{config, data_dir};
+use kite_sim::{Simulator, Speed};
+use live::SessionKind;
+use sim_support::{journal_orders, key, run, session_options};
+use std::collections::BTreeSet;
+
+fn day() -> NaiveDate {
+    kestrel_support::date(2025, 1, 13)
+}
+
+/// `config/scanner.toml` as loaded (each consumer expands its `[universe]`: the five stocks).
+fn scanner() -> config::Config {
+    config("config/scanner.toml")
+}
+
+async fn start_sim() -> Simulator {
+    let mut c = kite_sim_cli::sim_config(day(), &scanner(), data_dir());
+    c.speed = Speed::Max;
+    Simulator::start(c).await.expect("simulator starts")
+}
+
+/// What paper must equal to the paisa: the decision key plus side, quantity, prices and money.
+fn money_key(t: &Trade) -> String {
+    format!(
+        "{} | qty {} | {} → {} | gross {} | charges {} | net {}",
+        key(t),
+        t.quantity,
+        t.entry_price,
+        t.exit_price,
+        t.pnl_value,
+        t.charges,
+        t.net_pnl
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_and_live_scan_the_streamed_stocks_like_replay() {
+    let replay = tokio::task::spawn_blocking(|| kestrel_support::replay(scanner(), day()))
+        .await
+        .unwrap();
+    assert_eq!(
+        replay.trades.len(),
+        5,
+        "2025-01-13 is the day max_trades_global binds"
+    );
+    let (paper_sim, live_sim) = (start_sim().await, start_sim().await);
+    let (pdir, ldir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (paper, live) = tokio::join!(
+        run(session_options(
+            SessionKind::Paper,
+            &paper_sim,
+            pdir.path(),
+            "",
+            scanner(),
+            "config/scanner.toml",
+            day()
+        )),
+        run(session_options(
+            SessionKind::Live,
+            &live_sim,
+            ldir.path(),
+            "",
+            scanner(),
+            "config/scanner.toml",
+            day()
+        )),
+    );
+    assert!(!paper.interrupted && !live.interrupted);
+
+    let want: Vec<String> = replay.trades.iter().map(money_key).collect();
+    let got: Vec<String> = paper.report.trades.iter().map(money_key).collect();
+    assert_eq!(got, want, "paper vs replay, to the paisa");
+    let want: Vec<String> = replay.trades.iter().map(key).collect();
+    let got: Vec<String> = live.report.trades.iter().map(key).collect();
+    assert_eq!(got, want, "live vs replay");
+    assert!(
+        paper_sim.orders().is_empty(),
+        "paper placed orders at the broker"
+    );
+
+    // Live's book: exactly the journaled orders, each tag once, one entry and one exit per
+    // trade, every one a filled NSE share; a short is opened by a SELL.
+    let book = live_sim.orders();
+    let tags: Vec<String> = book
+        .iter()
+        .map(|o| o.tag.clone().unwrap_or_default())
+        .collect();
+    let unique: BTreeSet<String> = tags.iter().cloned().collect();
+    assert_eq!(
+        unique.len(),
+        tags.len(),
+        "an order was placed twice: {tags:?}"
+    );
+    let journaled: BTreeSet<String> = journal_orders(&live.journal_dir)
+        .into_iter()
+        .map(|(tag, _)| tag)
+        .collect();
+    assert_eq!(unique, journaled, "simulator book vs live journal");
+    assert_eq!(book.len(), 2 * replay.trades.len(), "{book:?}");
+    assert!(book.iter().all(|o| o.status == "COMPLETE"), "{book:?}");
+    assert!(
+        book.iter().all(|o| o.exchange == "NSE"),
+        "shares trade on NSE: {book:?}"
+    );
+    for t in &live.report.trades {
+        let first = book
+            .iter()
+            .find(|o| o.tradingsymbol == t.option_symbol)
+            .unwrap();
+        let opened_by = match t.signal_type.direction() {
+            Some(domain::Direction::Short) => Side::Sell,
+            _ => Side::Buy,
+        };
+        assert_eq!(first.side, opened_by, "{}: {first:?}", key(t));
+    }
+    paper_sim.shutdown().await;
+    live_sim.shutdown().await;
+}
+
+/// `config/scanner-sim.toml` (the README's dry-run against the simulator) is the scanner in
+/// paper mode with the simulator's `[kite]` keys.
+#[test]
+fn the_shipped_dry_run_config_is_the_scanner_in_paper() {
+    let mut c = config("config/scanner-sim.toml");
+    assert_eq!(c.engine.mode, SessionKind::Paper.mode());
+    let kite = c.kite.clone().unwrap();
+    assert_eq!(kite["api_base_url"].as_str(), Some("http://127.0.0.1:8800"));
+    c.expand_universe().unwrap();
+    let mut base = scanner();
+    base.expand_universe().unwrap();
+    base.engine.mode = c.engine.mode;
+    assert_eq!(c.engine.segments, base.engine.segments);
+    assert_eq!(c.strategy, base.strategy);
+}
