@@ -12,7 +12,7 @@
 //! [`model::EQUITY_MIS_MARGIN_PCT`] % of the order value (`var`, `leverage` 5).
 //! `GET /user/margins` reports [`SimMargins::available_cash`] when set (else the market's
 //! capital) ± the day's option premium cash flow, + the shares' day P&L at their stream price −
-//! the MIS margin of the open share positions ([`crate::sim::Shared::equity_margins`]); faults ([`crate::Fault::MarginError`],
+//! the MIS margin of the open share positions (`sim::Shared::equity_margins`); faults ([`crate::Fault::MarginError`],
 //! [`crate::Fault::AvailableCash`]) make the calculators fail or the funds run short.
 
 pub mod model;
