@@ -9,7 +9,8 @@
 //!   P&L are equal to the paisa; live's fills are the simulator's (its stream runs ahead of
 //!   the engine), so live is compared on the decisions (the same keys as the index parity
 //!   test) and on its book: one entry and one exit per trade, each tag once, shorts opened
-//!   with a SELL.
+//!   with a SELL;
+//! - paper's recording of the day holds each stock's shipped 1-minute bars, volume included.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -20,7 +21,7 @@ use domain::{Side, Trade};
 use kestrel_support::{config, data_dir};
 use kite_sim::{Simulator, Speed};
 use live::SessionKind;
-use sim_support::{journal_orders, key, run, session_options};
+use sim_support::{journal_orders, key, recorded_catalog, run, session_options};
 use std::collections::BTreeSet;
 
 fn day() -> NaiveDate {
@@ -131,6 +132,31 @@ async fn paper_and_live_scan_the_streamed_stocks_like_replay() {
             _ => Side::Buy,
         };
         assert_eq!(first.side, opened_by, "{}: {first:?}", key(t));
+    }
+
+    // Paper recorded each stock's day as the shipped 1-minute bars, volume included (so a
+    // recorded scanner day replays as the shipped one).
+    let shipped = catalog::Catalog::open(data_dir()).unwrap();
+    let recorded = catalog::Catalog::open(recorded_catalog(pdir.path())).unwrap();
+    let mut universe = scanner();
+    universe.expand_universe().unwrap();
+    let stocks: Vec<_> = universe
+        .engine
+        .segments
+        .iter()
+        .filter(|s| s.symbol().is_some())
+        .collect();
+    assert_eq!(stocks.len(), 5);
+    for seg in stocks {
+        let series = universe.series(*seg);
+        let want: Vec<domain::Bar> = shipped
+            .bars(&series, day())
+            .unwrap()
+            .into_iter()
+            .filter(catalog::replay::ticks::in_session)
+            .collect();
+        assert!(want.iter().all(|b| b.volume.is_some()), "{series}");
+        assert_eq!(recorded.bars(&series, day()).unwrap(), want, "{series}");
     }
     paper_sim.shutdown().await;
     live_sim.shutdown().await;

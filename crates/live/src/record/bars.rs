@@ -1,7 +1,8 @@
-//! [`MinuteBars`]: index ticks → completed 1-minute bars (spec §9 catalog bars).
+//! [`MinuteBars`]: index and stock ticks → completed 1-minute bars (spec §9 catalog bars).
 //!
 //! A bar is labelled by its minute's start (IST); `open` is the first price of the minute,
-//! `high`/`low` the extremes, `close` the last price; `volume` is empty (an index has none).
+//! `high`/`low` the extremes, `close` the last price; `volume` is the sum of the ticks' traded
+//! units (a stock's; empty when no tick had any, as for an index).
 //! A bar is completed by the first tick of a later minute of the same series, or by the clock
 //! ([`MinuteBars::advance`]: a timer or the session's end) once its minute is over. Only bars
 //! labelled inside the regular session 09:15–15:29 IST are produced (spec §3.1 rule 2, as the
@@ -36,10 +37,17 @@ impl MinuteBars {
         Self::default()
     }
 
-    /// Add a tick of `series` at `ts` with price `price` (₹ / index points). Returns the bar
-    /// of the series this tick completed (the previous minute's), if any. Out-of-session and
-    /// late ticks are ignored.
-    pub fn push(&mut self, series: &str, ts: IstDateTime, price: Decimal) -> Option<Bar> {
+    /// Add a tick of `series` at `ts` with price `price` (₹ / index points) and `volume`
+    /// (units traded since the instrument's previous tick, if known). Returns the bar of the
+    /// series this tick completed (the previous minute's), if any. Out-of-session and late
+    /// ticks are ignored.
+    pub fn push(
+        &mut self,
+        series: &str,
+        ts: IstDateTime,
+        price: Decimal,
+        volume: Option<u64>,
+    ) -> Option<Bar> {
         let label = session_minute(&ts)?;
         if let Some(bar) = self.open.get_mut(series)
             && bar.ts == label
@@ -47,6 +55,9 @@ impl MinuteBars {
             bar.high = bar.high.max(price);
             bar.low = bar.low.min(price);
             bar.close = price;
+            if let Some(v) = volume {
+                bar.volume = Some(bar.volume.unwrap_or(0) + v);
+            }
             return None;
         }
         // Not the open bar's minute: a minute already started (and completed) is late.
@@ -61,7 +72,7 @@ impl MinuteBars {
             high: price,
             low: price,
             close: price,
-            volume: None,
+            volume,
         };
         self.open.insert(series.to_string(), fresh)
     }
@@ -97,21 +108,23 @@ mod tests {
     }
 
     /// The shipped day's bars streamed as the simulator streams them (the replay's four ticks
-    /// per bar) give back the same bars; the last one completes at the close.
+    /// per bar, a stock's volume on the close tick) give back the same bars, volume
+    /// included; the last one completes at the close.
     #[test]
     fn replay_ticks_of_a_shipped_day_rebuild_its_bars() {
         let cat = catalog::Catalog::open(repo_data()).unwrap();
-        for series in ["NIFTY", "BANKNIFTY"] {
-            let bars = cat.bars(series, d()).unwrap();
+        let stock_day = NaiveDate::from_ymd_opt(2025, 1, 13).unwrap();
+        for (series, day) in [("NIFTY", d()), ("BANKNIFTY", d()), ("RELIANCE", stock_day)] {
+            let bars = cat.bars(series, day).unwrap();
             assert!(bars.len() > 300, "{series}: {} bars", bars.len());
             let mut b = MinuteBars::new();
             let mut out = Vec::new();
             for bar in &bars {
                 for t in catalog::replay::ticks::synthesize_ticks(1, bar) {
-                    out.extend(b.push(series, t.ts, t.price));
+                    out.extend(b.push(series, t.ts, t.price, t.volume));
                 }
             }
-            let close = domain::time::ist(d(), session_close());
+            let close = domain::time::ist(day, session_close());
             out.extend(b.advance(close).into_iter().map(|(_, b)| b));
             let expected: Vec<Bar> = bars
                 .iter()
@@ -120,6 +133,23 @@ mod tests {
                 .collect();
             assert_eq!(out, expected, "{series}");
         }
+        let reliance = cat.bars("RELIANCE", stock_day).unwrap();
+        assert!(reliance.iter().filter(|b| b.volume.is_some()).count() > 300);
+    }
+
+    /// A minute's volume is the sum of its ticks' traded units; ticks without any leave it.
+    #[test]
+    fn volume_sums_over_the_minute() {
+        let mut b = MinuteBars::new();
+        let p = Decimal::from(100);
+        assert_eq!(b.push("TCS", ist_hms(d(), 9, 15, 1), p, None), None);
+        assert_eq!(b.push("TCS", ist_hms(d(), 9, 15, 2), p, Some(40)), None);
+        assert_eq!(b.push("TCS", ist_hms(d(), 9, 15, 3), p, None), None);
+        assert_eq!(b.push("TCS", ist_hms(d(), 9, 15, 4), p, Some(2)), None);
+        let bar = b.push("TCS", ist_hms(d(), 9, 16, 0), p, Some(7)).unwrap();
+        assert_eq!(bar.volume, Some(42));
+        let next = b.advance(ist_hms(d(), 9, 17, 0));
+        assert_eq!(next[0].1.volume, Some(7));
     }
 
     #[test]
@@ -127,23 +157,28 @@ mod tests {
         let mut b = MinuteBars::new();
         let p = |x: i64| Decimal::from(x);
         // Pre-open and the close are outside the session.
-        assert_eq!(b.push("NIFTY", ist_hms(d(), 9, 14, 59), p(1)), None);
+        assert_eq!(b.push("NIFTY", ist_hms(d(), 9, 14, 59), p(1), None), None);
         assert!(b.advance(ist_hms(d(), 9, 15, 0)).is_empty());
-        assert_eq!(b.push("NIFTY", ist_hms(d(), 9, 15, 0), p(10)), None);
-        assert_eq!(b.push("NIFTY", ist_hms(d(), 9, 15, 59), p(12)), None);
-        assert_eq!(b.push("NIFTY", ist_hms(d(), 9, 15, 30), p(8)), None);
-        assert_eq!(b.push("NIFTY", ist_hms(d(), 9, 15, 59), p(9)), None);
+        assert_eq!(b.push("NIFTY", ist_hms(d(), 9, 15, 0), p(10), None), None);
+        assert_eq!(b.push("NIFTY", ist_hms(d(), 9, 15, 59), p(12), None), None);
+        assert_eq!(b.push("NIFTY", ist_hms(d(), 9, 15, 30), p(8), None), None);
+        assert_eq!(b.push("NIFTY", ist_hms(d(), 9, 15, 59), p(9), None), None);
         // The first tick of 09:16 completes 09:15.
-        let bar = b.push("NIFTY", ist_hms(d(), 9, 16, 0), p(20)).unwrap();
+        let bar = b
+            .push("NIFTY", ist_hms(d(), 9, 16, 0), p(20), None)
+            .unwrap();
         assert_eq!(bar.ts, ist_hms(d(), 9, 15, 0));
         assert_eq!(
             (bar.open, bar.high, bar.low, bar.close, bar.volume),
             (p(10), p(12), p(8), p(9), None)
         );
         // A late tick of 09:15 neither reopens nor changes anything.
-        assert_eq!(b.push("NIFTY", ist_hms(d(), 9, 15, 40), p(99)), None);
+        assert_eq!(b.push("NIFTY", ist_hms(d(), 9, 15, 40), p(99), None), None);
         // Another series is independent.
-        assert_eq!(b.push("BANKNIFTY", ist_hms(d(), 9, 16, 10), p(5)), None);
+        assert_eq!(
+            b.push("BANKNIFTY", ist_hms(d(), 9, 16, 10), p(5), None),
+            None
+        );
         // The clock: 09:16:59 completes nothing, 09:17:00 completes both 09:16 bars.
         assert!(b.advance(ist_hms(d(), 9, 16, 59)).is_empty());
         let done = b.advance(ist_hms(d(), 9, 17, 0));
@@ -151,11 +186,11 @@ mod tests {
         assert_eq!(names, ["BANKNIFTY", "NIFTY"]);
         assert!(done.iter().all(|(_, b)| b.ts == ist_hms(d(), 9, 16, 0)));
         // After the clock closed 09:16, a late 09:16 tick is ignored too.
-        assert_eq!(b.push("NIFTY", ist_hms(d(), 9, 16, 30), p(1)), None);
+        assert_eq!(b.push("NIFTY", ist_hms(d(), 9, 16, 30), p(1), None), None);
         assert!(b.advance(ist_hms(d(), 9, 30, 0)).is_empty());
         // 15:29 is the last bar; 15:30 ticks are outside.
-        assert_eq!(b.push("NIFTY", ist_hms(d(), 15, 29, 10), p(3)), None);
-        assert_eq!(b.push("NIFTY", ist_hms(d(), 15, 30, 0), p(4)), None);
+        assert_eq!(b.push("NIFTY", ist_hms(d(), 15, 29, 10), p(3), None), None);
+        assert_eq!(b.push("NIFTY", ist_hms(d(), 15, 30, 0), p(4), None), None);
         let last = b.advance(ist_hms(d(), 15, 30, 0));
         assert_eq!(last.len(), 1);
         assert_eq!(last[0].1.ts, ist_hms(d(), 15, 29, 0));

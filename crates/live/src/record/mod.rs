@@ -3,6 +3,9 @@
 //!
 //! - index ticks → completed 1-minute bars per index (`NIFTY`, `BANKNIFTY`, `SENSEX`),
 //!   labelled by their minute's start, session bars 09:15–15:29 only ([`bars`]);
+//! - a scanned stock's ticks (seed 001's `[universe]`) → the same 1-minute bars with their
+//!   volume, under the series replay reads for the stock (`Config::series`, e.g. `RELIANCE`),
+//!   so that a recorded scanner day replays;
 //! - every other subscribed instrument's ticks → trade ticks per Kite tradingsymbol
 //!   (`timestamp,last_price,volume,oi`; `volume` = units traded since the instrument's
 //!   previous packet where the feed has it; `oi` is empty: the engine's tick has none);
@@ -39,7 +42,8 @@ pub trait RecordSink: Send {
     fn instruments(&mut self, date: NaiveDate, csv: &str);
     /// A tick of a non-index instrument, `series` = its Kite tradingsymbol.
     fn tick(&mut self, series: &str, tick: &TradeTick);
-    /// A completed 1-minute bar of an index, `series` = the segment code (`NIFTY`).
+    /// A completed 1-minute bar of an index (`series` = the segment code, `NIFTY`) or of a
+    /// scanned stock (`series` = its catalog series, `RELIANCE`).
     fn bar(&mut self, series: &str, bar: &Bar);
     /// End of the day or shutdown: make the day's recording durable where it belongs.
     ///
@@ -51,10 +55,13 @@ pub trait RecordSink: Send {
 /// Kite instrument token → tradingsymbol (the session's instruments master).
 pub type Symbols = Box<dyn Fn(u32) -> Option<String> + Send>;
 
-/// Market events → sink calls: minute bars of the indices, trade ticks of the rest.
+/// Market events → sink calls: minute bars of the indices and scanned stocks, trade ticks of
+/// the rest.
 pub struct Recorder {
     date: NaiveDate,
     symbols: Symbols,
+    /// Non-index tokens recorded as minute bars: token → catalog series.
+    bar_series: HashMap<u32, String>,
     names: HashMap<u32, Option<String>>,
     bars: MinuteBars,
     /// The last recorded price per non-index token (a packet with no trade and the same
@@ -69,11 +76,20 @@ impl Recorder {
         Self {
             date,
             symbols,
+            bar_series: HashMap::new(),
             names: HashMap::new(),
             bars: MinuteBars::new(),
             last: HashMap::new(),
             sinks,
         }
+    }
+
+    /// Record the ticks of these `(instrument_token, catalog series)` as minute bars with
+    /// volume, as an index's (a scanned stock's share and the series replay reads for it).
+    #[must_use]
+    pub fn with_bar_series(mut self, series: impl IntoIterator<Item = (u32, String)>) -> Self {
+        self.bar_series.extend(series);
+        self
     }
 
     /// The day's instruments dump (verbatim CSV) to every sink.
@@ -98,8 +114,16 @@ impl Recorder {
             return;
         }
         if let Some(seg) = Segment::from_index_token(t.token) {
-            if let Some(bar) = self.bars.push(seg.code(), t.ts, t.price) {
+            if let Some(bar) = self.bars.push(seg.code(), t.ts, t.price, None) {
                 self.emit_bar(seg.code(), &bar);
+            }
+            return;
+        }
+        if let Some(series) = self.bar_series.get(&t.token) {
+            if let Some(bar) = self.bars.push(series, t.ts, t.price, t.volume) {
+                for s in &mut self.sinks {
+                    s.bar(series, &bar);
+                }
             }
             return;
         }

@@ -124,7 +124,8 @@ pub fn instruments_dump(cache_dir: &Path, exchanges: &[Exchange], date: NaiveDat
 }
 
 /// Start recording the session of `date` when `[data] record` is on: `master` names the
-/// instruments, the dump is read from `cache_dir`. `None` when recording is off or its thread
+/// instruments and gives the scanned stocks' tokens (`config` with its `[universe]`
+/// expanded), the dump is read from `cache_dir`. `None` when recording is off or its thread
 /// could not start (a warning: trading goes on).
 pub fn start(
     config: &config::Config,
@@ -139,7 +140,15 @@ pub fn start(
     }
     let m = master.clone();
     let symbols: Symbols = Box::new(move |t| m.by_token(t).map(|r| r.tradingsymbol.clone()));
-    let rec = Recorder::new(date, symbols, sinks(config, date, store));
+    // A scanned stock's share is recorded as bars of the series replay reads for it.
+    let stock_bars: Vec<(u32, String)> = config
+        .engine
+        .segments
+        .iter()
+        .filter(|s| s.symbol().is_some())
+        .filter_map(|s| master.watch_token(*s).map(|t| (t, config.series(*s))))
+        .collect();
+    let rec = Recorder::new(date, symbols, sinks(config, date, store)).with_bar_series(stock_bars);
     match RecorderThread::spawn(rec) {
         Ok(r) => {
             tracing::info!(target: "live", dir = %config.data.record_dir().display(), %date, "recording the session's market data");
