@@ -3,7 +3,9 @@
 //! 2024-06-03 on `kite-sim`. The cards show both segments; Stop changes the entry state shown;
 //! a trade appears in the table without a reload; the download buttons give the trades CSV
 //! (the journal's header), the events CSV and an Excel workbook that opens (read back with
-//! calamine). A screenshot goes to `artifacts/console.png`.
+//! calamine). A screenshot goes to `artifacts/console.png`. A second test shows seed 001's
+//! scanner: a card per stock, a short share position, its trade
+//! (`artifacts/console-scanner.png`).
 //!
 //! Without the browser installed the test says it is skipped, unless `KESTREL_REQUIRE_BROWSER`
 //! is set (`.ci/run` sets it after installing the packages).
@@ -92,6 +94,62 @@ async fn the_live_trader_page_in_headless_chromium() {
         .await
         .expect("scroll to the top");
     b.screenshot(&kestrel_support::repo_root().join("artifacts/console.png"))
+        .await;
+    b.close().await;
+}
+
+/// Seed 001's scanner on the page: a paper session of `config/scanner.toml` on 2025-01-13
+/// (the five shipped stocks streamed by `kite-sim` at 30× real time). Each stock has its
+/// card next to the idle index cards; RELIANCE's 09:20 short shows as a short NSE share
+/// (no strike, no lots) while it is open, and its trade reaches the table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_shows_a_scanner_session() {
+    if !available("the_page_shows_a_scanner_session") {
+        return;
+    }
+    let day = kestrel_support::date(2025, 1, 13);
+    let s = Stack::start_with(
+        SessionKind::Paper,
+        30.0,
+        kestrel_support::config("config/scanner.toml"),
+        "config/scanner.toml",
+        day,
+    )
+    .await;
+    let downloads = tempfile::tempdir().unwrap();
+    let b = Browser::start(downloads.path()).await;
+    b.client
+        .goto(&format!("{}/", s.base))
+        .await
+        .expect("the page loads");
+    b.fill("token", TOKEN).await;
+    b.click("btn-save-token").await;
+
+    for seg in ["BAJAJ-AUTO", "BHARTIARTL", "ICICIBANK", "RELIANCE", "TCS"] {
+        let card = b
+            .wait_text(&format!("card-{seg}"), 60, |t| t.contains("Share LTP"))
+            .await;
+        assert!(!card.contains("Index LTP"), "{card}");
+    }
+    let open = b
+        .wait_text("card-RELIANCE", 120, |t| t.contains("RELIANCE (EQ)"))
+        .await;
+    assert!(
+        open.contains("IN POSITION") && open.contains("SHORT"),
+        "{open}"
+    );
+    assert!(!open.contains("Strike"), "{open}");
+    let rows = b
+        .wait_text("trades-table", 120, |t| t.contains("RELIANCE"))
+        .await;
+    assert!(rows.contains("TSL"), "{rows}");
+    // No index traded: their cards stay idle.
+    assert_eq!(b.text("card-NIFTY-state").await.trim(), "IDLE");
+    b.client
+        .execute("window.scrollTo(0, 0)", vec![])
+        .await
+        .expect("scroll to the top");
+    b.screenshot(&kestrel_support::repo_root().join("artifacts/console-scanner.png"))
         .await;
     b.close().await;
 }

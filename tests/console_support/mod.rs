@@ -29,15 +29,31 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start(kind: SessionKind, speed: f64) -> Stack {
-        let mut c = kite_sim_cli::sim_config(
+        Self::start_with(
+            kind,
+            speed,
+            sim_support::parity_config(),
+            "config/default.toml",
             sim_support::day(),
-            &sim_support::parity_config(),
-            kestrel_support::data_dir(),
-        );
+        )
+        .await
+    }
+
+    /// [`Stack::start`] with any configuration (read from `config_path`; a `[universe]` is
+    /// streamed and traded too) on `date`.
+    pub async fn start_with(
+        kind: SessionKind,
+        speed: f64,
+        config: config::Config,
+        config_path: &str,
+        date: chrono::NaiveDate,
+    ) -> Stack {
+        let mut c = kite_sim_cli::sim_config(date, &config, kestrel_support::data_dir());
         c.speed = Speed::Times(speed);
         let sim = Simulator::start(c).await.expect("simulator starts");
         let dir = tempfile::tempdir().unwrap();
-        let opts = sim_support::options(kind, &sim, dir.path(), "");
+        let opts =
+            sim_support::session_options(kind, &sim, dir.path(), "", config, config_path, date);
         let (sup, _ends) = Supervisor::new(opts.clone()).expect("supervisor");
         sup.start_session(opts).await.expect("session starts");
         let console = Console::bind(

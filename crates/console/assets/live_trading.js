@@ -154,17 +154,25 @@
     d.append(h);
     const dl = el("dl");
     const row = (k, v, cls) => { dl.append(el("dt", k), el("dd", v, cls)); };
-    row("Index LTP", c ? points(c.index_ltp) : "—");
+    row(SEGMENTS.includes(seg) ? "Index LTP" : "Share LTP", c ? points(c.index_ltp) : "—");
     const p = c && c.position;
-    if (p) {
+    const option = p && (p.option_type === "CE" || p.option_type === "PE");
+    if (option) {
       row("Option", p.option_symbol);
       row("Strike / expiry", points(p.strike) + " / " + p.expiry);
       row("Direction", p.direction + " (" + p.option_type + ")");
       row("Qty", p.quantity + " (" + p.lots + " lots)");
+    } else if (p) {
+      // A future or a scanned stock's share (seed 001): long or short, no strike.
+      row("Instrument", p.option_symbol + " (" + p.option_type + ")");
+      row("Direction", p.side === "SELL" ? "SHORT" : "LONG");
+      row("Qty", p.option_type === "EQ" ? String(p.quantity) : p.quantity + " (" + p.lots + " lots)");
+    }
+    if (p) {
       row("Entry", rupees(p.entry_price) + " @ " + hms(p.entry_time));
       row("SL", points(p.sl));
       row("TSL", points(p.tsl));
-      row("LTP", rupees(p.ltp));
+      if (option) row("LTP", rupees(p.ltp));
       row("Open P&L", rupees(p.open_pnl), signClass(p.open_pnl));
       if (p.closing) row("Status", "closing…");
     }
@@ -185,7 +193,10 @@
     box.replaceChildren();
     const bySeg = {};
     for (const c of (s && s.segments) || []) bySeg[c.segment] = c;
-    for (const seg of SEGMENTS) box.append(card(seg, bySeg[seg]));
+    // The three indices always have a card (idle when not traded); a scanner's stocks
+    // (seed 001's universe) follow in the snapshot's order.
+    const extra = ((s && s.segments) || []).map((c) => c.segment).filter((x) => !SEGMENTS.includes(x));
+    for (const seg of SEGMENTS.concat(extra)) box.append(card(seg, bySeg[seg]));
   }
 
   function renderTrades(s) {

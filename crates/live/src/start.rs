@@ -130,8 +130,12 @@ pub fn apply_start(
         ));
     }
     if let Some(s) = &req.segments {
-        if s.is_empty() {
-            return Err(invalid("segments", "at least one segment"));
+        // A scanner's stock agents come from its `[universe]` (seed 001): no index needed.
+        if s.is_empty() && c.universe.symbols.is_none() {
+            return Err(invalid(
+                "segments",
+                "at least one segment (or a [universe] of stocks in the config)",
+            ));
         }
         let mut s = s.clone();
         s.sort();
@@ -361,6 +365,27 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("mode = \"live\""), "{e}");
+    }
+
+    /// The page's form with every index unchecked starts seed 001's scanner: its stocks come
+    /// from `[universe]`, which the session expands.
+    #[test]
+    fn a_scanner_starts_with_no_index_segment() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../config/scanner.toml"
+        ))
+        .unwrap();
+        let scanner = Config::from_toml(&text, Path::new("config/scanner.toml")).unwrap();
+        let none = StartRequest {
+            segments: Some(vec![]),
+            ..Default::default()
+        };
+        let c = apply_start(&scanner, &none, SessionKind::Paper, day()).unwrap();
+        assert!(c.engine.segments.is_empty());
+        assert!(c.universe.symbols.is_some());
+        let e = apply_start(&base(), &none, SessionKind::Paper, day()).unwrap_err();
+        assert!(e.to_string().contains("[universe]"), "{e}");
     }
 
     #[test]

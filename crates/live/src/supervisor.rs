@@ -351,7 +351,13 @@ impl Backend for Supervisor {
             confirm_live: req.confirm_live,
             ..self.base.clone()
         };
-        let segments = crate::session::segments_of(&opts.config);
+        // What the session trades: the request's indices and a scanner's `[universe]` stocks
+        // (an unreadable list fails the start below with its file and line).
+        let mut traded = opts.config.clone();
+        let segments = match traded.expand_universe() {
+            Ok(()) => crate::session::segments_of(&traded),
+            Err(_) => crate::session::segments_of(&opts.config),
+        };
         self.start_session(opts).await.map_err(start_error)?;
         // A start is a start: an operator's stop restored from the checkpoint is lifted.
         if self.published.snapshot().is_some_and(|s| s.entries_stopped) {

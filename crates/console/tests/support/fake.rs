@@ -238,6 +238,7 @@ pub fn sample_snapshot() -> Snapshot {
                     expiry: chrono::NaiveDate::from_ymd_opt(2024, 6, 6).unwrap(),
                     option_type: "PE".into(),
                     direction: "BUY_PE".into(),
+                    side: "BUY".into(),
                     quantity: 25,
                     lots: 1,
                     entry_time: ist_hms(d, 10, 45, 3),

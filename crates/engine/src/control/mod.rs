@@ -190,16 +190,20 @@ pub struct SegmentCard {
 pub struct PositionView {
     /// Segment (the id of `close-position/{id}`).
     pub segment: Segment,
-    /// Option tradingsymbol.
+    /// Kite tradingsymbol of the traded contract: an option (`NIFTY2460623200PE`), a future
+    /// or an NSE share (`RELIANCE`).
     pub option_symbol: String,
-    /// Strike, points.
+    /// Strike, points (0 for a future or a share).
     pub strike: Decimal,
-    /// Expiry date.
+    /// Expiry date (a share's: the trade date, MIS).
     pub expiry: chrono::NaiveDate,
-    /// `CE` or `PE`.
+    /// Kite's `instrument_type`: `CE`, `PE`, `FUT` or `EQ`.
     pub option_type: String,
-    /// `BUY_CE` or `BUY_PE`.
+    /// The signal: `BUY_CE` (bullish) or `BUY_PE` (bearish).
     pub direction: String,
+    /// The entry orders' side: `BUY` (every option, a long future or share) or `SELL` (a
+    /// short future or share).
+    pub side: String,
     /// Units held.
     pub quantity: u32,
     /// Lots held.

@@ -155,6 +155,7 @@ fn position_view(p: &Position, closing: bool) -> PositionView {
         expiry: p.contract.expiry,
         option_type: p.contract.option_type.to_string(),
         direction: p.signal.code().to_string(),
+        side: p.entry_side.code().to_string(),
         quantity,
         lots: quantity / lot,
         entry_time: p.entry_time,
