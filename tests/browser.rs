@@ -143,6 +143,18 @@ async fn the_page_shows_a_scanner_session() {
         .wait_text("trades-table", 120, |t| t.contains("RELIANCE"))
         .await;
     assert!(rows.contains("TSL"), "{rows}");
+    // The form holds the session's parameters (no RSI, no single timeframe: disabled), so
+    // Stop then Start resumes it instead of failing on fields the scanner does not have.
+    b.wait_text("session-line", 30, |t| t.contains("entries allowed"))
+        .await;
+    b.click("btn-stop").await;
+    b.wait_text("session-line", 30, |t| t.contains("stopped"))
+        .await;
+    b.click("btn-start").await;
+    b.wait_text("session-line", 60, |t| t.contains("entries allowed"))
+        .await;
+    let msg = b.text("msg").await;
+    assert!(!msg.contains("HTTP"), "{msg}");
     // No index traded: their cards stay idle.
     assert_eq!(b.text("card-NIFTY-state").await.trim(), "IDLE");
     b.client

@@ -107,8 +107,9 @@
       mode: val("mode"),
       confirm_live: $("confirm-live").checked,
       segments: segments,
-      timeframe: val("timeframe"),
-      rsi_period: intField("rsi-period"),
+      // Disabled: the session's strategy has no such parameter (see loadParams).
+      timeframe: $("timeframe").disabled ? undefined : val("timeframe"),
+      rsi_period: $("rsi-period").disabled ? undefined : intField("rsi-period"),
       capital: decimalField("capital"),
       sl_points: decimalField("sl-points"),
       trailing_stop_points: decimalField("tsl-points"),
@@ -381,8 +382,14 @@
     if (Array.isArray(p.segments)) {
       for (const s of SEGMENTS) $("seg-" + s).checked = p.segments.includes(s);
     }
-    setField("timeframe", p.timeframe);
-    setField("rsi-period", p.rsi_period);
+    // A strategy without a single timeframe (seed 001's set) or without an RSI (not
+    // rsi_crossover) gets these fields disabled and left out of the start request.
+    for (const [id, v] of [["timeframe", p.timeframe], ["rsi-period", p.rsi_period]]) {
+      const none = v === undefined || v === null;
+      $(id).disabled = none;
+      if (none && $(id).tagName === "INPUT") $(id).value = "";
+      setField(id, v);
+    }
     setField("capital", p.capital);
     setField("sl-points", p.sl_points);
     setField("tsl-points", p.trailing_stop_points);
@@ -441,7 +448,8 @@
     syncLive();
     $("btn-start").addEventListener("click", () => {
       const req = startRequest();
-      if (req.segments.length === 0) { say("select at least one segment", "error"); return; }
+      // No index checked is a scanner start (its [universe]); the server says when the
+      // configuration has none.
       if (req.mode === "live" && !req.confirm_live) { say("tick the LIVE confirmation to trade real money", "error"); return; }
       act("start", "POST", "/live/start-trading", req);
     });
