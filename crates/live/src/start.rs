@@ -150,8 +150,14 @@ pub fn apply_start(
                 format!("one of {} (got {tf:?})", TIMEFRAMES.join(", ")),
             ));
         }
+        // A strategy without a single timeframe (seed 001's set) refuses it: named as this
+        // field, not as the whole request.
+        let valid_before = c.validate().is_ok();
         c.strategy
             .insert("timeframe".into(), toml::Value::String(t));
+        if valid_before && let Err(m) = c.validate() {
+            return Err(invalid("timeframe", m));
+        }
     }
     if let Some(p) = req.rsi_period {
         if p < 2 {
@@ -386,6 +392,14 @@ mod tests {
         assert!(c.universe.symbols.is_some());
         let e = apply_start(&base(), &none, SessionKind::Paper, day()).unwrap_err();
         assert!(e.to_string().contains("[universe]"), "{e}");
+        // The set has no single timeframe: a request naming one is refused on that field.
+        let tf = StartRequest {
+            timeframe: Some("5m".into()),
+            ..Default::default()
+        };
+        let (f, m) = field_of(apply_start(&scanner, &tf, SessionKind::Paper, day()).unwrap_err());
+        assert_eq!(f, "timeframe", "{m}");
+        assert!(m.contains("seed001"), "{m}");
     }
 
     #[test]
