@@ -4,7 +4,8 @@
 //!
 //! Which event says what (engine `EngineEvent`, its `data`):
 //! - entry: `entry` (signal, tradingsymbol, quantity, index, SL, TSL); the premium is the fill's,
-//!   from the snapshot's position (see `notify`);
+//!   from the snapshot's position (see `notify`); a future or a scanned stock's share (strike
+//!   0) reads `LONG`/`SHORT` at its price, in the exit too;
 //! - exit: the completed [`Trade`] of the snapshot (reason, quantity, premiums, net P&L, as
 //!   `trades.csv`), since the `exit` event is the decision, before the fill;
 //! - `pyramid_add`, `risk` (BLOCK/REDUCE normal, HALT critical), `lock`;
@@ -53,9 +54,37 @@ pub fn is_day_end(ev: &EventRecord) -> bool {
     ev.event == EngineEvent::Session && ev.data.get("net_pnl").is_some()
 }
 
+/// A future's or a share's position (strike 0, issue 15: `instrument = "underlying"` or a
+/// scanned stock): a bullish signal opened a long, a bearish one a short.
+fn direction(signal: &str) -> &'static str {
+    if signal == "BUY_PE" { "SHORT" } else { "LONG" }
+}
+
+fn strike_is_zero(d: &Value) -> bool {
+    match &d["strike"] {
+        Value::String(s) => s.parse::<Decimal>().is_ok_and(|v| v.is_zero()),
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        _ => false,
+    }
+}
+
 /// The entry message: segment, signal, option, quantity, premium (when filled), index, SL, TSL.
+/// A future or a share (strike 0) reads `LONG`/`SHORT … at ₹price`, without the index line.
 pub fn entry(ev: &EventRecord, premium: Option<Decimal>) -> String {
     let d = &ev.data;
+    if strike_is_zero(d) {
+        let price = premium.map_or_else(|| "price pending".into(), |p| format!("at ₹{p}"));
+        return format!(
+            "🟢 ENTRY {}{} {} qty {} {price}\nSL {} · TSL {} · {} IST",
+            seg(ev),
+            direction(&field(d, "signal")),
+            field(d, "tradingsymbol"),
+            field(d, "quantity"),
+            field(d, "sl"),
+            field(d, "tsl"),
+            hms(&ev.ts)
+        );
+    }
     let premium = premium.map_or_else(|| "premium pending".into(), |p| format!("premium ₹{p}"));
     format!(
         "🟢 ENTRY {}{} {} qty {} {premium}\nindex {} · SL {} · TSL {} · {} IST",
@@ -71,13 +100,29 @@ pub fn entry(ev: &EventRecord, premium: Option<Decimal>) -> String {
 }
 
 /// The exit message of a completed trade (the `trades.csv` row): reason, quantity, premiums,
-/// index, net P&L.
+/// index, net P&L. A future or a share (strike 0) names `LONG`/`SHORT` and its prices only.
 pub fn exit(t: &Trade) -> String {
     let icon = if t.net_pnl.is_sign_negative() && !t.net_pnl.is_zero() {
         "🔴"
     } else {
         "✅"
     };
+    if t.strike_price.is_zero() {
+        return format!(
+            "{icon} EXIT {} {} {} {} qty {} ₹{} → ₹{}\nnet P&L {} (gross {}, charges ₹{}) · {} IST",
+            t.segment,
+            t.exit_reason.code(),
+            direction(t.signal_type.code()),
+            t.option_symbol,
+            t.quantity,
+            t.entry_price,
+            t.exit_price,
+            rupees(t.net_pnl),
+            rupees(t.pnl_value),
+            t.charges,
+            hms(&t.exit_time)
+        );
+    }
     format!(
         "{icon} EXIT {} {} {} qty {} ₹{} → ₹{}\nindex {} → {} · net P&L {} (gross {}, charges ₹{}) · {} IST",
         t.segment,
@@ -233,7 +278,13 @@ pub fn status(s: &Snapshot) -> String {
     let mut text = format!("{} {} · {now} IST · {entries}", s.mode, s.date);
     for c in &s.segments {
         let ltp = c.index_ltp.map_or_else(|| "-".into(), |v| v.to_string());
-        text.push_str(&format!("\n{} {} · index {ltp}", c.segment, c.state));
+        // An index's level, or a scanned stock's share price.
+        let what = if c.segment.index().is_some() {
+            "index"
+        } else {
+            "LTP"
+        };
+        text.push_str(&format!("\n{} {} · {what} {ltp}", c.segment, c.state));
     }
     text.push_str(&format!("\nnet P&L {}", rupees(s.totals.net_pnl)));
     text
@@ -353,6 +404,68 @@ mod tests {
             "🟢 ENTRY NIFTY BUY_CE NIFTY2460623200CE qty 25 premium ₹142.35\nindex 23210.5 · SL 23170.5 · TSL 23180.5 · 09:45:00 IST"
         );
         assert!(entry(&e, None).contains("premium pending"));
+    }
+
+    /// A scanned stock's short (seed 001): no premium, no index line.
+    #[test]
+    fn a_share_entry_reads_long_or_short_at_its_price() {
+        let mut e = ev(
+            EngineEvent::Entry,
+            json!({"signal": "BUY_PE", "tradingsymbol": "RELIANCE", "quantity": 243,
+                   "index": "1232.90", "sl": "1240.10", "tsl": "1240.10", "strike": "0"}),
+            "x",
+        );
+        e.segment = Some("RELIANCE".parse().unwrap());
+        assert_eq!(
+            entry(&e, Some(dec!(1232.85))),
+            "🟢 ENTRY RELIANCE SHORT RELIANCE qty 243 at ₹1232.85\nSL 1240.10 · TSL 1240.10 · 09:45:00 IST"
+        );
+        assert!(entry(&e, None).contains("price pending"));
+        e.data["signal"] = json!("BUY_CE");
+        assert!(entry(&e, None).contains(" LONG RELIANCE "));
+    }
+
+    /// The scanner's RELIANCE short of 2025-01-13 (replay's trade): prices, not premiums.
+    #[test]
+    fn a_share_exit_reads_short_with_its_prices() {
+        let d = chrono::NaiveDate::from_ymd_opt(2025, 1, 13).unwrap();
+        let t = Trade {
+            trade_id: "RELIANCE-2025-01-13-1".into(),
+            mode: "PAPER".into(),
+            segment: "RELIANCE".parse().unwrap(),
+            index_symbol: "RELIANCE".into(),
+            index_entry_spot: dec!(1232.90),
+            time_interval: "5m".into(),
+            rsi_period: 0,
+            signal_type: domain::Signal::BuyPe,
+            option_symbol: "RELIANCE".into(),
+            option_type: domain::OptionType::EQ,
+            strike_price: dec!(0),
+            expiry: d,
+            lots: 243,
+            quantity: 243,
+            entry_time: domain::time::ist_hms(d, 9, 20, 0),
+            entry_price: dec!(1232.85),
+            stop_loss_points: dec!(7.2),
+            initial_sl_price: dec!(1240.10),
+            trailing_stop_points: dec!(7.2),
+            exit_time: domain::time::ist_hms(d, 9, 29, 30),
+            index_exit_spot: dec!(1235.00),
+            exit_price: dec!(1235.05),
+            exit_reason: domain::ExitReason::TrailingStop,
+            pnl_points: dec!(-2.20),
+            pnl_value: dec!(-534.60),
+            charges: dec!(153.53),
+            net_pnl: dec!(-688.13),
+            return_pct: dec!(-0.18),
+            max_favorable_excursion: dec!(0),
+            max_adverse_excursion: dec!(-2.2),
+            premium_source: domain::PremiumSource::Market,
+        };
+        assert_eq!(
+            exit(&t),
+            "🔴 EXIT RELIANCE TSL SHORT RELIANCE qty 243 ₹1232.85 → ₹1235.05\nnet P&L -₹688.13 (gross -₹534.60, charges ₹153.53) · 09:29:30 IST"
+        );
     }
 
     #[test]
