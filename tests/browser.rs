@@ -142,7 +142,7 @@ async fn the_page_shows_a_scanner_session() {
     let rows = b
         .wait_text("trades-table", 120, |t| t.contains("RELIANCE"))
         .await;
-    assert!(rows.contains("TSL"), "{rows}");
+    assert!(rows.contains("TSL") && rows.contains("SHORT"), "{rows}");
     // The form holds the session's parameters (no RSI, no single timeframe: disabled), so
     // Stop then Start resumes it instead of failing on fields the scanner does not have.
     b.wait_text("session-line", 30, |t| t.contains("entries allowed"))

@@ -205,8 +205,13 @@
     body.replaceChildren();
     for (const t of (s && s.trades) || []) {
       const tr = el("tr");
+      // A future or a share (strike 0: seed 001's scanner, instrument = "underlying") was a
+      // long or a short; a share has no lots.
+      const option = t.option_type === "CE" || t.option_type === "PE";
+      const dir = option ? t.signal_type : t.signal_type === "BUY_PE" ? "SHORT" : "LONG";
+      const lots = t.option_type === "EQ" ? "—" : t.lots;
       const cells = [
-        [t.trade_id], [t.segment], [t.option_symbol], [t.signal_type], [t.lots, "num"],
+        [t.trade_id], [t.segment], [t.option_symbol], [dir], [lots, "num"],
         [hms(t.entry_time)], [hms(t.exit_time)], [rupees(t.entry_price), "num"],
         [rupees(t.exit_price), "num"], [t.exit_reason], [rupees(t.net_pnl), "num " + signClass(t.net_pnl)],
       ];
