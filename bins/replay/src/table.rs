@@ -100,11 +100,7 @@ pub fn trades(o: &mut String, trades: &[Trade]) {
             "{:<10} {:<7} {:<20} {:>5} {:<8} {:>10} {:<8} {:>10} {:<4} {:>8} {:>8} {:>10}",
             t.segment.code(),
             // CE/PE for an option bought; LONG/SHORT for a future or share traded itself.
-            match (t.option_type.is_option(), t.signal_type) {
-                (true, s) => s.code().trim_start_matches("BUY_"),
-                (false, domain::Signal::BuyPe) => "SHORT",
-                (false, _) => "LONG",
-            },
+            t.direction().trim_start_matches("BUY_"),
             t.option_symbol,
             t.quantity,
             t.entry_time.format("%H:%M:%S"),

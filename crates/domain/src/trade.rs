@@ -140,3 +140,16 @@ pub struct Trade {
     /// `MARKET` if every fill had a real price, else `MODEL`.
     pub premium_source: PremiumSource,
 }
+
+impl Trade {
+    /// What the trader calls the position: the signal (`BUY_CE`/`BUY_PE`) for an option
+    /// bought; `LONG`/`SHORT` for a future or a share traded itself (issue 15: a bearish
+    /// signal opened a short).
+    pub fn direction(&self) -> &'static str {
+        match (self.option_type.is_option(), self.signal_type) {
+            (true, s) => s.code(),
+            (false, Signal::BuyPe) => "SHORT",
+            (false, _) => "LONG",
+        }
+    }
+}

@@ -375,7 +375,7 @@ fn print_outcome(name: &str, out: &SessionOutcome) {
         println!(
             "  {} {} {} {} → {} {} lots {} net ₹{}",
             tr.segment.code(),
-            tr.signal_type.code(),
+            tr.direction(),
             tr.option_symbol,
             domain::time::fmt_iso(&tr.entry_time),
             domain::time::fmt_iso(&tr.exit_time),

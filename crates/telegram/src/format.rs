@@ -100,19 +100,19 @@ pub fn entry(ev: &EventRecord, premium: Option<Decimal>) -> String {
 }
 
 /// The exit message of a completed trade (the `trades.csv` row): reason, quantity, premiums,
-/// index, net P&L. A future or a share (strike 0) names `LONG`/`SHORT` and its prices only.
+/// index, net P&L. A future or a share names `LONG`/`SHORT` and its prices only.
 pub fn exit(t: &Trade) -> String {
     let icon = if t.net_pnl.is_sign_negative() && !t.net_pnl.is_zero() {
         "🔴"
     } else {
         "✅"
     };
-    if t.strike_price.is_zero() {
+    if !t.option_type.is_option() {
         return format!(
             "{icon} EXIT {} {} {} {} qty {} ₹{} → ₹{}\nnet P&L {} (gross {}, charges ₹{}) · {} IST",
             t.segment,
             t.exit_reason.code(),
-            direction(t.signal_type.code()),
+            t.direction(),
             t.option_symbol,
             t.quantity,
             t.entry_price,
