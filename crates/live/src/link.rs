@@ -22,9 +22,11 @@
 
 use broker_kite::KiteClient;
 use console::backend::{Health, Update};
+use domain::Segment;
 use domain::ports::{FeedStatus, MarketEvent};
 use engine::control::{Command, CommandError, CommandReply, Snapshot};
 use engine::{Engine, EngineEvent, EventRecord};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 use telemetry::{BookFigures, Metrics};
@@ -71,6 +73,9 @@ struct HealthState {
     mode: Option<String>,
     socket: Socket,
     last_index_tick: Option<Instant>,
+    /// The session's non-index agents' tokens (a scanner's shares): their ticks count as
+    /// its market ticks like an index's.
+    watched: HashMap<u32, Segment>,
     reconnects: u32,
     client: Option<KiteClient>,
 }
@@ -111,6 +116,7 @@ impl Published {
                 mode: None,
                 socket: Socket::NotStarted,
                 last_index_tick: None,
+                watched: HashMap::new(),
                 reconnects: 0,
                 client: None,
             }),
@@ -144,8 +150,20 @@ impl Published {
         h.mode = Some(mode.to_string());
         h.socket = Socket::NotStarted;
         h.last_index_tick = None;
+        h.watched.clear();
         h.reconnects = 0;
         h.client = None;
+    }
+
+    /// The running session's agents watch these `(instrument_token, segment)` besides the
+    /// indices (seed 001's scanner: each stock's NSE share): their ticks stamp the feed's
+    /// health and count per segment, as an index's do.
+    pub fn watch(&self, tokens: impl IntoIterator<Item = (u32, Segment)>) {
+        let mut h = lock(&self.health);
+        h.watched = tokens
+            .into_iter()
+            .filter(|(t, _)| Segment::from_index_token(*t).is_none())
+            .collect();
     }
 
     /// The session ended (its last snapshot and events stay readable).
@@ -173,8 +191,9 @@ impl Published {
     }
 
     /// Note a market event before the engine sees it: `Feed(status)` moves the socket state
-    /// (a `Reconnected` counts a reconnect); an index tick stamps the wall clock. Ticks (per
-    /// segment for an index, else as option ticks) and reconnects are counted in the metrics.
+    /// (a `Reconnected` counts a reconnect); an agent's tick (an index, or a watched share,
+    /// [`Published::watch`]) stamps the wall clock. Ticks (per segment for an agent's, else
+    /// as option ticks) and reconnects are counted in the metrics.
     pub fn observe(&self, ev: &MarketEvent) {
         let mut h = lock(&self.health);
         match ev {
@@ -185,7 +204,9 @@ impl Published {
                 self.metrics.reconnect();
             }
             MarketEvent::Feed(FeedStatus::Disconnected, _) => h.socket = Socket::Reconnecting,
-            MarketEvent::Tick(t) => match domain::Segment::from_index_token(t.token) {
+            MarketEvent::Tick(t) => match Segment::from_index_token(t.token)
+                .or_else(|| h.watched.get(&t.token).copied())
+            {
                 Some(seg) => {
                     self.metrics.index_tick(seg.code());
                     h.last_index_tick = Some(Instant::now());
@@ -387,6 +408,18 @@ pub(crate) fn observe(link: &Option<SessionLink>, ev: &MarketEvent) {
     }
 }
 
+/// [`Published::watch`] when linked: the engine's non-index agents' tokens.
+pub(crate) fn watch(link: &Option<SessionLink>, engine: &Engine) {
+    if let Some(l) = link {
+        l.published.watch(
+            engine
+                .watched_tokens()
+                .into_iter()
+                .filter_map(|t| engine.segment_of(t).map(|s| (t, s))),
+        );
+    }
+}
+
 /// [`Published::set_socket`] when linked.
 pub(crate) fn set_socket(link: &Option<SessionLink>, socket: Socket) {
     if let Some(l) = link {
@@ -464,6 +497,18 @@ mod tests {
             .parse()
             .unwrap();
         assert!((0.0..5.0).contains(&age), "{age}");
+        // A scanner session's shares: their ticks are the feed's, per stock.
+        let fresh = Published::new();
+        fresh.begin("PAPER");
+        fresh.watch([(738_561, "RELIANCE".parse::<Segment>().unwrap())]);
+        fresh.observe(&tick(738_561));
+        fresh.observe(&tick(12_345_678));
+        let text = fresh.metrics_text();
+        assert!(
+            text.contains("kestrel_ticks_total{segment=\"RELIANCE\"} 1\n"),
+            "{text}"
+        );
+        assert!(fresh.health().last_tick_age_secs.is_some());
         // Counters outlive a session: a new one does not reset them.
         p.begin("PAPER");
         assert!(p.metrics_text().contains("kestrel_reconnects_total 1\n"));

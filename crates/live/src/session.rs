@@ -550,6 +550,7 @@ async fn session_body(
 
     // Every agent's watched token: the indices' own, the stocks' shares.
     let watched = engine.watched_tokens();
+    link::watch(link, &engine);
     let mut feed = KiteFeed::spawn(&client, order_feed.clone(), quotes.clone())?;
     feed.subscribe(&watched)
         .await
