@@ -412,6 +412,7 @@ async fn session_body(
     let recorder = crate::record::thread::start(
         &config,
         &master,
+        &stock_tokens,
         cache_dir,
         &exchanges,
         date,

@@ -8,9 +8,9 @@ use super::catalog_sink::CatalogSink;
 use super::{RecordSink, Recorder, Symbols};
 use broker_kite::InstrumentsMaster;
 use chrono::NaiveDate;
-use domain::Exchange;
 use domain::ports::MarketEvent;
 use domain::time::IstDateTime;
+use domain::{Exchange, Segment};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -124,12 +124,13 @@ pub fn instruments_dump(cache_dir: &Path, exchanges: &[Exchange], date: NaiveDat
 }
 
 /// Start recording the session of `date` when `[data] record` is on: `master` names the
-/// instruments and gives the scanned stocks' tokens (`config` with its `[universe]`
-/// expanded), the dump is read from `cache_dir`. `None` when recording is off or its thread
+/// instruments, `stock_tokens` are the scanned stocks' shares (the session's, recorded as
+/// bars of the series replay reads), the dump is read from `cache_dir`. `None` when recording is off or its thread
 /// could not start (a warning: trading goes on).
 pub fn start(
     config: &config::Config,
     master: &InstrumentsMaster,
+    stock_tokens: &[(Segment, u32)],
     cache_dir: PathBuf,
     exchanges: &[Exchange],
     date: NaiveDate,
@@ -140,14 +141,7 @@ pub fn start(
     }
     let m = master.clone();
     let symbols: Symbols = Box::new(move |t| m.by_token(t).map(|r| r.tradingsymbol.clone()));
-    // A scanned stock's share is recorded as bars of the series replay reads for it.
-    let stock_bars: Vec<(u32, String)> = config
-        .engine
-        .segments
-        .iter()
-        .filter(|s| s.symbol().is_some())
-        .filter_map(|s| master.watch_token(*s).map(|t| (t, config.series(*s))))
-        .collect();
+    let stock_bars = stock_tokens.iter().map(|(s, t)| (*t, config.series(*s)));
     let rec = Recorder::new(date, symbols, sinks(config, date, store)).with_bar_series(stock_bars);
     match RecorderThread::spawn(rec) {
         Ok(r) => {
