@@ -21,6 +21,18 @@ use calamine::Reader;
 use console_support::*;
 use live::SessionKind;
 
+/// Headless Chromium on the stack's console page, its API token saved.
+async fn open_console(s: &Stack, downloads: &std::path::Path) -> Browser {
+    let b = Browser::start(downloads).await;
+    b.client
+        .goto(&format!("{}/", s.base))
+        .await
+        .expect("the page loads");
+    b.fill("token", TOKEN).await;
+    b.click("btn-save-token").await;
+    b
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_live_trader_page_in_headless_chromium() {
     if !available("the_live_trader_page_in_headless_chromium") {
@@ -28,13 +40,7 @@ async fn the_live_trader_page_in_headless_chromium() {
     }
     let s = Stack::start(SessionKind::Paper, 120.0).await;
     let downloads = tempfile::tempdir().unwrap();
-    let b = Browser::start(downloads.path()).await;
-    b.client
-        .goto(&format!("{}/", s.base))
-        .await
-        .expect("the page loads");
-    b.fill("token", TOKEN).await;
-    b.click("btn-save-token").await;
+    let b = open_console(&s, downloads.path()).await;
 
     // Both segments' cards, filled from the live stream.
     for seg in ["NIFTY", "BANKNIFTY"] {
@@ -117,13 +123,7 @@ async fn the_page_shows_a_scanner_session() {
     )
     .await;
     let downloads = tempfile::tempdir().unwrap();
-    let b = Browser::start(downloads.path()).await;
-    b.client
-        .goto(&format!("{}/", s.base))
-        .await
-        .expect("the page loads");
-    b.fill("token", TOKEN).await;
-    b.click("btn-save-token").await;
+    let b = open_console(&s, downloads.path()).await;
 
     for seg in ["BAJAJ-AUTO", "BHARTIARTL", "ICICIBANK", "RELIANCE", "TCS"] {
         let card = b

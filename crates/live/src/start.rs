@@ -297,6 +297,13 @@ mod tests {
     use std::collections::BTreeMap;
     use std::path::Path;
 
+    /// A shipped configuration file (`config/<name>.toml`), read as the binaries read it.
+    fn shipped(name: &str) -> Config {
+        let path = format!("{}/../../config/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        Config::from_toml(&text, Path::new(&format!("config/{name}.toml"))).unwrap()
+    }
+
     fn base() -> Config {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -325,12 +332,7 @@ mod tests {
 
     #[test]
     fn paper_and_live_refuse_trading_the_underlying() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../config/futures.toml"
-        ))
-        .unwrap();
-        let c = Config::from_toml(&text, Path::new("config/futures.toml")).unwrap();
+        let c = shipped("futures");
         for kind in [SessionKind::Paper, SessionKind::Live] {
             let e =
                 crate::session::check_guardrails(kind, &c, Path::new("config/futures.toml"), true)
@@ -346,12 +348,7 @@ mod tests {
             crate::session::check_guardrails(SessionKind::Paper, &base(), Path::new("x"), false)
                 .is_ok()
         );
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../config/scanner.toml"
-        ))
-        .unwrap();
-        let c = Config::from_toml(&text, Path::new("config/scanner.toml")).unwrap();
+        let c = shipped("scanner");
         // Seed 001's scanner runs in paper; live needs its own mode and confirmation only.
         assert!(
             crate::session::check_guardrails(
@@ -377,12 +374,7 @@ mod tests {
     /// from `[universe]`, which the session expands.
     #[test]
     fn a_scanner_starts_with_no_index_segment() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../config/scanner.toml"
-        ))
-        .unwrap();
-        let scanner = Config::from_toml(&text, Path::new("config/scanner.toml")).unwrap();
+        let scanner = shipped("scanner");
         let none = StartRequest {
             segments: Some(vec![]),
             ..Default::default()
