@@ -41,11 +41,20 @@ pub enum ExitReason {
     /// or lagging when the stop was hit.
     #[serde(rename = "BROKER_SL")]
     BrokerStop,
+    /// A hedged short's legs reached their expiry day's exit time (`expiry_day_exit_time`,
+    /// seed 003's "Wednesday exit", spec §4.3).
+    #[serde(rename = "EXPIRY_DAY")]
+    ExpiryDay,
+    /// One leg of a hedged short could not be opened (the hedge or the short rejected or
+    /// cancelled, or entries stopped between the two legs): what filled is closed, short
+    /// first (spec §4.3).
+    #[serde(rename = "LEG_FAILED")]
+    LegFailed,
 }
 
 impl ExitReason {
     /// Journal spelling: `SL`, `TSL`, `TARGET`, `SIGNAL`, `MAX_HOLD`, `EOD`, `MANUAL`, `RISK`,
-    /// `BROKER_SL`.
+    /// `BROKER_SL`, `EXPIRY_DAY`, `LEG_FAILED`.
     pub fn code(self) -> &'static str {
         match self {
             ExitReason::StopLoss => "SL",
@@ -57,6 +66,8 @@ impl ExitReason {
             ExitReason::Manual => "MANUAL",
             ExitReason::Risk => "RISK",
             ExitReason::BrokerStop => "BROKER_SL",
+            ExitReason::ExpiryDay => "EXPIRY_DAY",
+            ExitReason::LegFailed => "LEG_FAILED",
         }
     }
 }
@@ -66,6 +77,14 @@ impl fmt::Display for ExitReason {
         f.write_str(self.code())
     }
 }
+
+/// Suffix of a hedged short's hedge row (the option bought) in `trade_id`:
+/// `NIFTY-2022-11-18-1-H` (spec §4.3). One spread, two rows, counted as one trade.
+pub const HEDGE_ROW_SUFFIX: &str = "-H";
+
+/// Suffix of a hedged short's short row (the option sold) in `trade_id`:
+/// `NIFTY-2022-11-18-1-S` beside its hedge's `…-1-H`.
+pub const SHORT_ROW_SUFFIX: &str = "-S";
 
 /// One completed trade: the `trades.csv` row (spec §11, seed 004 §7.1).
 ///
@@ -142,14 +161,39 @@ pub struct Trade {
 }
 
 impl Trade {
+    /// This row is a hedged short's hedge leg ([`HEDGE_ROW_SUFFIX`]).
+    pub fn is_hedge_row(&self) -> bool {
+        self.trade_id.ends_with(HEDGE_ROW_SUFFIX)
+    }
+
+    /// This row is a hedged short's short leg, an option sold ([`SHORT_ROW_SUFFIX`]).
+    pub fn is_short_row(&self) -> bool {
+        self.trade_id.ends_with(SHORT_ROW_SUFFIX)
+    }
+
+    /// The trade this row belongs to: the id without a leg suffix (a spread's two rows share
+    /// it).
+    pub fn trade_key(&self) -> &str {
+        let id = self.trade_id.as_str();
+        id.strip_suffix(HEDGE_ROW_SUFFIX)
+            .or_else(|| id.strip_suffix(SHORT_ROW_SUFFIX))
+            .unwrap_or(id)
+    }
+
     /// What the trader calls the position: the signal (`BUY_CE`/`BUY_PE`) for an option
-    /// bought; `LONG`/`SHORT` for a future or a share traded itself (issue 15: a bearish
-    /// signal opened a short).
+    /// bought; `SELL_CE`/`SELL_PE` and `BUY_CE`/`BUY_PE` for a hedged short's sold and bought
+    /// legs (the option's own type, spec §4.3); `LONG`/`SHORT` for a future or a share traded
+    /// itself (issue 15: a bearish signal opened a short).
     pub fn direction(&self) -> &'static str {
-        match (self.option_type.is_option(), self.signal_type) {
-            (true, s) => s.code(),
-            (false, Signal::BuyPe) => "SHORT",
-            (false, _) => "LONG",
+        use crate::OptionType;
+        match (self.option_type, self.signal_type) {
+            (OptionType::CE, _) if self.is_short_row() => "SELL_CE",
+            (OptionType::PE, _) if self.is_short_row() => "SELL_PE",
+            (OptionType::CE, _) if self.is_hedge_row() => "BUY_CE",
+            (OptionType::PE, _) if self.is_hedge_row() => "BUY_PE",
+            (OptionType::CE | OptionType::PE, s) => s.code(),
+            (_, Signal::BuyPe) => "SHORT",
+            (_, _) => "LONG",
         }
     }
 }

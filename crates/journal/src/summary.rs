@@ -28,23 +28,36 @@ pub struct SegmentSummary {
 }
 
 impl SegmentSummary {
-    /// Statistics of `trades` (taken in exit-time order).
+    /// Statistics of `trades` (taken in exit-time order). A hedged short's two rows are one
+    /// trade ([`Trade::trade_key`]): its win or loss is the legs' combined net P&L.
     pub fn from_trades<'a>(trades: impl IntoIterator<Item = &'a Trade>) -> Self {
         let mut v: Vec<&Trade> = trades.into_iter().collect();
         v.sort_by_key(|t| t.exit_time);
+        // One entry per trade, in the exit order of its first row: (gross, charges, net).
+        let mut keys: Vec<&str> = Vec::new();
+        let mut sums: BTreeMap<&str, (Decimal, Decimal, Decimal)> = BTreeMap::new();
+        for t in &v {
+            let e = sums.entry(t.trade_key()).or_insert_with(|| {
+                keys.push(t.trade_key());
+                Default::default()
+            });
+            e.0 += t.pnl_value;
+            e.1 += t.charges;
+            e.2 += t.net_pnl;
+        }
         let mut s = SegmentSummary::default();
         let (mut cum, mut peak) = (Decimal::ZERO, Decimal::ZERO);
-        for t in v {
+        for (gross, charges, net) in keys.iter().map(|k| sums[k]) {
             s.trades += 1;
-            if t.net_pnl > Decimal::ZERO {
+            if net > Decimal::ZERO {
                 s.wins += 1;
             } else {
                 s.losses += 1;
             }
-            s.gross_pnl += t.pnl_value;
-            s.charges += t.charges;
-            s.net_pnl += t.net_pnl;
-            cum += t.net_pnl;
+            s.gross_pnl += gross;
+            s.charges += charges;
+            s.net_pnl += net;
+            cum += net;
             peak = peak.max(cum);
             s.max_drawdown = s.max_drawdown.max(peak - cum);
         }
