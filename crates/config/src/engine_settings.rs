@@ -60,6 +60,7 @@ impl Config {
             }),
             protective_stop: Default::default(),
             sizing: self.options.sizing(),
+            hedging: self.hedging.settings(),
         }
     }
 }

@@ -11,11 +11,13 @@
 mod breeze;
 mod engine_settings;
 mod error;
+mod hedging;
 mod sections;
 mod universe;
 
 pub use self::breeze::{BreezeSection, HistorySource};
 pub use error::ConfigError;
+pub use hedging::HedgingSection;
 pub use sections::*;
 pub use universe::{UniverseSection, read_symbols};
 
@@ -85,6 +87,9 @@ pub struct Config {
     /// to the segments by [`Config::expand_universe`].
     #[serde(default)]
     pub universe: UniverseSection,
+    /// `[hedging]`: seed 003's hedged short (`instrument = "hedged_short"`, spec §4.3).
+    #[serde(default)]
+    pub hedging: HedgingSection,
 }
 
 /// The top-level key of a config file that layers it over another file (path relative to the
@@ -133,6 +138,7 @@ impl Default for Config {
             store: StoreSection::default(),
             breeze: BreezeSection::default(),
             universe: UniverseSection::default(),
+            hedging: HedgingSection::default(),
         }
     }
 }
@@ -303,6 +309,7 @@ impl Config {
         }
         self.build_strategy().map(drop)?;
         self.breeze.validate()?;
+        self.hedging.validate()?;
         for seg in self.engine.segments.iter().copied() {
             let p = self.segment(seg);
             if p.stops.sl_points <= Decimal::ZERO || p.stops.trailing_stop_points <= Decimal::ZERO {
@@ -315,6 +322,15 @@ impl Config {
             }
             if p.selection.strike_step <= Decimal::ZERO {
                 return Err(format!("{seg}: strike_step must be > 0"));
+            }
+            if p.instrument == engine::settings::Instrument::HedgedShort
+                && (self.pyramiding.enabled || self.exits.stop_basis == StopBasis::Option)
+            {
+                // A pyramid add or a premium stop would act on the short leg alone.
+                return Err(format!(
+                    "{seg}: instrument = \"hedged_short\" exits on the spread's value ([hedging]); \
+                     it needs [pyramiding] enabled = false and [exits] stop_basis = \"underlying\""
+                ));
             }
         }
         if self.exits.stop_basis == StopBasis::Option

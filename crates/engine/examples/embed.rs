@@ -147,6 +147,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }),
         protective_stop: Default::default(),
         sizing: engine::settings::Sizing::Lots,
+        hedging: engine::settings::HedgeSettings::default(),
     };
 
     let calendar = MarketCalendar::builtin();

@@ -112,6 +112,11 @@ pub struct Position {
     /// are legs too (their fills count as sold), but a resting one covers nothing.
     #[serde(default)]
     pub protective: Option<ProtectiveOrder>,
+    /// A hedged short's hedge (spec §4.3, [`crate::position::spread`]): this position is then
+    /// the short leg (`entry_side = Sell` on an option) and the hedge its long leg, bought
+    /// first and sold last. `None` for every other position (and in older checkpoints).
+    #[serde(default)]
+    pub hedge: Option<Box<Position>>,
 }
 
 impl Position {
@@ -151,7 +156,27 @@ impl Position {
             adds: 0,
             add_block_logged: false,
             protective: None,
+            hedge: None,
         }
+    }
+
+    /// The position, or its hedge, that has a leg for `order`.
+    pub fn leg_owner_mut(&mut self, order: OrderId) -> Option<&mut Position> {
+        if self.legs.iter().any(|l| l.order == order) {
+            return Some(self);
+        }
+        self.hedge
+            .as_deref_mut()
+            .filter(|h| h.legs.iter().any(|l| l.order == order))
+    }
+
+    /// Whether `order` is a leg of this position or of its hedge.
+    pub fn has_order(&self, order: OrderId) -> bool {
+        self.legs.iter().any(|l| l.order == order)
+            || self
+                .hedge
+                .as_ref()
+                .is_some_and(|h| h.legs.iter().any(|l| l.order == order))
     }
 
     fn sum(&self, side: Side, f: impl Fn(&Leg) -> u32) -> u32 {
@@ -191,6 +216,17 @@ impl Position {
         self.entered().saturating_sub(covering)
     }
 
+    /// Charges of all fills so far, its hedge's included, ₹.
+    pub fn all_charges(&self) -> Decimal {
+        self.charges + self.hedge.as_ref().map_or(Decimal::ZERO, |h| h.charges)
+    }
+
+    /// Units held by this position or its hedge (a spread whose short is not sold yet holds
+    /// its hedge).
+    pub fn held_any(&self) -> bool {
+        self.open_quantity() > 0 || self.hedge.as_ref().is_some_and(|h| h.open_quantity() > 0)
+    }
+
     /// Order `order` belongs to the protective stop at the broker.
     pub fn is_protective(&self, order: OrderId) -> bool {
         self.protective
@@ -214,7 +250,9 @@ impl Position {
 
     /// The position holds units or is entering them (an entry or add still working).
     pub fn is_live(&self) -> bool {
-        self.open_quantity() > 0 || self.entry_in_flight()
+        self.open_quantity() > 0
+            || self.entry_in_flight()
+            || self.hedge.as_ref().is_some_and(|h| h.is_live())
     }
 
     /// Some exit order is still working (a resting protective order is not one, see
@@ -265,11 +303,12 @@ impl Position {
     }
 
     /// Open P&L at the last mark, ₹ (held units × gain per unit from the average entry to the
-    /// mark; 0 without a mark).
+    /// mark; 0 without a mark), its hedge's included.
     pub fn open_pnl(&self) -> Decimal {
-        self.last_mark.map_or(Decimal::ZERO, |m| {
+        let own = self.last_mark.map_or(Decimal::ZERO, |m| {
             self.gain_per_unit(self.average_entry(), m) * Decimal::from(self.open_quantity())
-        })
+        });
+        own + self.hedge.as_ref().map_or(Decimal::ZERO, |h| h.open_pnl())
     }
 }
 
@@ -444,8 +483,9 @@ impl SegmentAgent {
     }
 
     /// The position (open or closing) that has a leg for `order`.
+    /// For a hedged short this is the spread (its short leg, holding the hedge).
     pub fn position_with_order_mut(&mut self, order: OrderId) -> Option<&mut Position> {
-        let has = |p: &Position| p.legs.iter().any(|l| l.order == order);
+        let has = |p: &Position| p.has_order(order);
         if self.position.as_ref().is_some_and(has) {
             return self.position.as_mut();
         }
@@ -469,9 +509,22 @@ impl SegmentAgent {
         self.position.iter().chain(self.closing.iter())
     }
 
-    /// Add a leg (an order just created) to the position entered at tick `entry_seq`.
-    pub fn add_leg(&mut self, entry_seq: u64, order: OrderId, side: Side, requested: u32) {
-        if let Some(p) = self.position_by_seq_mut(entry_seq) {
+    /// Add a leg (an order just created on `tradingsymbol`) to the position entered at tick
+    /// `entry_seq`: to its hedge when the order is on the hedge's contract.
+    pub fn add_leg(
+        &mut self,
+        entry_seq: u64,
+        tradingsymbol: &str,
+        order: OrderId,
+        side: Side,
+        requested: u32,
+    ) {
+        if let Some(mut p) = self.position_by_seq_mut(entry_seq) {
+            if let Some(h) = p.hedge.as_deref_mut()
+                && h.contract.tradingsymbol == tradingsymbol
+            {
+                p = h;
+            }
             p.legs.push(Leg {
                 order,
                 side,
@@ -488,7 +541,11 @@ impl SegmentAgent {
     /// place a leg is written after it is created.
     pub fn update_leg(&mut self, o: &OrderState) {
         let id = o.request().id;
-        if let Some(l) = self.position_with_order_mut(id).and_then(|p| p.leg_mut(id)) {
+        if let Some(l) = self
+            .position_with_order_mut(id)
+            .and_then(|p| p.leg_owner_mut(id))
+            .and_then(|p| p.leg_mut(id))
+        {
             let status = o.status();
             l.filled = o.filled_quantity();
             l.average = o.average_price().unwrap_or(l.average);
@@ -500,7 +557,10 @@ impl SegmentAgent {
     /// Book the charges of a fill of `order` (₹) on its position; a fill without a market
     /// price makes the trade's premium source `MODEL`.
     pub fn book_fill(&mut self, order: OrderId, charges: Decimal, source: PremiumSource) {
-        if let Some(p) = self.position_with_order_mut(order) {
+        if let Some(p) = self
+            .position_with_order_mut(order)
+            .and_then(|p| p.leg_owner_mut(order))
+        {
             p.charges += charges;
             if source != PremiumSource::Market {
                 p.all_market = false;
@@ -642,6 +702,10 @@ impl SegmentAgent {
         let Some(p) = self.position_with_order_mut(id) else {
             return TerminalStep::Nothing;
         };
+        if p.hedge.is_some() {
+            // A hedged short: its legs' order (crate::position::spread).
+            return self.on_spread_terminal(id, status, purpose);
+        }
         let seq = p.entry_seq;
         let closing = p.exit.is_some();
         if purpose == OrderPurpose::Exit {

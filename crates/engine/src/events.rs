@@ -51,11 +51,14 @@ pub enum EngineEvent {
     /// An operator's command (console, Telegram, API): stop/start entries, close, a manual
     /// order or cancel, with `origin` `MANUAL` in its data (`operator`, spec §12).
     Operator,
+    /// A hedged short's next leg sent: the short after its hedge filled, or the hedge's
+    /// exit after the short was bought back (`spread_leg`, spec §4.3).
+    SpreadLeg,
 }
 
 impl EngineEvent {
     /// Every variant, in declaration order.
-    pub const ALL: [EngineEvent; 21] = [
+    pub const ALL: [EngineEvent; 22] = [
         EngineEvent::Session,
         EngineEvent::Warning,
         EngineEvent::Feed,
@@ -77,6 +80,7 @@ impl EngineEvent {
         EngineEvent::Critical,
         EngineEvent::ProtectiveStop,
         EngineEvent::Operator,
+        EngineEvent::SpreadLeg,
     ];
 
     /// The variant of a journal `kind` string (the inverse of [`Self::kind`]); `None` for a
@@ -115,6 +119,7 @@ impl EngineEvent {
             EngineEvent::Critical => "critical",
             EngineEvent::ProtectiveStop => "protective_stop",
             EngineEvent::Operator => "operator",
+            EngineEvent::SpreadLeg => "spread_leg",
         }
     }
 }

@@ -638,9 +638,8 @@ impl Engine {
             format!("exit of {held} {ts} keeps failing and the broker no longer holds them (sold outside the engine): position closed at ₹{price} from the broker's trades, no more retries"),
             json!({"tradingsymbol": ts, "quantity": held, "price": price}),
         )?;
-        if let Some(trade) = self.agents[i].close_trade(entry_seq, self.date, self.mode.code()) {
-            self.record_trade(trade)?;
-        }
+        let rows = self.agents[i].close_trade(entry_seq, self.date, self.mode.code());
+        self.record_trade(rows)?;
         Ok(true)
     }
 }

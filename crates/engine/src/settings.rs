@@ -67,6 +67,42 @@ pub enum Instrument {
     /// that future's prices (e.g. `NIFTY-FUT_5m`), since the price the agent watches is the
     /// price it trades.
     Underlying,
+    /// Seed 003's hedged option selling (spec §4.3, [`HedgeSettings`]): a credit spread per
+    /// entry. A bullish signal sells the PE at the selected strike, a bearish one the CE; a
+    /// hedge of the same type and expiry `hedge_offset` strikes further out of the money is
+    /// bought first and sold last ([`crate::position::spread`]). Index segments only.
+    #[serde(rename = "hedged_short")]
+    HedgedShort,
+}
+
+/// Seed 003's hedged short (spec §4.3; config `[hedging]`): the hedge's distance and the
+/// spread's own exits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HedgeSettings {
+    /// The hedge is this many strikes (of the segment's strike step) further out of the
+    /// money than the short: below a short PE, above a short CE. At least 1.
+    pub hedge_offset: u32,
+    /// Stop: exit when the spread's value (short premium − hedge premium, ₹ per unit) rose
+    /// this % above the entry credit (e.g. 50 → value ≥ 1.5 × credit). `None`: no stop.
+    pub spread_stop_pct: Option<Decimal>,
+    /// Target: exit when the spread's value fell this % below the entry credit (e.g. 50 →
+    /// value ≤ 0.5 × credit). `None`: no target.
+    pub spread_target_pct: Option<Decimal>,
+    /// On the legs' expiry day, exit at this IST time (seed 003's "Wednesday exit": the
+    /// weekday is the contract's expiry, never hard-coded). `None`: only the EOD square-off.
+    pub expiry_day_exit_time: Option<NaiveTime>,
+}
+
+impl Default for HedgeSettings {
+    /// 2 strikes out; stop at +50 % of the credit, target at −50 %; no expiry-day time.
+    fn default() -> Self {
+        Self {
+            hedge_offset: 2,
+            spread_stop_pct: Some(Decimal::from(50)),
+            spread_target_pct: Some(Decimal::from(50)),
+            expiry_day_exit_time: None,
+        }
+    }
 }
 
 /// How an entry is sized (issue 15; config `[sizing]`).
@@ -237,6 +273,8 @@ pub struct EngineSettings {
     pub protective_stop: ProtectiveStopSettings,
     /// How entries are sized (default `initial_lots` lots).
     pub sizing: Sizing,
+    /// The hedged short's settings (used by segments with [`Instrument::HedgedShort`]).
+    pub hedging: HedgeSettings,
 }
 
 impl fmt::Debug for EngineSettings {
@@ -252,6 +290,7 @@ impl fmt::Debug for EngineSettings {
             .field("strategy_name", &self.strategy_name)
             .field("protective_stop", &self.protective_stop)
             .field("sizing", &self.sizing)
+            .field("hedging", &self.hedging)
             .finish_non_exhaustive()
     }
 }

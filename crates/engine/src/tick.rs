@@ -86,6 +86,11 @@ impl Engine {
             }
         }
 
+        // A hedged short's next leg after this tick's exit or entry (position/spread.rs).
+        if self.agents[i].holds_any() {
+            self.advance_spreads(i, tick.ts).await?;
+        }
+
         // (c) the tick joined its candle in `take_tick`
 
         // (d) trail, excursions, pyramiding

@@ -56,6 +56,51 @@ pub fn select_contract(
     )
 }
 
+/// The two legs of a hedged short (spec §4.3, seed 003) for a signal of `direction`: the
+/// short and its hedge, in that order. A bullish view sells the PE at the selected strike
+/// (ATM + `itm_offset`, so `itm_offset = 0` sells the ATM PE) and buys the PE `hedge_offset`
+/// strike steps lower; a bearish view sells the CE at ATM − `itm_offset` and buys the CE
+/// `hedge_offset` steps higher. Both legs have the same expiry.
+///
+/// # Errors
+/// [`ContractError`] when either strike is not listed, or the hedge's nearest expiry is not the
+/// short's.
+pub fn select_spread(
+    source: &dyn ContractSource,
+    segment: Segment,
+    direction: Direction,
+    index: Decimal,
+    date: NaiveDate,
+    params: &SelectionParams,
+    hedge_offset: u32,
+) -> Result<(OptionContract, OptionContract), ContractError> {
+    // The option sold is the one a buyer of the other view would buy.
+    let sold = match direction {
+        Direction::Long => Direction::Short,
+        Direction::Short => Direction::Long,
+    };
+    let short = select_contract(source, segment, sold, index, date, params)?;
+    let width = params.strike_step * Decimal::from(hedge_offset);
+    let strike = match direction {
+        Direction::Long => short.strike - width,
+        Direction::Short => short.strike + width,
+    };
+    let hedge = source.option_contract(
+        segment,
+        date,
+        strike,
+        short.option_type,
+        params.skip_expiry_day,
+    )?;
+    if hedge.expiry != short.expiry {
+        return Err(ContractError::NotFound(format!(
+            "hedge {} expires {}, the short {} expires {}",
+            hedge.tradingsymbol, hedge.expiry, short.tradingsymbol, short.expiry
+        )));
+    }
+    Ok((short, hedge))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,6 +72,19 @@ fn strike_is_zero(d: &Value) -> bool {
 /// A future or a share (strike 0) reads `LONG`/`SHORT … at ₹price`, without the index line.
 pub fn entry(ev: &EventRecord, premium: Option<Decimal>) -> String {
     let d = &ev.data;
+    if let Some(s) = d.get("spread").filter(|s| s.is_object()) {
+        // Seed 003's hedged short (spec §4.3): the hedge is bought first, then the short sold.
+        return format!(
+            "🟢 ENTRY {}{} credit spread: buy hedge {} then sell {} qty {}\nindex {} · {} IST",
+            seg(ev),
+            field(d, "signal"),
+            field(s, "hedge"),
+            field(s, "short"),
+            field(d, "quantity"),
+            field(d, "index"),
+            hms(&ev.ts)
+        );
+    }
     if strike_is_zero(d) {
         let price = premium.map_or_else(|| "price pending".into(), |p| format!("at ₹{p}"));
         return format!(
@@ -123,8 +136,14 @@ pub fn exit(t: &Trade) -> String {
             hms(&t.exit_time)
         );
     }
+    // A hedged short's leg says which side it was (`SELL_PE` sold, `BUY_PE` its hedge).
+    let leg = if t.is_short_row() || t.is_hedge_row() {
+        format!("{} ", t.direction())
+    } else {
+        String::new()
+    };
     format!(
-        "{icon} EXIT {} {} {} qty {} ₹{} → ₹{}\nindex {} → {} · net P&L {} (gross {}, charges ₹{}) · {} IST",
+        "{icon} EXIT {} {} {leg}{} qty {} ₹{} → ₹{}\nindex {} → {} · net P&L {} (gross {}, charges ₹{}) · {} IST",
         t.segment,
         t.exit_reason.code(),
         t.option_symbol,
@@ -202,6 +221,10 @@ pub fn event(ev: &EventRecord) -> Option<Message> {
                 format!("📡 {}{} · {at} IST", seg(ev), ev.message),
             )
         }
+        E::SpreadLeg => (
+            Priority::Normal,
+            format!("🔗 SPREAD {}{} · {at} IST", seg(ev), ev.message),
+        ),
         E::Session | E::Feed | E::KillSwitch | E::Operator | E::Warning => (
             Priority::Low,
             format!("{}{} · {at} IST", seg(ev), ev.message),
@@ -404,6 +427,22 @@ mod tests {
             "🟢 ENTRY NIFTY BUY_CE NIFTY2460623200CE qty 25 premium ₹142.35\nindex 23210.5 · SL 23170.5 · TSL 23180.5 · 09:45:00 IST"
         );
         assert!(entry(&e, None).contains("premium pending"));
+    }
+
+    /// Seed 003's hedged short: the entry names both legs in their order.
+    #[test]
+    fn a_spread_entry_names_the_hedge_then_the_short() {
+        let e = ev(
+            EngineEvent::Entry,
+            json!({"signal": "BUY_CE", "tradingsymbol": "NIFTY22NOV18300PE", "quantity": 50,
+                   "index": "18292.80", "strike": "18300", "side": "SELL",
+                   "spread": {"short": "NIFTY22NOV18300PE", "hedge": "NIFTY22NOV18200PE"}}),
+            "x",
+        );
+        assert_eq!(
+            entry(&e, None),
+            "🟢 ENTRY NIFTY BUY_CE credit spread: buy hedge NIFTY22NOV18200PE then sell NIFTY22NOV18300PE qty 50\nindex 18292.80 · 09:45:00 IST"
+        );
     }
 
     /// A scanned stock's short (seed 001): no premium, no index line.

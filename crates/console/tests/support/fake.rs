@@ -250,6 +250,7 @@ pub fn sample_snapshot() -> Snapshot {
                     open_pnl: Some(dec!(122.3)),
                     closing: false,
                     origin: "STRATEGY".into(),
+                    hedge: None,
                 }),
                 trades: 1,
                 win_rate_pct: dec!(100),

@@ -227,6 +227,9 @@ pub struct PositionView {
     pub closing: bool,
     /// `STRATEGY` or `MANUAL`.
     pub origin: String,
+    /// A hedged short's hedge (spec §4.3): its tradingsymbol, bought first and sold last;
+    /// this view is then the short leg (`side` `SELL`) and `open_pnl` the spread's.
+    pub hedge: Option<String>,
 }
 
 /// Pyramiding of a segment (seed 004 §4.2).

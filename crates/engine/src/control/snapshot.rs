@@ -135,10 +135,10 @@ use chrono::Timelike;
 fn open_net(a: &SegmentAgent) -> Decimal {
     a.positions()
         .map(|p| {
-            if p.open_quantity() == 0 {
-                Decimal::ZERO
+            if p.held_any() {
+                p.open_pnl() - p.all_charges()
             } else {
-                p.open_pnl() - p.charges
+                Decimal::ZERO
             }
         })
         .sum()
@@ -164,7 +164,9 @@ fn position_view(p: &Position, closing: bool) -> PositionView {
         sl: Some(p.stops.initial_stop()),
         tsl: Some(p.stops.trailing_stop()),
         ltp: p.last_mark,
-        open_pnl: (quantity > 0 && p.last_mark.is_some()).then(|| p.open_pnl() - p.charges),
+        open_pnl: (p.held_any() && (p.last_mark.is_some() || p.hedge.is_some()))
+            .then(|| p.open_pnl() - p.all_charges()),
+        hedge: p.hedge.as_ref().map(|h| h.contract.tradingsymbol.clone()),
         closing: closing || p.exit.is_some(),
         origin: if p.origin == SignalOrigin::Manual {
             "MANUAL"

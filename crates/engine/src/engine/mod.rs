@@ -149,6 +149,9 @@ pub struct Engine {
     pub(crate) equity: Vec<crate::control::EquityPoint>,
     /// Orders an operator placed by hand (shown as `MANUAL` in the snapshot).
     pub(crate) manual_orders: BTreeSet<domain::OrderId>,
+    /// The broker's margin calculator, asked before a hedged short (spec §4.3); `None`
+    /// (replay): no margin check.
+    pub(crate) margins: Option<Arc<dyn domain::ports::MarginCalculator>>,
 }
 
 impl Engine {
@@ -193,7 +196,8 @@ impl Engine {
         let risk = RiskEngine::new(settings.risk.clone(), settings.capital, calendar);
         let clock = Arc::new(EventClock::new(ist(date, domain::time::hms(9, 0, 0))));
         let waits = waits.unwrap_or_else(|| clock.clone());
-        let exit_policy = ExitPolicy::new(settings.exits, settings.square_off_time);
+        let exit_policy = ExitPolicy::new(settings.exits, settings.square_off_time)
+            .with_hedging(settings.hedging);
         Ok(Self {
             settings,
             exit_policy,
@@ -233,7 +237,16 @@ impl Engine {
             shutting_down: None,
             equity: Vec::new(),
             manual_orders: BTreeSet::new(),
+            margins: None,
         })
+    }
+
+    /// Check a hedged short's margin with `margins` before its hedge is bought (spec §4.3,
+    /// seed 003 "margin requirements for options selling"): an entry whose two legs would
+    /// block more than the funds available, or whose margin cannot be computed, is skipped
+    /// (`entry_skipped`, rule `margin`). Paper and live set Kite's calculator.
+    pub fn set_margins(&mut self, margins: Arc<dyn domain::ports::MarginCalculator>) {
+        self.margins = Some(margins);
     }
 
     /// The engine's clock (follows event timestamps).

@@ -81,7 +81,13 @@ impl Engine {
         let agent = &mut self.agents[i];
         // Every created order is a leg of the position (the leg follows the order's state).
         for state in &orders {
-            agent.add_leg(pos, state.request().id, side, state.request().quantity);
+            agent.add_leg(
+                pos,
+                &contract.tradingsymbol,
+                state.request().id,
+                side,
+                state.request().quantity,
+            );
         }
         for state in &orders {
             let row = OrderRow::from_state(state);
@@ -286,10 +292,8 @@ impl Engine {
         let seg = agent.segment;
         let step = agent.on_order_terminal(id, status, purpose);
         if let TerminalStep::Flat(seq) = step {
-            return match agent.close_trade(seq, self.date, self.mode.code()) {
-                Some(trade) => self.record_trade(trade),
-                None => Ok(()),
-            };
+            let rows = agent.close_trade(seq, self.date, self.mode.code());
+            return self.record_trade(rows);
         }
         match step {
             TerminalStep::Nothing | TerminalStep::Flat(_) => Ok(()),

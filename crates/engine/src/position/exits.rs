@@ -7,7 +7,7 @@
 use crate::agent::{AgentState, PendingExit, Position, SegmentAgent};
 use crate::engine::{Engine, EngineError};
 use crate::events::EngineEvent;
-use crate::settings::{ExitSettings, StopBasis};
+use crate::settings::{ExitSettings, HedgeSettings, StopBasis};
 use chrono::{NaiveTime, TimeDelta};
 use domain::OptionContract;
 use domain::order::OrderPurpose;
@@ -38,12 +38,77 @@ pub enum SignalAction {
 pub struct ExitPolicy {
     exits: ExitSettings,
     square_off: NaiveTime,
+    hedging: HedgeSettings,
 }
 
 impl ExitPolicy {
-    /// The policy of these settings, squaring off at `square_off` (IST).
+    /// The policy of these settings, squaring off at `square_off` (IST), with the default
+    /// hedged-short exits.
     pub fn new(exits: ExitSettings, square_off: NaiveTime) -> Self {
-        Self { exits, square_off }
+        Self {
+            exits,
+            square_off,
+            hedging: HedgeSettings::default(),
+        }
+    }
+
+    /// The same policy with a hedged short's exits from `hedging` ([`Self::on_spread_tick`]).
+    pub fn with_hedging(mut self, hedging: HedgeSettings) -> Self {
+        self.hedging = hedging;
+        self
+    }
+
+    /// The exit due for hedged short `p` at index tick `tick` (spec §4.3, §4.4), in priority
+    /// order: manual; then, from the tick after the entry, the stop and the target on the
+    /// spread's combined premium (`value` = `(credit, value now)`, ₹ per unit, see
+    /// [`crate::position::spread::spread_value`]), max holding time, the expiry-day exit
+    /// (`expiry_day_exit_time` on the legs' expiry date, reason `EXPIRY_DAY`), EOD.
+    /// Index-point stops do not apply to a spread.
+    pub fn on_spread_tick(
+        &self,
+        p: &Position,
+        tick: &Tick,
+        tick_seq: u64,
+        manual: bool,
+        value: Option<(Decimal, Decimal)>,
+    ) -> Option<ExitReason> {
+        if manual {
+            return Some(ExitReason::Manual);
+        }
+        if p.entry_seq >= tick_seq {
+            return None;
+        }
+        let h = &self.hedging;
+        let by_value = value.and_then(|(credit, now)| {
+            let stop = h
+                .spread_stop_pct
+                .is_some_and(|pct| now >= credit + credit * pct / dec!(100));
+            let target = h
+                .spread_target_pct
+                .is_some_and(|pct| now <= credit - credit * pct / dec!(100));
+            if stop {
+                Some(ExitReason::StopLoss)
+            } else if target {
+                Some(ExitReason::Target)
+            } else {
+                None
+            }
+        });
+        let max_hold = || {
+            self.exits
+                .max_holding_minutes
+                .filter(|m| tick.ts - p.entry_time >= TimeDelta::minutes(i64::from(*m)))
+                .map(|_| ExitReason::MaxHold)
+        };
+        let expiry_day = || {
+            h.expiry_day_exit_time
+                .filter(|t| tick.ts.date_naive() == p.contract.expiry && tick.ts.time() >= *t)
+                .map(|_| ExitReason::ExpiryDay)
+        };
+        by_value
+            .or_else(max_hold)
+            .or_else(expiry_day)
+            .or_else(|| (tick.ts.time() >= self.square_off).then_some(ExitReason::Eod))
     }
 
     /// Whether [`Self::on_tick`] needs the premium mark of a filled position.
@@ -196,6 +261,19 @@ impl SegmentAgent {
         if !p.is_live() {
             return None;
         }
+        if let Some(h) = p.hedge.as_deref() {
+            // A hedged short exits on its combined premium (position/spread.rs).
+            let value = if manual || p.entry_seq >= tick_seq {
+                None
+            } else {
+                let short = marks.mark(&p.contract, tick.price, tick.ts).map(|m| m.0);
+                let hedge = marks.mark(&h.contract, tick.price, tick.ts).map(|m| m.0);
+                short
+                    .zip(hedge)
+                    .and_then(|(s, hm)| crate::position::spread::spread_value(p, s, hm))
+            };
+            return policy.on_spread_tick(p, tick, tick_seq, manual, value);
+        }
         let mark = if p.entered() > 0 && !manual && p.entry_seq < tick_seq && policy.needs_mark() {
             marks.mark(&p.contract, tick.price, tick.ts).map(|m| m.0)
         } else {
@@ -315,7 +393,8 @@ impl Engine {
                 .await?;
             }
         }
-        Ok(())
+        // A hedged short's next leg (position/spread.rs).
+        self.advance_spreads(i, ts).await
     }
 
     /// Close agent `i`'s live position, reason `reason`: at `now` when that is its own
@@ -386,5 +465,71 @@ mod tests {
             policy(false).on_signal(Signal::BuyPe, Some((Direction::Long, false))),
             SignalAction::Ignore("in_position")
         );
+    }
+
+    #[test]
+    fn a_spread_exits_on_its_value_then_on_its_expiry_day() {
+        use crate::settings::HedgeSettings;
+        use domain::time::{hms, ist};
+        let expiry = chrono::NaiveDate::from_ymd_opt(2022, 11, 24).unwrap();
+        let contract = OptionContract {
+            segment: Segment::Nifty,
+            tradingsymbol: "NIFTY22NOV18300PE".into(),
+            instrument_token: None,
+            exchange: domain::Exchange::NFO,
+            strike: dec!(18300),
+            option_type: domain::OptionType::PE,
+            expiry,
+            lot_size: 50,
+            tick_size: dec!(0.05),
+        };
+        let at = |h, m| Tick {
+            token: 256265,
+            ts: ist(expiry, hms(h, m, 0)),
+            price: dec!(18300),
+            volume: None,
+        };
+        let stops = strategy::exits::StopTracker::new(
+            Direction::Long,
+            dec!(18300),
+            strategy::exits::UnderlyingStops {
+                sl_points: dec!(50),
+                trailing_stop_points: dec!(50),
+            },
+        );
+        let p = Position::opened(
+            Direction::Long,
+            Signal::BuyCe,
+            strategy::SignalOrigin::Fresh,
+            contract,
+            Side::Sell,
+            &at(10, 0),
+            1,
+            stops,
+        );
+        let policy = policy(false).with_hedging(HedgeSettings {
+            hedge_offset: 2,
+            spread_stop_pct: Some(dec!(50)),
+            spread_target_pct: Some(dec!(40)),
+            expiry_day_exit_time: Some(hms(14, 30, 0)),
+        });
+        let on = |t: Tick, v| policy.on_spread_tick(&p, &t, 2, false, Some((dec!(40), v)));
+        // Credit ₹40: stop at a value ≥ ₹60, target at ≤ ₹24.
+        assert_eq!(on(at(11, 0), dec!(59.95)), None);
+        assert_eq!(on(at(11, 0), dec!(60)), Some(ExitReason::StopLoss));
+        assert_eq!(on(at(11, 0), dec!(24)), Some(ExitReason::Target));
+        // The legs' expiry day: out at 14:30, before the 15:15 square-off.
+        assert_eq!(on(at(14, 29), dec!(40)), None);
+        assert_eq!(on(at(14, 30), dec!(40)), Some(ExitReason::ExpiryDay));
+        // Not on the entry tick; manual always.
+        assert_eq!(policy.on_spread_tick(&p, &at(14, 40), 1, false, None), None);
+        assert_eq!(
+            policy.on_spread_tick(&p, &at(10, 0), 1, true, None),
+            Some(ExitReason::Manual)
+        );
+        // Another day at 14:30 is no expiry day.
+        let mut other = at(14, 30);
+        other.ts = ist(expiry.pred_opt().unwrap(), hms(14, 30, 0));
+        assert_eq!(on(other, dec!(40)), None);
     }
 }

@@ -1,10 +1,12 @@
 //! Positions: entry and sizing (this file), the exits ([`exits`]), pyramiding ([`pyramid`]),
+//! seed 003's hedged short and its leg order ([`spread`]),
 //! the protective stop at the broker ([`protective`]) and the trade rows of closed positions
 //! ([`trade`]).
 
 pub mod exits;
 pub mod protective;
 pub mod pyramid;
+pub mod spread;
 pub mod trade;
 
 use crate::agent::{PendingSignal, Position};
@@ -63,7 +65,7 @@ impl Engine {
         })
     }
 
-    fn skip_entry(
+    pub(crate) fn skip_entry(
         &mut self,
         seg: domain::Segment,
         p: &PendingSignal,
@@ -120,8 +122,11 @@ impl Engine {
                 ),
             );
         }
+        if params.instrument == Instrument::HedgedShort {
+            return self.try_enter_spread(i, params, p, direction, tick).await;
+        }
         let chosen = match params.instrument {
-            Instrument::Option => select_contract(
+            Instrument::Option | Instrument::HedgedShort => select_contract(
                 self.contracts.as_ref(),
                 seg,
                 direction,

@@ -39,11 +39,17 @@ pub struct PyramidPlan {
 impl SegmentAgent {
     /// The pyramid add due now (spec §6: `lots_per_add` lots when open profit ≥ held ×
     /// `step_rupees_per_unit`), if pyramiding is on and the open position is settled (filled,
-    /// no order working, no exit decided, marked).
+    /// no order working, no exit decided, marked; never a hedged short).
     pub fn pyramid_plan(&self) -> Option<PyramidPlan> {
         let settings = self.params.pyramid?;
         let p = self.position.as_ref()?;
-        if p.exit.is_some() || p.entry_in_flight() || p.exit_in_flight() || p.last_mark.is_none() {
+        // A hedged short never adds: an add would sell more than its hedge covers.
+        if p.hedge.is_some()
+            || p.exit.is_some()
+            || p.entry_in_flight()
+            || p.exit_in_flight()
+            || p.last_mark.is_none()
+        {
             return None;
         }
         let (held, lot) = (p.open_quantity(), p.contract.lot_size);
@@ -86,6 +92,7 @@ impl Engine {
         let agent = &mut self.agents[i];
         let seg = agent.segment;
         let moved = agent.track(tick, self.marks.as_mut());
+        agent.track_hedge(tick, self.marks.as_mut());
         let eff = agent.position.as_ref().map(|p| p.stops.effective_stop());
         let plan = agent.pyramid_plan();
         if let (Some(level), Some(eff)) = (moved, eff)

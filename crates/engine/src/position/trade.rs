@@ -78,31 +78,60 @@ impl SegmentAgent {
     /// The closing position entered at tick `seq` is flat: it leaves `closing` and, when its
     /// exit was decided, becomes the agent's next trade of `date` (booked: P&L, losses in a
     /// row, spec §7).
-    pub fn close_trade(&mut self, seq: u64, date: NaiveDate, mode: &str) -> Option<Trade> {
-        let k = self.closing.iter().position(|p| p.entry_seq == seq)?;
-        let p = self.closing.remove(k);
-        p.exit?;
+    ///
+    /// A hedged short gives two rows, the hedge's first (`…-N-H`) then the short's (`…-N-S`),
+    /// both with the spread's exit; it counts as one trade, booked at its combined net P&L. A
+    /// spread closed before its short was sold has the hedge's row only.
+    pub fn close_trade(&mut self, seq: u64, date: NaiveDate, mode: &str) -> Vec<Trade> {
+        let Some(k) = self.closing.iter().position(|p| p.entry_seq == seq) else {
+            return Vec::new();
+        };
+        let mut p = self.closing.remove(k);
+        let Some(exit) = p.exit else {
+            return Vec::new();
+        };
         self.closed_trades += 1;
-        let trade = trade_row(
-            &p,
-            self.segment,
-            date,
-            mode,
-            self.closed_trades,
+        let (tf, rsi) = (
             self.strategy.timeframe().to_string(),
             self.strategy.rsi_period(),
-        )?;
-        self.book_trade(trade.net_pnl, trade.exit_time);
-        Some(trade)
+        );
+        let n = self.closed_trades;
+        let mut rows = Vec::new();
+        if let Some(mut h) = p.hedge.take() {
+            h.exit = Some(exit);
+            if let Some(mut t) = trade_row(&h, self.segment, date, mode, n, tf.clone(), rsi) {
+                t.trade_id.push_str(domain::trade::HEDGE_ROW_SUFFIX);
+                rows.push(t);
+            }
+        }
+        let spread = !rows.is_empty();
+        // A spread closed before its short was sold (LEG_FAILED) has only its hedge's row.
+        let sold = !spread || p.entered() > 0;
+        if let Some(mut t) = trade_row(&p, self.segment, date, mode, n, tf, rsi).filter(|_| sold) {
+            if spread {
+                t.trade_id.push_str(domain::trade::SHORT_ROW_SUFFIX);
+            }
+            rows.push(t);
+        }
+        if let Some(last) = rows.last() {
+            let net = rows.iter().map(|t| t.net_pnl).sum();
+            self.book_trade(net, last.exit_time);
+        }
+        rows
     }
 }
 
 impl Engine {
-    /// Journal and keep a completed trade; the entry locks it brings into force are announced.
-    pub(crate) fn record_trade(&mut self, trade: Trade) -> Result<(), EngineError> {
-        let at = trade.exit_time;
-        self.journal.trade(&trade)?;
-        self.trades.push(trade);
+    /// Journal and keep completed trade rows (a hedged short has two); the entry locks they
+    /// bring into force are announced.
+    pub(crate) fn record_trade(&mut self, rows: Vec<Trade>) -> Result<(), EngineError> {
+        let Some(at) = rows.last().map(|t| t.exit_time) else {
+            return Ok(());
+        };
+        for trade in rows {
+            self.journal.trade(&trade)?;
+            self.trades.push(trade);
+        }
         self.announce_locks(at)
     }
 }

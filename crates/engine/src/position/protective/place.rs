@@ -158,7 +158,13 @@ impl Engine {
                 });
                 prot.orders.push(id);
             }
-            agent.add_leg(seq, id, Side::Sell, state.request().quantity);
+            agent.add_leg(
+                seq,
+                &contract.tradingsymbol,
+                id,
+                Side::Sell,
+                state.request().quantity,
+            );
             self.journal.order(&OrderRow::from_state(&state))?;
             ids.push((id, state.request().quantity));
         }

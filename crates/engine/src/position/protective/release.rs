@@ -200,9 +200,7 @@ impl Engine {
             p.exit_retry = true;
             return Ok(());
         }
-        match agent.close_trade(seq, self.date, self.mode.code()) {
-            Some(trade) => self.record_trade(trade),
-            None => Ok(()),
-        }
+        let rows = agent.close_trade(seq, self.date, self.mode.code());
+        self.record_trade(rows)
     }
 }
