@@ -114,5 +114,7 @@ pub fn trades(o: &mut String, trades: &[Trade]) {
         );
     }
     let net: Decimal = trades.iter().map(|t| t.net_pnl).sum();
-    let _ = writeln!(o, "{} trades, net ₹{net}", trades.len());
+    // A hedged short's two leg rows are one trade.
+    let n = trades.iter().filter(|t| !t.is_hedge_row()).count();
+    let _ = writeln!(o, "{n} trades, net ₹{net}");
 }
