@@ -158,7 +158,14 @@
     row(SEGMENTS.includes(seg) ? "Index LTP" : "Share LTP", c ? points(c.index_ltp) : "—");
     const p = c && c.position;
     const option = p && (p.option_type === "CE" || p.option_type === "PE");
-    if (option) {
+    if (option && p.hedge) {
+      // Seed 003's hedged short (spec §4.3): the option sold and its hedge, bought first.
+      row("Sold", p.option_symbol);
+      row("Hedge", p.hedge);
+      row("Strike / expiry", points(p.strike) + " / " + p.expiry);
+      row("Direction", p.direction + " (credit spread)");
+      row("Qty", p.quantity + " (" + p.lots + " lots)");
+    } else if (option) {
       row("Option", p.option_symbol);
       row("Strike / expiry", points(p.strike) + " / " + p.expiry);
       row("Direction", p.direction + " (" + p.option_type + ")");
@@ -208,7 +215,10 @@
       // A future or a share (strike 0: seed 001's scanner, instrument = "underlying") was a
       // long or a short; a share has no lots.
       const option = t.option_type === "CE" || t.option_type === "PE";
-      const dir = option ? t.signal_type : t.signal_type === "BUY_PE" ? "SHORT" : "LONG";
+      // A hedged short's legs (trade ids …-S sold, …-H bought) show the option's own side.
+      const leg = /-S$/.test(t.trade_id) ? "SELL_" : /-H$/.test(t.trade_id) ? "BUY_" : "";
+      const dir = leg ? leg + t.option_type
+        : option ? t.signal_type : t.signal_type === "BUY_PE" ? "SHORT" : "LONG";
       const lots = t.option_type === "EQ" ? "—" : t.lots;
       const cells = [
         [t.trade_id], [t.segment], [t.option_symbol], [dir], [lots, "num"],

@@ -148,7 +148,8 @@ pub enum SessionError {
 /// Spec §10.6: live trading needs `mode = "live"` in the configuration **and** the explicit
 /// confirmation flag. Paper and live both refuse `instrument = "underlying"` on an index (its
 /// futures are not read from the instruments dump yet, issue 15); a `[universe]` of stocks
-/// trades their NSE shares in either.
+/// trades their NSE shares in either; `instrument = "hedged_short"` (seed 003's credit
+/// spreads) runs in both.
 ///
 /// # Errors
 /// [`SessionError::Refused`] saying what is missing or unsupported and how to fix it.
@@ -513,6 +514,11 @@ async fn session_body(
         charges: ChargesSchedule::builtin(),
         waits: Some(Arc::new(WallClock)),
     })?;
+    // Seed 003's margin check before a hedged short (spec §4.3): Kite's basket margin against
+    // the account's funds, where orders reach Kite. Paper fills on its own and checks none.
+    if kind == SessionKind::Live {
+        engine.set_margins(Arc::new(broker_kite::KiteMargins::new(client.clone())));
+    }
     // `[data] history`: Kite (default), Breeze or the catalog (issue 15, crate::warmup).
     let history = crate::warmup::session_history(&config, &client, &stock_tokens)
         .map_err(SessionError::Refused)?;

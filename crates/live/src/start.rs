@@ -100,7 +100,9 @@ pub fn has_parameters(req: &StartRequest) -> bool {
 /// `segments.<SEG>.pyramid_points`/`lot_addition`/`max_quantity`; `risk.*` → `[risk]` keys
 /// of the same names; `max_positions` → `risk.max_open_positions`. `lot_size` is checked
 /// against the exchange lot size of every traded segment on `date` (built-in schedule plus
-/// `[[lot_sizes]]`), `use_hedging: true` is refused, `mode` must be this binary's.
+/// `[[lot_sizes]]`), `use_hedging` → every index segment's `instrument = "hedged_short"` and
+/// pyramiding off (`false` is refused on a hedged config: never a naked short), `mode` must
+/// be this binary's.
 /// The guardrails of live mode are [`crate::session::check_guardrails`]'s (the caller's).
 ///
 /// # Errors
@@ -122,12 +124,6 @@ pub fn apply_start(
             }
             _ => return Err(invalid("mode", format!("one of paper, live (got {m:?})"))),
         }
-    }
-    if req.use_hedging == Some(true) {
-        return Err(invalid(
-            "use_hedging",
-            "hedged selling is not supported by this engine",
-        ));
     }
     if let Some(s) = &req.segments {
         // A scanner's stock agents come from its `[universe]` (seed 001): no index needed.
@@ -260,8 +256,50 @@ pub fn apply_start(
             }
         }
     }
+    apply_hedging(&mut c, req)?;
     c.validate().map_err(|m| invalid("request", m))?;
     Ok(c)
+}
+
+/// Seed 003's `use_hedging` (spec §4.3): `true` makes every index segment trade
+/// `instrument = "hedged_short"` (a credit spread per entry, hedge bought first and sold
+/// last, `[hedging]` settings) with pyramiding off; `false` is refused where the config sells
+/// hedged, since it would mean selling options unhedged, which this engine never does.
+fn apply_hedging(c: &mut Config, req: &StartRequest) -> Result<(), StartError> {
+    use engine::settings::Instrument;
+    let hedged = |c: &Config| {
+        c.engine
+            .segments
+            .iter()
+            .any(|s| s.index().is_some() && c.segment(*s).instrument == Instrument::HedgedShort)
+    };
+    match req.use_hedging {
+        Some(true) => {
+            if req.pyramiding == Some(true) {
+                return Err(invalid(
+                    "pyramiding",
+                    "a hedged short never adds (an add would sell more than its hedge covers)",
+                ));
+            }
+            c.options.instrument = Instrument::HedgedShort;
+            c.segments.values_mut().for_each(|s| s.instrument = None);
+            c.pyramiding.enabled = false;
+            if c.exits.stop_basis == engine::settings::StopBasis::Option {
+                return Err(invalid(
+                    "use_hedging",
+                    "a hedged short exits on the spread's value ([hedging]); this config's premium stop (stop_basis = \"option\") would act on one leg",
+                ));
+            }
+        }
+        Some(false) if hedged(c) => {
+            return Err(invalid(
+                "use_hedging",
+                "false would sell options without a hedge, which this engine never does; start a config with instrument = \"option\" to buy options instead",
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// The live guardrails for a console start (spec §10.6): a live session needs
@@ -300,8 +338,7 @@ mod tests {
     /// A shipped configuration file (`config/<name>.toml`), read as the binaries read it.
     fn shipped(name: &str) -> Config {
         let path = format!("{}/../../config/{name}.toml", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(&path).unwrap();
-        Config::from_toml(&text, Path::new(&format!("config/{name}.toml"))).unwrap()
+        Config::load(Path::new(&path)).unwrap()
     }
 
     fn base() -> Config {
@@ -392,6 +429,54 @@ mod tests {
         let (f, m) = field_of(apply_start(&scanner, &tf, SessionKind::Paper, day()).unwrap_err());
         assert_eq!(f, "timeframe", "{m}");
         assert!(m.contains("seed001"), "{m}");
+    }
+
+    /// Seed 003's request (`lot_size`, `num_lots`, `use_hedging`, `max_positions`) starts
+    /// hedged selling on every index; `use_hedging: false` on a hedged config is refused
+    /// (never a naked short).
+    #[test]
+    fn seed_003s_request_starts_hedged_selling() {
+        use engine::settings::Instrument;
+        let req = StartRequest {
+            segments: Some(vec![Segment::Nifty]),
+            lot_size: Some(25),
+            num_lots: Some(10),
+            use_hedging: Some(true),
+            max_positions: Some(3),
+            ..Default::default()
+        };
+        let c = apply_start(&base(), &req, SessionKind::Paper, day()).unwrap();
+        assert_eq!(
+            c.segment(Segment::Nifty).instrument,
+            Instrument::HedgedShort
+        );
+        assert_eq!(c.options.initial_lots, 10);
+        assert_eq!(c.risk.max_open_positions, 3);
+        assert!(!c.pyramiding.enabled, "a spread never adds");
+        let s = c.engine_settings();
+        assert_eq!(s.segments[0].instrument, Instrument::HedgedShort);
+        assert_eq!(s.hedging, c.hedging.settings());
+        let off = StartRequest {
+            use_hedging: Some(false),
+            ..Default::default()
+        };
+        let (f, m) = field_of(apply_start(&c, &off, SessionKind::Paper, day()).unwrap_err());
+        assert_eq!(f, "use_hedging", "{m}");
+        assert!(m.contains("without a hedge"), "{m}");
+        // On an option-buying config `false` changes nothing.
+        assert_eq!(
+            apply_start(&base(), &off, SessionKind::Paper, day()).unwrap(),
+            base()
+        );
+        // The shipped seed 003 config is accepted by paper and live alike.
+        let hedged = shipped("hedged_short");
+        crate::session::check_guardrails(
+            SessionKind::Paper,
+            &hedged,
+            Path::new("config/hedged_short.toml"),
+            false,
+        )
+        .unwrap();
     }
 
     #[test]
@@ -526,10 +611,11 @@ mod tests {
             (
                 StartRequest {
                     use_hedging: Some(true),
+                    pyramiding: Some(true),
                     ..Default::default()
                 },
-                "use_hedging",
-                "hedged selling is not supported by this engine",
+                "pyramiding",
+                "a hedged short never adds",
             ),
             (
                 StartRequest {
