@@ -36,11 +36,11 @@ impl Engine {
             }
             return Ok(());
         }
-        if let Some(seg) = self.segment_of(tick.token)
-            && self
-                .agents
-                .iter()
-                .any(|a| a.segment == seg && a.last_tick.is_some_and(|last| tick.ts < last.ts))
+        let agent = self.agent_of.get(&tick.token).copied();
+        if let Some(i) = agent
+            && self.agents[i]
+                .last_tick
+                .is_some_and(|last| tick.ts < last.ts)
         {
             // Older than an index tick already processed (the live feed after a restart's
             // catch-up): never processed twice or out of order.
@@ -53,14 +53,12 @@ impl Engine {
         self.marks.observe(&tick);
         self.sync_orders().await?;
         self.settle_unknown_orders().await?;
-        let Some(seg) = self.segment_of(tick.token) else {
+        // A watched tick (an index's, a scanned stock's) is its agent's.
+        let Some(i) = agent else {
             return Ok(());
         };
         // Every index tick is checkpoint-worthy (the forming candle, the last tick).
         self.version += 1;
-        let Some(i) = self.agents.iter().position(|a| a.segment == seg) else {
-            return Ok(());
-        };
         // The agent takes the tick: steps (b)'s inputs and step (c) (see `take_tick`).
         let TickWork { pending, completed } = self.agents[i].take_tick(&tick);
         for j in 0..self.agents.len() {

@@ -105,6 +105,9 @@ pub struct Engine {
     pub(crate) agents: Vec<SegmentAgent>,
     /// Watched `instrument_token` → its segment (an index's token, a stock's EQ token).
     pub(crate) watch: HashMap<u32, Segment>,
+    /// Watched `instrument_token` → index of its agent in `agents` (one hash lookup per
+    /// tick instead of a scan: a 200-stock universe, docs/benchmarks.md).
+    pub(crate) agent_of: HashMap<u32, usize>,
     pub(crate) broker: Box<dyn Broker>,
     pub(crate) marks: Box<dyn PremiumMarks>,
     pub(crate) contracts: Box<dyn ContractSource>,
@@ -177,6 +180,7 @@ impl Engine {
         segments.dedup_by_key(|s| s.segment);
         let mut agents = Vec::new();
         let mut watch = HashMap::new();
+        let mut agent_of = HashMap::new();
         for seg in segments {
             let token = seg.token().ok_or_else(|| {
                 EngineError::Config(format!(
@@ -191,6 +195,7 @@ impl Engine {
                 )));
             }
             let strategy = (settings.strategy)().map_err(EngineError::Config)?;
+            agent_of.insert(token, agents.len());
             agents.push(SegmentAgent::new(seg, strategy));
         }
         let risk = RiskEngine::new(settings.risk.clone(), settings.capital, calendar);
@@ -205,6 +210,7 @@ impl Engine {
             date,
             agents,
             watch,
+            agent_of,
             broker,
             marks,
             contracts,
