@@ -356,7 +356,7 @@ impl Engine {
             tick.ts,
             Some(seg),
             EngineEvent::Exit,
-            format!("{reason} exit {} qty {qty} at index {}{when}", contract.tradingsymbol, tick.price),
+            format!("{reason} exit {} qty {qty} {} {}{when}", contract.tradingsymbol, Self::at_price(contract), tick.price),
             json!({"reason": reason.code(), "tradingsymbol": contract.tradingsymbol, "quantity": qty,
                    "index": tick.price, "awaiting_entry_fill": waiting}),
         );

@@ -65,6 +65,26 @@ impl Engine {
         })
     }
 
+    /// How an event message names the watched price of `contract`'s agent: `at index` for an
+    /// option (the index price), `at` for a future or a share (its own price).
+    pub(crate) fn at_price(contract: &domain::OptionContract) -> &'static str {
+        if contract.option_type.is_option() {
+            "at index"
+        } else {
+            "at"
+        }
+    }
+
+    /// How an entry message names the trade: the signal (`BUY_CE`) for an option bought,
+    /// `LONG`/`SHORT` for a future or a share traded itself.
+    fn entry_words(signal: domain::Signal, contract: &domain::OptionContract) -> &'static str {
+        match (contract.option_type.is_option(), signal.direction()) {
+            (true, _) => signal.code(),
+            (false, Some(Direction::Short)) => "SHORT",
+            (false, _) => "LONG",
+        }
+    }
+
     pub(crate) fn skip_entry(
         &mut self,
         seg: domain::Segment,
@@ -225,7 +245,7 @@ impl Engine {
             tick.ts,
             Some(seg),
             EngineEvent::Entry,
-            format!("{signal} {} qty {quantity} at index {} (SL {s}, TSL {t})", contract.tradingsymbol, tick.price),
+            format!("{} {} qty {quantity} {} {} (SL {s}, TSL {t})", Self::entry_words(signal, &contract), contract.tradingsymbol, Self::at_price(&contract), tick.price),
             json!({"signal": signal.code(), "tradingsymbol": contract.tradingsymbol, "quantity": quantity,
                    "index": tick.price, "sl": s, "tsl": t, "strike": contract.strike, "expiry": contract.expiry,
                    "strategy": p.strategy}),
