@@ -321,10 +321,15 @@ pub fn positions(s: &Snapshot) -> String {
         .filter_map(|c| c.position.as_ref())
         .map(|p| {
             let opt = |v: Option<Decimal>| v.map_or_else(|| "-".into(), |v| v.to_string());
+            // A hedged short: the option sold, then its hedge (spec §4.3).
+            let name = match &p.hedge {
+                Some(h) => format!("sold {} (hedge {h})", p.option_symbol),
+                None => p.option_symbol.clone(),
+            };
             format!(
                 "{} {} qty {} @ ₹{} · LTP ₹{} · SL {} · TSL {} · open {}{}",
                 p.segment,
-                p.option_symbol,
+                name,
                 p.quantity,
                 opt(p.entry_price),
                 opt(p.ltp),
