@@ -216,6 +216,19 @@ impl Position {
         self.entered().saturating_sub(covering)
     }
 
+    /// The mark to value this position at, given a premium `mark` of `source`. Units filled at
+    /// market prices are never marked by the model: its premium can be far from the market's
+    /// (IV), and a model mark would show a profit or loss that is not there and drive pyramid
+    /// adds, loss limits and a spread's stop (live: the first ticks after an entry, before the
+    /// option's own ticks arrive). The last market mark stands, else the average paid.
+    pub fn usable_mark(&self, mark: Decimal, source: PremiumSource) -> Decimal {
+        if source == PremiumSource::Model && self.all_market {
+            self.last_mark.unwrap_or_else(|| self.average_entry())
+        } else {
+            mark
+        }
+    }
+
     /// Charges of all fills so far, its hedge's included, ₹.
     pub fn all_charges(&self) -> Decimal {
         self.charges + self.hedge.as_ref().map_or(Decimal::ZERO, |h| h.charges)
@@ -673,16 +686,7 @@ impl SegmentAgent {
         if p.open_quantity() > 0
             && let Some((mark, source)) = marks.mark(&p.contract, tick.price, tick.ts)
         {
-            // Units bought at market prices are never marked by the model: its premium can be
-            // far from the market's (IV), and a model mark would show a profit that is not
-            // there and drive pyramid adds and loss limits (live: the first tick after an
-            // entry, before the option's own ticks arrive). The last market mark stands, else
-            // the average paid.
-            let mark = if source == domain::PremiumSource::Model && p.all_market {
-                p.last_mark.unwrap_or_else(|| p.average_entry())
-            } else {
-                mark
-            };
+            let mark = p.usable_mark(mark, source);
             let d = p.gain_per_unit(p.average_entry(), mark);
             p.mfe = p.mfe.max(d);
             p.mae = p.mae.min(d);

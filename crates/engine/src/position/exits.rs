@@ -266,8 +266,14 @@ impl SegmentAgent {
             let value = if manual || p.entry_seq >= tick_seq {
                 None
             } else {
-                let short = marks.mark(&p.contract, tick.price, tick.ts).map(|m| m.0);
-                let hedge = marks.mark(&h.contract, tick.price, tick.ts).map(|m| m.0);
+                // Each leg at a usable mark: a model premium never values units filled at
+                // market prices (the credit is the fills'), see `Position::usable_mark`.
+                let short = marks
+                    .mark(&p.contract, tick.price, tick.ts)
+                    .map(|(m, s)| p.usable_mark(m, s));
+                let hedge = marks
+                    .mark(&h.contract, tick.price, tick.ts)
+                    .map(|(m, s)| h.usable_mark(m, s));
                 short
                     .zip(hedge)
                     .and_then(|(s, hm)| crate::position::spread::spread_value(p, s, hm))

@@ -239,7 +239,8 @@ impl SegmentAgent {
         if h.open_quantity() == 0 {
             return;
         }
-        if let Some((mark, _)) = marks.mark(&h.contract, tick.price, tick.ts) {
+        if let Some((mark, source)) = marks.mark(&h.contract, tick.price, tick.ts) {
+            let mark = h.usable_mark(mark, source);
             let d = h.gain_per_unit(h.average_entry(), mark);
             h.mfe = h.mfe.max(d);
             h.mae = h.mae.min(d);

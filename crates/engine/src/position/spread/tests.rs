@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
 use crate::agent::Leg;
-use domain::{OptionContract, OptionType, OrderId, Segment, Signal};
+use domain::{OptionContract, OptionType, OrderId, PremiumSource, Segment, Signal};
 use proptest::prelude::*;
 use rust_decimal_macros::dec;
 use strategy::SignalOrigin;
@@ -242,4 +242,29 @@ fn a_rejected_short_closes_the_hedge() {
         },
     });
     assert_eq!(next_step(&p, false), SpreadStep::SellHedge(50));
+}
+
+/// Live, before a leg's own ticks arrive, its mark is the model's: a leg filled at market
+/// prices is valued at its last market mark (else its fill) instead, so the spread's value is
+/// never a model premium set against a credit of real fills (a false stop on the first tick).
+#[test]
+fn a_leg_filled_at_market_is_never_valued_at_a_model_premium() {
+    let mut p = spread();
+    let mut next = 0;
+    send(&mut p, false, Side::Sell, 50, &mut next);
+    settle(&mut p, Outcome::Fill);
+    // Filled at ₹100 (market): a model premium of ₹144.85 is not used.
+    assert_eq!(p.usable_mark(dec!(144.85), PremiumSource::Model), dec!(100));
+    p.last_mark = Some(dec!(97.5));
+    assert_eq!(
+        p.usable_mark(dec!(144.85), PremiumSource::Model),
+        dec!(97.5)
+    );
+    assert_eq!(p.usable_mark(dec!(96), PremiumSource::Market), dec!(96));
+    // A leg filled at model prices (no market) follows the model.
+    p.all_market = false;
+    assert_eq!(
+        p.usable_mark(dec!(144.85), PremiumSource::Model),
+        dec!(144.85)
+    );
 }
