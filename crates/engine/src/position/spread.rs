@@ -377,7 +377,10 @@ impl Engine {
         ts: IstDateTime,
     ) -> Result<(), EngineError> {
         // Each round sends at most one order group; fills in replay are immediate, so the
-        // next round sees them. Bounded: a spread has at most four steps.
+        // next round sees them. Bounded: a spread has at most four steps. A hedge sell that
+        // failed is sent again at the next call (the next tick), not in a loop here, as an
+        // exit retry is.
+        let mut hedge_sold = false;
         for _ in 0..8 {
             let blocked = self.short_leg_blocked();
             let agent = &self.agents[i];
@@ -403,7 +406,9 @@ impl Engine {
                     self.send_split(i, seq, &short, Side::Sell, q, OrderPurpose::Entry, ts)
                         .await?;
                 }
+                SpreadStep::SellHedge(_) if hedge_sold => return Ok(()),
                 SpreadStep::SellHedge(q) => {
+                    hedge_sold = true;
                     self.emit(
                         ts,
                         Some(seg),
