@@ -367,6 +367,32 @@ impl Engine {
         self.advance_spreads(i, tick.ts).await
     }
 
+    /// Journal a spread's next leg (`spread_leg`: `leg` is `SHORT` or `HEDGE`, `why` the step
+    /// that allowed it) and send its SELL of `q` units for spread `seq`.
+    #[allow(clippy::too_many_arguments)]
+    async fn sell_leg(
+        &mut self,
+        i: usize,
+        seq: u64,
+        (leg, contract): (&str, &domain::OptionContract),
+        q: u32,
+        purpose: OrderPurpose,
+        why: &str,
+        ts: IstDateTime,
+    ) -> Result<(), EngineError> {
+        let sym = &contract.tradingsymbol;
+        let what = if leg == "HEDGE" { "sell hedge" } else { "sell" };
+        self.emit(
+            ts,
+            Some(self.agents[i].segment),
+            EngineEvent::SpreadLeg,
+            format!("{why}: {what} {sym} qty {q}"),
+            json!({"leg": leg, "side": "SELL", "tradingsymbol": sym, "quantity": q}),
+        )?;
+        self.send_split(i, seq, contract, Side::Sell, q, purpose, ts)
+            .await
+    }
+
     /// Send what agent `i`'s spreads need next ([`next_step`]): the short once its hedge
     /// filled, the hedge's exit once the short is flat, an exit (`LEG_FAILED`) when a leg
     /// failed or entries stopped between the legs. Called after every step of a tick that
@@ -380,6 +406,11 @@ impl Engine {
         // next round sees them. Bounded: a spread has at most four steps. A hedge sell that
         // failed is sent again at the next call (the next tick), not in a loop here, as an
         // exit retry is.
+        // The tick path calls this for every agent holding a position: one holding no spread
+        // (every agent outside `hedged_short`) costs one scan of its positions, nothing more.
+        if !self.agents[i].positions().any(|p| p.hedge.is_some()) {
+            return Ok(());
+        }
         let mut hedge_sold = false;
         for _ in 0..8 {
             let blocked = self.short_leg_blocked();
@@ -396,27 +427,15 @@ impl Engine {
             match step {
                 SpreadStep::Wait => return Ok(()),
                 SpreadStep::SellShort(q) => {
-                    self.emit(
-                        ts,
-                        Some(seg),
-                        EngineEvent::SpreadLeg,
-                        format!("hedge {} filled: sell {} qty {q}", hedge.tradingsymbol, short.tradingsymbol),
-                        json!({"leg": "SHORT", "side": "SELL", "tradingsymbol": short.tradingsymbol, "quantity": q}),
-                    )?;
-                    self.send_split(i, seq, &short, Side::Sell, q, OrderPurpose::Entry, ts)
+                    let why = format!("hedge {} filled", hedge.tradingsymbol);
+                    self.sell_leg(i, seq, ("SHORT", &short), q, OrderPurpose::Entry, &why, ts)
                         .await?;
                 }
                 SpreadStep::SellHedge(_) if hedge_sold => return Ok(()),
                 SpreadStep::SellHedge(q) => {
                     hedge_sold = true;
-                    self.emit(
-                        ts,
-                        Some(seg),
-                        EngineEvent::SpreadLeg,
-                        format!("short {} closed: sell hedge {} qty {q}", short.tradingsymbol, hedge.tradingsymbol),
-                        json!({"leg": "HEDGE", "side": "SELL", "tradingsymbol": hedge.tradingsymbol, "quantity": q}),
-                    )?;
-                    self.send_split(i, seq, &hedge, Side::Sell, q, OrderPurpose::Exit, ts)
+                    let why = format!("short {} closed", short.tradingsymbol);
+                    self.sell_leg(i, seq, ("HEDGE", &hedge), q, OrderPurpose::Exit, &why, ts)
                         .await?;
                 }
                 SpreadStep::Drop => {
