@@ -21,24 +21,9 @@ use std::path::Path;
 use std::str::FromStr;
 
 mod common;
-use common::{replay, repo};
+use common::{replay, repo, rows};
 
 type Row = BTreeMap<String, String>;
-
-fn rows(day: &Path, name: &str) -> Vec<Row> {
-    let mut r = csv::Reader::from_path(day.join(name)).unwrap();
-    let header = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            header
-                .iter()
-                .zip(rec.iter())
-                .map(|(h, c)| (h.to_string(), c.to_string()))
-                .collect()
-        })
-        .collect()
-}
 
 fn dec(r: &Row, k: &str) -> Decimal {
     Decimal::from_str(&r[k]).unwrap_or_else(|e| panic!("{k} = {:?}: {e}", r[k]))

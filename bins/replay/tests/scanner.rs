@@ -13,11 +13,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 mod common;
-use common::{replay, repo};
+use common::{replay, repo, rows};
 
 const STOCKS: [&str; 5] = ["RELIANCE", "TCS", "ICICIBANK", "BHARTIARTL", "BAJAJ-AUTO"];
 
@@ -34,22 +34,6 @@ fn run(out: &Path, jobs: &str, extra: &[&str]) -> std::process::Output {
     ];
     args.extend_from_slice(extra);
     replay(&args)
-}
-
-/// Rows of one day's CSV journal as header → cell maps.
-fn rows(day: &Path, name: &str) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(day.join(name)).unwrap();
-    let header = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            header
-                .iter()
-                .zip(rec.iter())
-                .map(|(h, c)| (h.to_string(), c.to_string()))
-                .collect()
-        })
-        .collect()
 }
 
 /// The `data` JSON of every event of `kind` on that day.

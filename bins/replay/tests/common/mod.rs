@@ -17,3 +17,20 @@ pub fn replay(args: &[&str]) -> Output {
         .output()
         .expect("run replay")
 }
+
+/// Rows of one day's CSV journal (`name` under `day`) as header → cell maps.
+#[allow(dead_code)] // not every test binary reads journals
+pub fn rows(day: &Path, name: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(day.join(name)).expect("journal file");
+    let header = r.headers().expect("header").clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("row");
+            header
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, c)| (h.to_string(), c.to_string()))
+                .collect()
+        })
+        .collect()
+}
