@@ -61,8 +61,8 @@ impl Simulator {
     }
 
     /// Place an order as a human would on Kite's web app: a `MARKET` `MIS` order of
-    /// `quantity` units of `tradingsymbol` (an NFO/BFO option, or a streamed stock's NSE
-    /// share), **no tag**, through the same book,
+    /// `quantity` units of `tradingsymbol` (an NFO/BFO option or index future, or a streamed
+    /// stock's NSE share), **no tag**, through the same book,
     /// validation and fills as `POST /orders/regular` (order updates go to every ticker
     /// client). Returns the Kite order id.
     ///

@@ -15,7 +15,9 @@
 //! It streams the three indices and NSE stocks (issue 15, seed 001's scanner): a stock
 //! segment streams its catalog series under its real Kite token (`data/instruments.csv`,
 //! e.g. RELIANCE 738561), its packets carry the day's cumulative volume, the NSE dump lists
-//! its `EQ` row, and it trades as an NSE MIS share filled at its stream price.
+//! its `EQ` row, and it trades as an NSE MIS share filled at its stream price. An index with a
+//! futures series (`NIFTY-FUT_5m`) streams under its future's token, not the index token
+//! ([`market::futures`]); index `FUT` rows trade like shares, in lots, MIS or NRML.
 //!
 //! It listens on **127.0.0.1 (or ::1) only**; any other bind address is refused.
 //!
@@ -25,11 +27,11 @@
 //! | --- | --- |
 //! | `POST /session/token` | login exchange (any request token; checksum checked when an API secret is configured) |
 //! | `GET /user/profile`, `/user/margins[/equity]` | user `SIM001`; margins = [`SimMargins::available_cash`] (else [`SimMarket::capital`]) ± the day's option premium cash flow + the shares' day P&L − their open MIS margin |
-//! | `GET /instruments[/{exchange}]` | CSV dump: per streamed index the next 4 expiries, strikes ±10 % of the day's open at the configured step, CE and PE, lot size of the date; index rows (`INDICES`); per streamed stock its NSE `EQ` row (real token, lot 1, NSE's equity tick size of the date) |
-//! | `GET /quote`, `/quote/ltp`, `/quote/ohlc` | current simulated prices (`NSE:NIFTY 50`, `NSE:NIFTY BANK`, `BSE:SENSEX`, `NFO:…`, `BFO:…`, `NSE:RELIANCE`) |
+//! | `GET /instruments[/{exchange}]` | CSV dump: per streamed index the next 4 expiries, strikes ±10 % of the day's open at the configured step, CE and PE, lot size of the date; its near- and next-month futures (`FUT`, `NFO-FUT`/`BFO-FUT`); index rows (`INDICES`); per streamed stock its NSE `EQ` row (real token, lot 1, NSE's equity tick size of the date) |
+//! | `GET /quote`, `/quote/ltp`, `/quote/ohlc` | current simulated prices (`NSE:NIFTY 50`, `NSE:NIFTY BANK`, `BSE:SENSEX`, `NFO:…`, `BFO:…`, `NFO:NIFTY24AUGFUT`, `NSE:RELIANCE`; an index streaming its future is not quoted) |
 //! | `GET /instruments/historical/{token}/{interval}` | index and stock candles (a stock's with volume) from the catalog: days before the simulated date plus the simulated date's bars completed by the simulated clock; Kite's per-interval span limits |
 //! | `POST/PUT/DELETE /orders/regular[/{id}]`, `GET /orders[/{id}[/trades]]`, `/trades` | the order book with Kite's status history |
-//! | `POST /margins/orders`, `/margins/basket` | Kite's margin calculators on a documented simulated model ([`margins`]: a short option = SPAN + exposure as % of the index notional, a long = its premium, a hedged pair = the spread's maximum loss + the hedge's premium, an NSE MIS share = 20 % of the order value) |
+//! | `POST /margins/orders`, `/margins/basket` | Kite's margin calculators on a documented simulated model ([`margins`]: a short option = SPAN + exposure as % of the index notional, a long = its premium, a hedged pair = the spread's maximum loss + the hedge's premium, an NSE MIS share = 20 % of the order value, an index future = 13 % of its notional) |
 //! | `GET /portfolio/positions`, `/portfolio/holdings` | positions from the fills, `net` and `day` (the same rows: nothing is carried overnight); no holdings |
 //! | `GET /ws` (also `/`) | the ticker: subscribe/unsubscribe/mode messages, ltp/quote/full packets, heartbeats, order-update text frames |
 //! | `POST /sim/faults`, `GET /sim/status`, `GET /sim/orders` | control (no auth) |
@@ -445,7 +447,7 @@ impl Simulator {
         });
         let streamer = tokio::spawn(stream::run(sh.clone(), cfg.faults.clone()));
         let heartbeats = tokio::spawn(stream::heartbeats(sh.clone()));
-        tracing::info!(target: "kite_sim", %addr, date = %cfg.date, speed = %cfg.speed, options = sh.universe.options.len() - sh.universe.stocks().count(), stocks = sh.universe.stocks().count(), "Kite simulator listening");
+        tracing::info!(target: "kite_sim", %addr, date = %cfg.date, speed = %cfg.speed, options = sh.universe.options.len() - sh.universe.stocks().count() - sh.universe.futures().count(), futures = sh.universe.futures().count(), stocks = sh.universe.stocks().count(), "Kite simulator listening");
         Ok(Simulator {
             sh,
             addr,
@@ -543,8 +545,8 @@ impl Simulator {
         self.sh.status()
     }
 
-    /// The listed option (or streamed stock's NSE share, `option_type` EQ) with this Kite
-    /// tradingsymbol (any exchange), with its token.
+    /// The listed option (or index future, `option_type` FUT, or streamed stock's NSE share,
+    /// `option_type` EQ) with this Kite tradingsymbol (any exchange), with its token.
     pub fn contract(&self, tradingsymbol: &str) -> Option<OptionContract> {
         self.sh
             .universe
@@ -554,8 +556,8 @@ impl Simulator {
             .map(|o| o.contract.clone())
     }
 
-    /// The current premium of a listed option (₹), as quoted and filled now; for a stock's
-    /// token its stream price now.
+    /// The current premium of a listed option (₹), as quoted and filled now; for a stock's or
+    /// an index future's token its segment's stream price now.
     pub fn premium(&self, token: u32) -> Option<Decimal> {
         let inst = self.sh.universe.by_token(token)?;
         let mut st = self.sh.lock();
@@ -597,5 +599,7 @@ impl Drop for Simulator {
     }
 }
 
+#[cfg(test)]
+mod futures_tests;
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,9 @@
-//! The simulated market of one day: the index and stock ticks (exactly replay's, spec §3.1
-//! rule 2; a stock tick carries its bar's volume on the close tick, as replay does), the
-//! option universe and the NSE `EQ` rows of the instruments dump, and option premiums
-//! (Black-76 as the paper broker models them, spec §8; real catalog prices where the catalog
-//! has the contract). A stock's price is its stream price: no model.
+//! The simulated market of one day: the index, index-future and stock ticks (exactly
+//! replay's, spec §3.1 rule 2; a tick carries its bar's volume on the close tick when the
+//! series has volume, as replay does), the option universe, the index futures (`FUT`, see
+//! [`futures`]) and the NSE `EQ` rows of the instruments dump, and option premiums (Black-76
+//! as the paper broker models them, spec §8; real catalog prices where the catalog has the
+//! contract). A stock's or a future's price is its stream price: no model.
 
 use crate::SimError;
 use crate::settings::SimMarket;
@@ -17,6 +18,12 @@ use domain::{Decimal, Exchange, OptionContract, OptionType, Segment};
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+
+pub mod futures;
+
+pub use futures::{
+    IndexFuture, future_expiry, future_token, futures_series_month, index_future, near_month_future,
+};
 
 /// Option tick size, ₹.
 pub fn tick_size() -> Decimal {
@@ -55,21 +62,27 @@ pub struct Day {
     pub prev_close: BTreeMap<Segment, Decimal>,
     /// Minutes per bar of each segment's series (1 for index series).
     pub bar_minutes: BTreeMap<Segment, u32>,
-    /// The Kite `instrument_token` of each segment: an index's token (kite-connect.md §8.3)
-    /// or a stock's real NSE token from the catalog's `instruments.csv` (RELIANCE 738561).
+    /// The Kite `instrument_token` of each segment: an index's token (kite-connect.md §8.3),
+    /// its future's synthetic token when the series is a futures series
+    /// ([`futures_series_month`], [`IndexFuture::instrument_token`]), or a stock's real NSE
+    /// token from the catalog's `instruments.csv` (RELIANCE 738561).
     pub tokens: BTreeMap<Segment, u32>,
 }
 
 impl Day {
     /// Load `segments` of `date` from the catalog and build the replay ticks.
     ///
-    /// Indices stream under their index token, stocks under their real Kite token
-    /// ([`Catalog::watch_tokens`]); the ticks are [`ReplayFeed`]'s, with its per-tick volume.
+    /// Indices stream under their index token, or, when the segment's series is a futures
+    /// series (`NIFTY-FUT_5m`: [`futures_series_month`]), under that month's future's token
+    /// ([`index_future`] with the built-in calendar; `-FUT` the near month, `-FUT2` the next);
+    /// stocks under their real Kite token ([`Catalog::watch_tokens`]); the ticks are
+    /// [`ReplayFeed`]'s, with its per-tick volume.
     ///
     /// # Errors
     /// [`SimError::Data`] naming the directory, series and date when a day file is missing
     /// or unreadable, or when it has no bar inside the session; naming the symbol and
-    /// `instruments.csv` when a stock has no token there.
+    /// `instruments.csv` when a stock has no token there; naming the series when the
+    /// calendar has no monthly expiry for its future.
     pub async fn load(
         catalog: &Catalog,
         market: &SimMarket,
@@ -87,6 +100,7 @@ impl Day {
         let mut series = BTreeMap::new();
         let mut prev_close = BTreeMap::new();
         let mut minutes = BTreeMap::new();
+        let calendar = MarketCalendar::builtin();
         for seg in &segments {
             let name = market.segment(*seg).series;
             let b = catalog.bars(&name, date).map_err(|e| match e {
@@ -102,7 +116,16 @@ impl Day {
             }
             minutes.insert(*seg, catalog::replay::ticks::bar_minutes(&b));
             let token = match seg.index_token() {
-                Some(t) => t,
+                Some(t) => match futures_series_month(&name, seg.option_name()) {
+                    None => t,
+                    Some(m) => index_future(&calendar, *seg, date, m)
+                        .map(|f| f.instrument_token)
+                        .ok_or_else(|| {
+                            SimError::Data(format!(
+                                "{seg}: series {name} is a futures series but the calendar has no monthly expiry of its month {m} from {date}"
+                            ))
+                        })?,
+                },
                 None => catalog
                     .watch_tokens(&[(*seg, name.clone())])
                     .ok()
@@ -190,7 +213,8 @@ impl Day {
     }
 
     /// The Kite `instrument_token` a streamed segment's ticks go out under (an index's token,
-    /// a stock's real token); the index token (0 for a stock) when `seg` is not streamed.
+    /// its streamed future's token, a stock's real token); the index token (0 for a stock)
+    /// when `seg` is not streamed.
     pub fn token(&self, seg: Segment) -> u32 {
         self.tokens
             .get(&seg)
@@ -198,12 +222,20 @@ impl Day {
             .unwrap_or_else(|| index_token(seg))
     }
 
-    /// The streamed segment whose ticks go out under `token` (an index or stock token).
+    /// The streamed segment whose ticks go out under `token` (an index, future or stock
+    /// token).
     pub fn segment_of_token(&self, token: u32) -> Option<Segment> {
         self.tokens
             .iter()
             .find(|(_, t)| **t == token)
             .map(|(s, _)| *s)
+    }
+
+    /// Whether index segment `seg` streams one of its futures (its token is not the index
+    /// token); `false` for an index streamed as itself, a stock, or a segment not streamed.
+    pub fn streams_future(&self, seg: Segment) -> bool {
+        seg.index_token()
+            .is_some_and(|t| self.tokens.get(&seg).is_some_and(|x| *x != t))
     }
 }
 
@@ -214,11 +246,13 @@ fn previous_close(catalog: &Catalog, series: &str, date: NaiveDate) -> Option<De
     catalog.bars(series, prev).ok()?.last().map(|b| b.close)
 }
 
-/// One tradable row of the simulated instruments dump: an index option (NFO/BFO) or a
-/// streamed stock's NSE share (`EQ`).
+/// One tradable row of the simulated instruments dump: an index option (NFO/BFO), an index
+/// future (`FUT`, NFO/BFO) or a streamed stock's NSE share (`EQ`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instrument {
-    /// The contract: an option with its synthetic `instrument_token`, or a stock's share
+    /// The contract: an option with its synthetic `instrument_token`; an index future
+    /// (`option_type` [`OptionType::FUT`], strike 0, the options' lot size of the date, tick
+    /// ₹0.05, its synthetic token, [`futures`]); or a stock's share
     /// (`option_type` [`OptionType::EQ`], exchange NSE, segment [`Segment::Stock`], strike 0,
     /// lot size 1, `expiry` = the simulated date (an MIS position lives one day; the dump's
     /// expiry column is empty), NSE's equity tick size, its real token).
@@ -234,20 +268,34 @@ impl Instrument {
     }
 
     /// A stock's NSE share (`EQ`), not an option: priced at its stream price, filled without
-    /// a spread, margined as equity MIS.
+    /// a spread, margined as equity MIS, `SL-M` allowed, product MIS only.
     pub fn is_stock(&self) -> bool {
         self.contract.option_type == OptionType::EQ
+    }
+
+    /// An index future (`FUT`): priced at its segment's stream price, filled without a
+    /// spread, products MIS and NRML, whole lots, margined as a future
+    /// ([`crate::margins::model`]).
+    pub fn is_future(&self) -> bool {
+        self.contract.option_type == OptionType::FUT
+    }
+
+    /// The underlying itself (`EQ` or `FUT`), not an option: priced at the stream price (no
+    /// Black-76), filled without a spread, long or short.
+    pub fn is_underlying(&self) -> bool {
+        !self.contract.option_type.is_option()
     }
 }
 
 /// The tradables listed for the day (kite-connect.md §3.7): per streamed index the options of
 /// the next 4 expiries on/after the date, strikes at the configured step within ±10 % of the
-/// day's open, CE and PE; per streamed stock its NSE `EQ` row (real token, tick size
-/// [`nse_equity_tick_size`] at the day's open).
+/// day's open, CE and PE, and its near-month and next-month futures (also a further month's
+/// when that is the streamed series, `-FUT3`); per streamed stock its NSE `EQ` row (real
+/// token, tick size [`nse_equity_tick_size`] at the day's open).
 #[derive(Debug, Clone, Default)]
 pub struct Universe {
-    /// All instruments in dump order: the options, then the stocks' `EQ` rows (check
-    /// [`Instrument::is_stock`] before treating one as an option).
+    /// All instruments in dump order: the options, then the index futures, then the stocks'
+    /// `EQ` rows (check [`Instrument::is_underlying`] before treating one as an option).
     pub options: Vec<Instrument>,
     by_token: HashMap<u32, usize>,
     by_symbol: HashMap<(Exchange, String), usize>,
@@ -331,17 +379,26 @@ impl Universe {
                             ),
                             instrument_token: Some(token),
                         };
-                        let i = u.options.len();
-                        u.by_token.insert(token, i);
-                        u.by_symbol
-                            .insert((contract.exchange, contract.tradingsymbol.clone()), i);
-                        u.options.push(Instrument {
+                        u.push(Instrument {
                             contract,
                             exchange_token: n,
                         });
                         n += 1;
                     }
                     k += step;
+                }
+            }
+        }
+        for seg in day.segments.iter().filter(|s| s.index().is_some()) {
+            let streamed = futures_series_month(
+                &day.series.get(seg).cloned().unwrap_or_default(),
+                seg.option_name(),
+            )
+            .unwrap_or(1);
+            let lot = lots.lot_size(*seg, day.date);
+            for m in 1..=streamed.max(2) {
+                if let Some(f) = index_future(calendar, *seg, day.date, m) {
+                    u.push(futures::instrument(&f, lot));
                 }
             }
         }
@@ -362,11 +419,7 @@ impl Universe {
                 tradingsymbol: sym.as_str().to_string(),
                 instrument_token: Some(token),
             };
-            let i = u.options.len();
-            u.by_token.insert(token, i);
-            u.by_symbol
-                .insert((Exchange::NSE, contract.tradingsymbol.clone()), i);
-            u.options.push(Instrument {
+            u.push(Instrument {
                 contract,
                 exchange_token: token >> 8,
             });
@@ -374,17 +427,34 @@ impl Universe {
         u
     }
 
+    /// Append `inst` and index it by token and `(exchange, tradingsymbol)`.
+    fn push(&mut self, inst: Instrument) {
+        let i = self.options.len();
+        self.by_token.insert(inst.token(), i);
+        self.by_symbol.insert(
+            (inst.contract.exchange, inst.contract.tradingsymbol.clone()),
+            i,
+        );
+        self.options.push(inst);
+    }
+
+    /// The index futures (`FUT` rows), dump order.
+    pub fn futures(&self) -> impl Iterator<Item = &Instrument> {
+        self.options.iter().filter(|i| i.is_future())
+    }
+
     /// The streamed stocks' NSE `EQ` rows, dump order.
     pub fn stocks(&self) -> impl Iterator<Item = &Instrument> {
         self.options.iter().filter(|i| i.is_stock())
     }
 
-    /// The option or stock share with this token.
+    /// The option, future or stock share with this token.
     pub fn by_token(&self, token: u32) -> Option<&Instrument> {
         self.by_token.get(&token).map(|i| &self.options[*i])
     }
 
-    /// The option or stock share `exchange:tradingsymbol` (`NSE`, `RELIANCE`).
+    /// The option, future or stock share `exchange:tradingsymbol` (`NSE`, `RELIANCE`;
+    /// `NFO`, `NIFTY24AUGFUT`).
     pub fn by_symbol(&self, exchange: Exchange, symbol: &str) -> Option<&Instrument> {
         self.by_symbol
             .get(&(exchange, symbol.to_string()))
@@ -394,8 +464,9 @@ impl Universe {
     /// The instruments CSV (Kite's columns, kite-connect.md §3.7) for `exchange`: `None` =
     /// all exchanges (index rows, every option, the stocks' `EQ` rows), `NSE` = its index rows
     /// plus the streamed stocks' `EQ` rows (segment `NSE`, lot size 1, empty expiry, strike 0,
-    /// NSE's equity tick size), `BSE` = its index row, `NFO`/`BFO` = their options, anything
-    /// else = the header only.
+    /// NSE's equity tick size), `BSE` = its index row, `NFO`/`BFO` = their options and
+    /// futures (`FUT` rows: segment `NFO-FUT`/`BFO-FUT`, strike 0.0, the expiry, tick 0.05, the
+    /// lot size), anything else = the header only.
     pub fn csv(&self, exchange: Option<&str>) -> String {
         let mut out = String::from(
             "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange\n",
@@ -433,9 +504,10 @@ impl Universe {
                 );
                 continue;
             }
+            let kind = if o.is_future() { "FUT" } else { "OPT" };
             let _ = writeln!(
                 out,
-                "{},{},{},{},0.0,{},{:.1},{},{},{},{}-OPT,{}",
+                "{},{},{},{},0.0,{},{:.1},{},{},{},{}-{kind},{}",
                 o.token(),
                 o.exchange_token,
                 c.tradingsymbol,
@@ -468,68 +540,4 @@ pub fn index_key(seg: Segment) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_are_kite_shaped_and_symbols_follow_kite() {
-        let day = Day {
-            date: NaiveDate::from_ymd_opt(2024, 6, 3).unwrap(),
-            segments: vec![Segment::Nifty, Segment::Sensex],
-            series: BTreeMap::new(),
-            groups: Vec::new(),
-            open: [
-                (Segment::Nifty, Decimal::new(2333790, 2)),
-                (Segment::Sensex, Decimal::new(7600000, 2)),
-            ]
-            .into_iter()
-            .collect(),
-            prev_close: BTreeMap::new(),
-            bar_minutes: BTreeMap::new(),
-            tokens: BTreeMap::new(),
-        };
-        let u = Universe::build(
-            &day,
-            &SimMarket::default(),
-            &MarketCalendar::builtin(),
-            &LotSizes::builtin(),
-        );
-        assert!(!u.options.is_empty());
-        for o in &u.options {
-            let t = o.token();
-            assert_eq!(t >> 8, o.exchange_token);
-            assert_ne!(t & 0xFF, 9, "no index-segment tokens");
-            assert!(Segment::from_index_token(t).is_none());
-            assert_eq!(u.by_token(t).unwrap(), o);
-        }
-        // NIFTY on 2024-06-03: the weekly of Thursday 6 June, strikes ±10 % of 23337.90.
-        let c = u
-            .by_symbol(Exchange::NFO, "NIFTY2460623300CE")
-            .expect("weekly ATM call");
-        assert_eq!(c.contract.lot_size, 25);
-        assert_eq!(
-            c.contract.expiry,
-            NaiveDate::from_ymd_opt(2024, 6, 6).unwrap()
-        );
-        assert!(u.by_symbol(Exchange::NFO, "NIFTY24JUN23300PE").is_some());
-        // 0.9 × 23337.90 = 21004.11 → 21050; 1.1 × = 25671.69 → 25650.
-        assert!(u.by_symbol(Exchange::NFO, "NIFTY2460621050CE").is_some());
-        assert!(u.by_symbol(Exchange::NFO, "NIFTY2460621000CE").is_none());
-        assert!(u.by_symbol(Exchange::NFO, "NIFTY2460625650PE").is_some());
-        assert!(u.by_symbol(Exchange::NFO, "NIFTY2460625700PE").is_none());
-        let csv = u.csv(Some("NFO"));
-        assert!(
-            csv.contains(
-                ",NIFTY2460623300CE,NIFTY,0.0,2024-06-06,23300.0,0.05,25,CE,NFO-OPT,NFO\n"
-            ),
-            "{}",
-            &csv[..400]
-        );
-        assert!(!csv.contains("BFO"));
-        assert!(u.csv(Some("BFO")).contains(",BFO-OPT,BFO\n"));
-        let all = u.csv(None);
-        assert!(all.contains("256265,1001,NIFTY 50,NIFTY 50,0.0,,0.0,0.0,0,EQ,INDICES,NSE\n"));
-        assert!(all.contains("265,1,SENSEX,SENSEX,0.0,,0.0,0.0,0,EQ,INDICES,BSE\n"));
-        assert_eq!(u.csv(Some("MCX")).lines().count(), 1);
-    }
-}
+mod tests;

@@ -16,18 +16,25 @@
 //! a short) fills at the current stream price, a `LIMIT` fills when its price is at or
 //! through it, and prices must be multiples of the share's tick size
 //! (`domain::instrument::nse_equity_tick_size`). `SL-M` is accepted for a share.
+//!
+//! An index future (`FUT`, NFO/BFO, products MIS and NRML, whole lots, tick ₹0.05) is filled
+//! the same way at its segment's stream price, long or short (a SELL may open a short, as
+//! for a share; the simulator checks no funds at placement for any instrument). `SL-M` is
+//! refused for options only (the exchange's block is on index options), so a future may use
+//! it as a share may.
 
-use crate::market::{Instrument, Universe, tick_size};
+use crate::market::{Instrument, tick_size};
 use domain::time::IstDateTime;
-use domain::{Decimal, Exchange, Segment, Side};
+use domain::{Decimal, Segment, Side};
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::str::FromStr;
 
+mod place;
 mod positions;
 
-pub use positions::{cash_flow, equity_usage, positions};
+pub use place::parse_place;
+
+pub use positions::{cash_flow, equity_usage, futures_usage, positions};
 
 /// Kite order types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +84,12 @@ impl OrderType {
 /// simulator lists index options only.
 pub const SL_M_BLOCKED: &str =
     "SL-M orders are blocked for index options by the exchange: use SL (stop-loss limit).";
+
+/// The refusal of `SL-M` for `inst`, if it is refused: an option ([`SL_M_BLOCKED`]); a share
+/// or a future may use `SL-M`.
+pub fn sl_m_refusal(inst: &Instrument) -> Option<&'static str> {
+    (!inst.is_underlying()).then_some(SL_M_BLOCKED)
+}
 
 /// One execution of a simulated order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -175,6 +188,9 @@ pub struct OrderRec {
     pub o: SimOrder,
     /// Underlying segment.
     pub segment: Segment,
+    /// An `EQ` share or a `FUT` ([`Instrument::is_underlying`]): filled at the stream price,
+    /// no spread.
+    pub underlying: bool,
     /// `market_protection` as sent.
     pub market_protection: Option<f64>,
     /// Units cancelled.
@@ -195,180 +211,17 @@ pub fn num(d: Decimal) -> f64 {
     d.to_string().parse::<f64>().unwrap_or(0.0)
 }
 
-fn form_decimal(f: &HashMap<String, String>, key: &str) -> Result<Decimal, String> {
-    match f.get(key).map(|v| v.trim()).filter(|v| !v.is_empty()) {
-        None => Ok(Decimal::ZERO),
-        Some(v) => Decimal::from_str(v)
-            .or_else(|_| Decimal::from_scientific(v))
-            .map_err(|_| format!("Invalid `{key}`: `{v}` is not a number.")),
-    }
-}
-
-/// Validate a `POST /orders/{variety}` form (kite-connect.md §3.3). `Err` is the message of a
-/// 400 `InputException`.
-pub fn parse_place(
-    variety: &str,
-    f: &HashMap<String, String>,
-    universe: &Universe,
-    freeze_quantity: impl Fn(Segment) -> u32,
-) -> Result<PlaceRequest, String> {
-    if variety != "regular" {
-        return Err(format!(
-            "Invalid variety `{variety}`: the simulator supports `regular` orders only."
-        ));
-    }
-    let get = |k: &str| f.get(k).map(|v| v.trim()).unwrap_or("");
-    for k in [
-        "tradingsymbol",
-        "exchange",
-        "transaction_type",
-        "order_type",
-        "quantity",
-        "product",
-    ] {
-        if get(k).is_empty() {
-            return Err(format!("Missing `{k}`."));
-        }
-    }
-    let exchange = match get("exchange") {
-        "NFO" => Exchange::NFO,
-        "BFO" => Exchange::BFO,
-        "NSE" => Exchange::NSE,
-        other => {
-            return Err(format!(
-                "Invalid `exchange` `{other}`: the simulator trades NFO and BFO index options and the streamed stocks on NSE."
-            ));
-        }
-    };
-    let symbol = get("tradingsymbol");
-    let inst: &Instrument = universe.by_symbol(exchange, symbol).ok_or_else(|| {
-        format!("Invalid `tradingsymbol`: {exchange}:{symbol} is not in the instruments list.")
-    })?;
-    let side = match get("transaction_type") {
-        "BUY" => Side::Buy,
-        "SELL" => Side::Sell,
-        other => return Err(format!("Invalid `transaction_type` `{other}`.")),
-    };
-    let order_type = OrderType::parse(get("order_type"))
-        .ok_or_else(|| format!("Invalid `order_type` `{}`.", get("order_type")))?;
-    let stock = inst.is_stock();
-    if order_type == OrderType::SlM && !stock {
-        return Err(SL_M_BLOCKED.to_string());
-    }
-    let product = match get("product") {
-        "MIS" => "MIS".to_string(),
-        "NRML" if !stock => "NRML".to_string(),
-        other if stock => {
-            return Err(format!(
-                "Invalid `product` `{other}` for an NSE equity: the simulator trades shares intraday, use MIS."
-            ));
-        }
-        other => {
-            return Err(format!(
-                "Invalid `product` `{other}` for F&O: use MIS or NRML."
-            ));
-        }
-    };
-    let quantity: u32 = get("quantity")
-        .parse()
-        .ok()
-        .filter(|q| *q > 0)
-        .ok_or_else(|| format!("Invalid `quantity` `{}`.", get("quantity")))?;
-    let c = &inst.contract;
-    if !quantity.is_multiple_of(c.lot_size) {
-        return Err(format!(
-            "Quantity should be a multiple of the lot size {} of {}.",
-            c.lot_size, c.tradingsymbol
-        ));
-    }
-    let freeze = freeze_quantity(c.segment);
-    if quantity > freeze {
-        return Err(format!(
-            "Quantity {quantity} exceeds the freeze limit {freeze} of {}: split the order.",
-            c.tradingsymbol
-        ));
-    }
-    let price = form_decimal(f, "price")?;
-    let trigger = form_decimal(f, "trigger_price")?;
-    if order_type.needs_price() && price <= Decimal::ZERO {
-        return Err(format!(
-            "Invalid `price`: a {} order needs a price above 0.",
-            order_type.code()
-        ));
-    }
-    if order_type.is_stop() && trigger <= Decimal::ZERO {
-        return Err(format!(
-            "Invalid `trigger_price`: a {} order needs a trigger price above 0.",
-            order_type.code()
-        ));
-    }
-    let tick = c.tick_size;
-    for (k, v) in [("price", price), ("trigger_price", trigger)] {
-        if v < Decimal::ZERO || !(v % tick).is_zero() {
-            return Err(format!(
-                "Invalid `{k}` {v}: it must be a multiple of the tick size {tick}."
-            ));
-        }
-    }
-    let validity = match get("validity") {
-        "" | "DAY" | "TTL" => "DAY".to_string(),
-        "IOC" => "IOC".to_string(),
-        other => return Err(format!("Invalid `validity` `{other}`.")),
-    };
-    let tag = match get("tag") {
-        "" => None,
-        t if t.len() > 20 || !t.chars().all(|c| c.is_ascii_alphanumeric()) => {
-            return Err(format!(
-                "Invalid `tag` `{t}`: at most 20 alphanumeric characters."
-            ));
-        }
-        t => Some(t.to_string()),
-    };
-    let market_protection = match get("market_protection") {
-        "" => None,
-        v => Some(
-            v.parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite() && (*x == -1.0 || (0.0..=100.0).contains(x)))
-                .ok_or_else(|| format!("Invalid `market_protection` `{v}`."))?,
-        ),
-    };
-    Ok(PlaceRequest {
-        token: inst.token(),
-        side,
-        order_type,
-        quantity,
-        product,
-        price: if order_type.needs_price() {
-            price
-        } else {
-            Decimal::ZERO
-        },
-        trigger: if order_type.is_stop() {
-            trigger
-        } else {
-            Decimal::ZERO
-        },
-        validity,
-        tag,
-        market_protection,
-    })
-}
-
 /// The ask and bid around an option's LTP: one tick each side, the bid at least one tick.
 pub fn touch(ltp: Decimal) -> (Decimal, Decimal) {
     let t = tick_size();
     (ltp + t, (ltp - t).max(t))
 }
 
-/// The (ask, bid) of an instrument of `segment` at `ltp`: [`touch`] for an index option; the
-/// LTP itself on both sides for a stock's share (filled at its stream price).
-pub fn touch_of(segment: Segment, ltp: Decimal) -> (Decimal, Decimal) {
-    if segment.symbol().is_some() {
-        (ltp, ltp)
-    } else {
-        touch(ltp)
-    }
+/// The (ask, bid) of an instrument at `ltp`: [`touch`] for an index option; the LTP itself
+/// on both sides for the `underlying` itself, a stock's share or an index future (filled at
+/// its stream price, [`Instrument::is_underlying`]).
+pub fn touch_of(underlying: bool, ltp: Decimal) -> (Decimal, Decimal) {
+    if underlying { (ltp, ltp) } else { touch(ltp) }
 }
 
 impl OrderRec {
@@ -406,6 +259,7 @@ impl OrderRec {
                 fills: Vec::new(),
             },
             segment: c.segment,
+            underlying: inst.is_underlying(),
             market_protection: req.market_protection,
             cancelled_quantity: 0,
             exchange_ts: None,
@@ -566,7 +420,7 @@ impl OrderRec {
         if self.o.status != "OPEN" {
             return changed;
         }
-        let (ask, bid) = touch_of(self.segment, ltp);
+        let (ask, bid) = touch_of(self.underlying, ltp);
         let px = match ot {
             OrderType::Market | OrderType::SlM => Some(if buy { ask } else { bid }),
             OrderType::Limit | OrderType::Sl => {

@@ -281,11 +281,12 @@ async fn historical(
     let Ok(token) = token.parse::<u32>() else {
         return error(400, "InputException", "invalid token");
     };
-    let Some(seg) = sh
-        .day
-        .segment_of_token(token)
-        .or_else(|| Segment::from_index_token(token))
-    else {
+    let Some(seg) = sh.day.segment_of_token(token).or_else(|| {
+        // An index whose series is its future's has no index candles here.
+        Segment::from_index_token(token).filter(|s| {
+            crate::market::futures_series_month(&sh.series_of(*s), s.option_name()).is_none()
+        })
+    }) else {
         if sh.universe.by_token(token).is_some() {
             return ok(json!({"candles": []}));
         }

@@ -9,7 +9,11 @@
 //! price). `charges` are all zero (the engine computes charges itself, `domain::charges`);
 //! `consider_positions` is accepted and ignored (the basket alone is margined).
 //! A streamed stock's share (`exchange` NSE, product MIS) is margined at
-//! [`model::EQUITY_MIS_MARGIN_PCT`] % of the order value (`var`, `leverage` 5).
+//! [`model::EQUITY_MIS_MARGIN_PCT`] % of the order value (`var`, `leverage` 5). An index
+//! future (`NFO`/`BFO` `FUT`, MIS or NRML) is margined at [`model::FUTURE_SPAN_PCT`] % SPAN +
+//! [`model::FUTURE_EXPOSURE_PCT`] % exposure of its notional (MIS × [`model::FUTURE_MIS_FRACTION`];
+//! an approximation of Zerodha's calculator, see there), `leverage` 1; an order without a
+//! `product` is margined as NRML.
 //! `GET /user/margins` reports [`SimMargins::available_cash`] when set (else the market's
 //! capital) ± the day's option premium cash flow, + the shares' day P&L at their stream price −
 //! the MIS margin of the open share positions (`sim::Shared::equity_margins`); faults ([`crate::Fault::MarginError`],
@@ -84,7 +88,7 @@ fn priced_legs(sh: &Shared, body: &[u8]) -> Result<Vec<(PricedLeg, String, Strin
             "NSE" => Exchange::NSE,
             other => {
                 return Err(ApiError::input(format!(
-                    "order {n}: `exchange` `{other}`: the simulator margins NFO and BFO options and the streamed stocks on NSE only"
+                    "order {n}: `exchange` `{other}`: the simulator margins NFO and BFO options and futures and the streamed stocks on NSE only"
                 )));
             }
         };
@@ -111,7 +115,7 @@ fn priced_legs(sh: &Shared, body: &[u8]) -> Result<Vec<(PricedLeg, String, Strin
             }
             if !matches!(prod, "MIS" | "NRML") {
                 return Err(ApiError::input(format!(
-                    "order {n}: `product` `{prod}`: MIS or NRML for options"
+                    "order {n}: `product` `{prod}`: MIS or NRML for F&O"
                 )));
             }
         }
@@ -145,6 +149,7 @@ fn priced_legs(sh: &Shared, body: &[u8]) -> Result<Vec<(PricedLeg, String, Strin
             premium,
             underlying: sh.index_price(&st, c.segment),
             rates: sh.margins.rates(c.segment),
+            mis: p.product.as_deref() == Some("MIS"),
         };
         out.push((leg, p.exchange, p.tradingsymbol));
     }

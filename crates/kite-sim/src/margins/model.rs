@@ -23,6 +23,13 @@
 //! A stock's NSE share (`option_type` [`OptionType::EQ`], product MIS), BUY or SELL:
 //! `var = total =` [`EQUITY_MIS_MARGIN_PCT`] % of the order value (price × quantity), no
 //! hedge benefit (an `EQ` leg never pairs with an option, nor a long share with a short one).
+//!
+//! An index future (`option_type` [`OptionType::FUT`]), BUY or SELL alike, on its notional
+//! (price × quantity, the price being the order's limit price, else the future's stream
+//! price): NRML `span =` [`FUTURE_SPAN_PCT`] %, `exposure =` [`FUTURE_EXPOSURE_PCT`] % of
+//! the notional (13 % in all); MIS the same × [`FUTURE_MIS_FRACTION`] (1: the same as NRML).
+//! No hedge benefit: a future never pairs with an option or with an opposite future (a
+//! calendar spread is margined as two naked futures, more than NSE charges).
 
 use chrono::NaiveDate;
 use domain::{Decimal, OptionType, Segment, Side};
@@ -33,6 +40,36 @@ use domain::{Decimal, OptionType, Segment, Side};
 /// the cap of SEBI's peak-margin rules. Real per-stock margins (VAR + ELM) can be higher;
 /// this is the simulator's flat figure, so the engine's pre-check sees a 5× leverage.
 pub const EQUITY_MIS_MARGIN_PCT: Decimal = Decimal::from_parts(20, 0, 0, false, 0);
+
+/// SPAN of an index future (NRML), % of its notional (price × quantity). **An
+/// approximation, not NSE's SPAN**: Zerodha's margin calculator (zerodha.com/margin-calculator)
+/// showed roughly 12–15 % of the notional as SPAN + exposure for NIFTY / BANKNIFTY / SENSEX
+/// futures in 2024; the simulator uses 10 % SPAN + [`FUTURE_EXPOSURE_PCT`] % exposure = 13 %,
+/// the same for every index and date.
+pub const FUTURE_SPAN_PCT: Decimal = Decimal::from_parts(10, 0, 0, false, 0);
+
+/// Exposure (extreme-loss) margin of an index future, % of its notional: NSE's exposure
+/// margin for index futures is a few per cent of the notional (2–3 %); the simulator uses 3 %
+/// (an approximation, see [`FUTURE_SPAN_PCT`]).
+pub const FUTURE_EXPOSURE_PCT: Decimal = Decimal::from_parts(3, 0, 0, false, 0);
+
+/// The MIS (intraday) margin of an index future as a fraction of its NRML margin: **1**.
+/// Under SEBI's peak-margin framework (fully in force since September 2021) an intraday F&O
+/// position needs the full upfront SPAN + exposure, and Zerodha no longer gives F&O MIS any
+/// extra leverage, so MIS = NRML (13 % of the notional). Change this constant to model a
+/// broker that discounts MIS.
+pub const FUTURE_MIS_FRACTION: Decimal = Decimal::ONE;
+
+/// The margin of an open index-future position, % of its notional, for `product` (`MIS` or
+/// `NRML`): ([`FUTURE_SPAN_PCT`] + [`FUTURE_EXPOSURE_PCT`]) × [`FUTURE_MIS_FRACTION`] for MIS.
+pub fn future_margin_pct(product: &str) -> Decimal {
+    let nrml = FUTURE_SPAN_PCT + FUTURE_EXPOSURE_PCT;
+    if product == "MIS" {
+        nrml * FUTURE_MIS_FRACTION
+    } else {
+        nrml
+    }
+}
 
 /// The percentages of the model for one underlying (per cent, `9` = 9 %).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +98,7 @@ pub struct PricedLeg {
     pub segment: Segment,
     /// Expiry date.
     pub expiry: NaiveDate,
-    /// `CE` or `PE`; `EQ` for a stock's share.
+    /// `CE` or `PE`; `EQ` for a stock's share; `FUT` for an index future.
     pub option_type: OptionType,
     /// Strike, index points (0 for a share).
     pub strike: Decimal,
@@ -69,9 +106,12 @@ pub struct PricedLeg {
     pub side: Side,
     /// Units.
     pub quantity: u32,
-    /// Premium per unit, ₹ (the order's limit price, else the simulated LTP); for a share its
-    /// price (limit price, else the stream price).
+    /// Premium per unit, ₹ (the order's limit price, else the simulated LTP); for a share or a
+    /// future its price (limit price, else the stream price).
     pub premium: Decimal,
+    /// Product `MIS` (intraday); `false` = `NRML` (a future's MIS margin is
+    /// [`FUTURE_MIS_FRACTION`] of its NRML margin; options and shares ignore it).
+    pub mis: bool,
     /// The underlying index now, ₹.
     pub underlying: Decimal,
     /// The rates of its underlying.
@@ -140,6 +180,22 @@ fn naked_per_unit(leg: &PricedLeg) -> (Decimal, Decimal) {
 /// The margin of one order standing alone (exact; [`Margin::rounded`] for the wire).
 pub fn order_margin(leg: &PricedLeg) -> Margin {
     let q = Decimal::from(leg.quantity);
+    if leg.option_type == OptionType::FUT {
+        let notional = leg.premium * q;
+        let frac = if leg.mis {
+            FUTURE_MIS_FRACTION
+        } else {
+            Decimal::ONE
+        };
+        let span = FUTURE_SPAN_PCT / Decimal::ONE_HUNDRED * notional * frac;
+        let exposure = FUTURE_EXPOSURE_PCT / Decimal::ONE_HUNDRED * notional * frac;
+        return Margin {
+            span,
+            exposure,
+            total: span + exposure,
+            ..Margin::default()
+        };
+    }
     if leg.option_type == OptionType::EQ {
         let var = EQUITY_MIS_MARGIN_PCT / Decimal::ONE_HUNDRED * leg.premium * q;
         return Margin {
@@ -183,7 +239,7 @@ pub fn spread_loss(option_type: OptionType, short: Decimal, long: Decimal) -> De
 pub fn basket(legs: &[PricedLeg]) -> BasketMargins {
     let orders: Vec<Margin> = legs.iter().map(order_margin).collect();
     let initial = orders.iter().fold(Margin::default(), |a, m| a.add(*m));
-    let is_option = |l: &PricedLeg| l.option_type != OptionType::EQ;
+    let is_option = |l: &PricedLeg| l.option_type.is_option();
     let mut long_left: Vec<u32> = legs
         .iter()
         .map(|l| {
@@ -197,7 +253,10 @@ pub fn basket(legs: &[PricedLeg]) -> BasketMargins {
     let mut fin = Margin::default();
     for leg in legs {
         if !is_option(leg) {
-            fin.var += order_margin(leg).var;
+            let m = order_margin(leg);
+            fin.span += m.span;
+            fin.exposure += m.exposure;
+            fin.var += m.var;
             continue;
         }
         match leg.side {
@@ -261,6 +320,7 @@ mod tests {
             premium,
             underlying: dec!(22500),
             rates: MarginRates::default(),
+            mis: true,
         }
     }
 
@@ -357,6 +417,7 @@ mod tests {
             premium: dec!(1229.95),
             underlying: dec!(1229.95),
             rates: MarginRates::default(),
+            mis: true,
         };
         for side in [Side::Buy, Side::Sell] {
             let m = order_margin(&share(side, 10));

@@ -103,12 +103,12 @@ pub fn positions(orders: &[OrderRec], ltp: &mut dyn FnMut(u32) -> Decimal) -> Va
     json!({"net": rows, "day": rows})
 }
 
-/// Net premium cash flow of the day's option fills (sells − buys), ₹. Stock shares (MIS) are
-/// left out: see [`equity_usage`].
+/// Net premium cash flow of the day's option fills (sells − buys), ₹. Stock shares (MIS) and
+/// index futures are left out: see [`equity_usage`] and [`futures_usage`].
 pub fn cash_flow(orders: &[OrderRec]) -> Decimal {
     orders
         .iter()
-        .filter(|r| r.segment.symbol().is_none())
+        .filter(|r| !r.underlying)
         .flat_map(|r| r.o.fills.iter().map(move |f| (r.o.side, f)))
         .map(|(s, f)| {
             let v = Decimal::from(f.quantity) * f.price;
@@ -149,6 +149,46 @@ pub fn equity_usage(
         let last = ltp(seg);
         m2m += cash + Decimal::from(q) * last;
         blocked += margin_pct / Decimal::ONE_HUNDRED * Decimal::from(q.abs()) * last;
+    }
+    (m2m, blocked)
+}
+
+/// The index futures' day, summed over the contracts and products, ₹: `(m2m, blocked)` with
+/// `m2m` = sells − buys + net quantity × `ltp(segment)` (a future is marked at its segment's
+/// stream price) and `blocked` = `margin_pct(product)` % × |net quantity| × that price (the
+/// margin of the open positions; `product` `MIS` or `NRML`).
+pub fn futures_usage(
+    orders: &[OrderRec],
+    ltp: &mut dyn FnMut(Segment) -> Decimal,
+    margin_pct: &dyn Fn(&str) -> Decimal,
+) -> (Decimal, Decimal) {
+    let mut by: BTreeMap<(String, String), (Segment, i64, Decimal)> = BTreeMap::new();
+    for r in orders
+        .iter()
+        .filter(|r| r.underlying && r.segment.symbol().is_none())
+    {
+        for f in &r.o.fills {
+            let k = (r.o.tradingsymbol.clone(), r.o.product.clone());
+            let e = by.entry(k).or_insert((r.segment, 0, Decimal::ZERO));
+            let v = Decimal::from(f.quantity) * f.price;
+            match r.o.side {
+                Side::Buy => {
+                    e.1 += i64::from(f.quantity);
+                    e.2 -= v;
+                }
+                Side::Sell => {
+                    e.1 -= i64::from(f.quantity);
+                    e.2 += v;
+                }
+            }
+        }
+    }
+    let mut m2m = Decimal::ZERO;
+    let mut blocked = Decimal::ZERO;
+    for ((_, product), (seg, q, cash)) in by {
+        let last = ltp(seg);
+        m2m += cash + Decimal::from(q) * last;
+        blocked += margin_pct(&product) / Decimal::ONE_HUNDRED * Decimal::from(q.abs()) * last;
     }
     (m2m, blocked)
 }

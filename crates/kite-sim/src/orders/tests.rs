@@ -2,11 +2,14 @@
 
 use super::*;
 use crate::market::Day;
+use crate::market::Universe;
 use chrono::NaiveDate;
+use domain::Exchange;
 use domain::calendar::{LotSizes, MarketCalendar};
 use domain::time::ist_hms;
 use rust_decimal_macros::dec;
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 fn universe() -> Universe {
     let day = Day {

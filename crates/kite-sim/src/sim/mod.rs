@@ -262,8 +262,8 @@ impl Shared {
         st.clock.unwrap_or_else(|| self.day.first_ts())
     }
 
-    /// The segment's price now (index value or stock LTP), ₹ (the day's open before the
-    /// first frame).
+    /// The segment's price now (index value, streamed future's or stock's LTP), ₹ (the day's
+    /// open before the first frame).
     pub fn index_price(&self, st: &State, seg: Segment) -> Decimal {
         st.last
             .get(&seg)
@@ -273,8 +273,11 @@ impl Shared {
     }
 
     /// The premium of `inst` at `at` with the index at `spot`, ₹: the catalog's last real
-    /// price of the contract when it has one, else Black-76 (spec §8). For a stock's share
-    /// ([`Instrument::is_stock`]) `spot` is its price and is returned as is.
+    /// price of the contract when it has one, else Black-76 (spec §8). For the underlying
+    /// itself, a stock's share or an index future ([`Instrument::is_underlying`]), `spot` is
+    /// its price and is returned as is: every future of a segment is priced at the segment's
+    /// stream price (the streamed future's, or the index value when the index is streamed: no
+    /// basis or cost-of-carry model).
     pub fn premium_with(
         &self,
         st: &mut State,
@@ -282,7 +285,7 @@ impl Shared {
         spot: Decimal,
         at: IstDateTime,
     ) -> Decimal {
-        if inst.is_stock() {
+        if inst.is_underlying() {
             return spot;
         }
         if let Some(p) = st.market.last_traded(&inst.contract.tradingsymbol, at) {
@@ -291,7 +294,7 @@ impl Shared {
         st.pricer.model_premium(&inst.contract, spot, at)
     }
 
-    /// The premium of `inst` now (a stock share: its stream price now).
+    /// The premium of `inst` now (a stock share or a future: its segment's stream price now).
     pub fn premium_now(&self, st: &mut State, inst: &Instrument) -> Decimal {
         let spot = self.index_price(st, inst.contract.segment);
         let at = self.now(st);

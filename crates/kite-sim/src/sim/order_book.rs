@@ -1,5 +1,6 @@
 //! The simulator's order book: placing, modifying and cancelling orders and matching resting
-//! orders against the current premiums, or a stock share's stream price (kite-connect.md §4).
+//! orders against the current premiums, or a stock share's or an index future's stream price
+//! (kite-connect.md §4).
 
 use super::{ApiError, Shared, State, USER_ID, exchange_order_id, order_id, trade_id};
 use crate::orders::{OrderRec, PlaceRequest, parse_place};
@@ -158,7 +159,7 @@ impl Shared {
             .iter()
             .position(|r| r.o.order_id == id)
             .ok_or_else(|| ApiError::input(format!("Invalid `order_id` {id}.")))?;
-        let (token, lot, tick, stock) = {
+        let (token, lot, tick, sl_m_refused) = {
             let r = &st.orders[idx];
             if !r.is_open() {
                 return Err(ApiError::input(format!(
@@ -173,7 +174,10 @@ impl Shared {
                 r.o.instrument_token,
                 lot,
                 tick,
-                inst.is_some_and(|i| i.is_stock()),
+                inst.map_or(
+                    Some(crate::orders::SL_M_BLOCKED),
+                    crate::orders::sl_m_refusal,
+                ),
             )
         };
         let get = |k: &str| form.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
@@ -203,8 +207,10 @@ impl Shared {
             .transpose()?;
         let order_type = get("order_type")
             .map(|v| {
-                if v == "SL-M" && !stock {
-                    return Err(ApiError::input(crate::orders::SL_M_BLOCKED));
+                if v == "SL-M"
+                    && let Some(m) = sl_m_refused
+                {
+                    return Err(ApiError::input(m));
                 }
                 ["MARKET", "LIMIT", "SL", "SL-M"]
                     .contains(&v)

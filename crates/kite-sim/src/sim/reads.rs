@@ -1,4 +1,5 @@
-//! Read-only REST answers of the simulator: quotes (options, indices, stock shares),
+//! Read-only REST answers of the simulator: quotes (options, indices, index futures, stock
+//! shares),
 //! positions, equity margins and the status snapshot (kite-connect.md §3.6, §5, §6).
 
 use super::{QuoteView, Shared, State};
@@ -10,11 +11,18 @@ use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 impl Shared {
-    /// A quote key (`NSE:NIFTY 50`, `NFO:NIFTY2460623300CE`, `NSE:RELIANCE`) now: a stock's
-    /// LTP is its stream price, its OHLC the day's open, high/low so far and the previous
-    /// session's close.
+    /// A quote key (`NSE:NIFTY 50`, `NFO:NIFTY2460623300CE`, `NFO:NIFTY24AUGFUT`,
+    /// `NSE:RELIANCE`) now: a stock's or a future's LTP is its segment's stream price, its OHLC
+    /// the day's open, high/low so far and the previous session's close of that stream. An
+    /// index whose segment streams its future instead ([`crate::market::Day::streams_future`])
+    /// is not quoted (its key is absent, as an unknown key).
     pub fn lookup_quote(&self, st: &mut State, key: &str) -> Option<QuoteView<'_>> {
-        for seg in self.day.segments.iter().filter(|s| s.index().is_some()) {
+        for seg in self
+            .day
+            .segments
+            .iter()
+            .filter(|s| s.index().is_some() && !self.day.streams_future(**s))
+        {
             if key == index_key(*seg) {
                 let last = self.index_price(st, *seg);
                 let open = self.day.open[seg];
@@ -36,7 +44,7 @@ impl Shared {
             _ => return None,
         };
         let inst = self.universe.by_symbol(ex, sym)?;
-        if inst.is_stock() {
+        if inst.is_underlying() {
             let seg = inst.contract.segment;
             let last = self.index_price(st, seg);
             let open = self.day.open.get(&seg).copied().unwrap_or(last);
@@ -87,12 +95,12 @@ impl Shared {
                 _ => {
                     let empty = json!({"price": 0, "quantity": 0, "orders": 0});
                     let volume = inst
-                        .filter(|i| i.is_stock())
+                        .filter(|i| i.token() == self.day.token(i.contract.segment))
                         .and_then(|i| st.volume.get(&i.contract.segment).copied())
                         .unwrap_or(0);
                     let (buy, sell, q) = match inst {
                         Some(i) => {
-                            let (ask, bid) = touch_of(i.contract.segment, ltp);
+                            let (ask, bid) = touch_of(i.is_underlying(), ltp);
                             let q = i.contract.lot_size.saturating_mul(40);
                             (
                                 json!({"price": num(bid), "quantity": q, "orders": 10}),
@@ -151,17 +159,26 @@ impl Shared {
     /// (`m2m_unrealised`), − the MIS margin of the open share positions
     /// ([`crate::margins::model::EQUITY_MIS_MARGIN_PCT`] % of |quantity| × price now, in
     /// `exposure`). A share's purchase is not a cash outflow: an MIS position blocks margin,
-    /// so stock trades move `net` by their P&L and margin, not by their value.
+    /// so stock trades move `net` by their P&L and margin, not by their value. Index futures
+    /// likewise: their day P&L at the stream price joins `m2m_unrealised`, the margin of the
+    /// open positions ([`crate::margins::model::future_margin_pct`] of |quantity| × price now)
+    /// is in `span`.
     pub fn equity_margins(&self) -> Value {
         let st = self.lock();
         let capital = st.cash.unwrap_or(self.market.capital);
         let flow = crate::orders::cash_flow(&st.orders);
-        let (m2m, blocked) = crate::orders::equity_usage(
+        let (eq_m2m, blocked) = crate::orders::equity_usage(
             &st.orders,
             &mut |seg| self.index_price(&st, seg),
             crate::margins::model::EQUITY_MIS_MARGIN_PCT,
         );
-        let net = capital + flow + m2m - blocked;
+        let (fut_m2m, span) = crate::orders::futures_usage(
+            &st.orders,
+            &mut |seg| self.index_price(&st, seg),
+            &crate::margins::model::future_margin_pct,
+        );
+        let m2m = eq_m2m + fut_m2m;
+        let net = capital + flow + m2m - blocked - span;
         json!({
             "enabled": true,
             "net": num(net),
@@ -170,10 +187,10 @@ impl Shared {
                 "live_balance": num(net), "collateral": 0, "intraday_payin": 0
             },
             "utilised": {
-                "debits": num((-flow).max(Decimal::ZERO) + blocked - m2m.min(Decimal::ZERO)),
+                "debits": num((-flow).max(Decimal::ZERO) + blocked + span - m2m.min(Decimal::ZERO)),
                 "exposure": num(blocked), "m2m_realised": 0,
                 "m2m_unrealised": num(m2m), "option_premium": num((-flow).max(Decimal::ZERO)),
-                "payout": 0, "span": 0, "holding_sales": 0, "turnover": 0,
+                "payout": 0, "span": num(span), "holding_sales": 0, "turnover": 0,
                 "liquid_collateral": 0, "stock_collateral": 0, "delivery": 0
             }
         })

@@ -1,7 +1,9 @@
 //! The ticker side of the simulator state: client subscribe/mode messages, binary quote
 //! frames per connection and committing a delivered frame (kite-connect.md §7). A stock token
 //! gets a tradable packet ([`equity_packet`]) on each of its ticks, with the day's cumulative
-//! volume in `volume_traded`.
+//! volume in `volume_traded`; so does a subscribed index future on each tick of its segment
+//! (at the stream price; the day's volume only for the streamed future, 0 for the others).
+//! A segment streaming its future sends no index packet.
 
 use super::{Cmd, Shared, State, epoch};
 use crate::market::{Group, Instrument};
@@ -116,25 +118,31 @@ impl Shared {
         pk
     }
 
-    /// The packet of stock `seg` for its tick at `price` (₹) carrying `volume` units, at `ts`:
-    /// LTP = the stream price, `volume_traded` = the day's cumulative volume including this
-    /// tick, open = the day's first price, high/low so far, close = the previous session's
-    /// close.
+    /// The packet under `token` of stream `seg` (a stock, or an index future of `seg`) for
+    /// its tick at `price` (₹) carrying `volume` units, at `ts`: LTP = the stream price,
+    /// `volume_traded` = the day's cumulative volume including this tick (0 when `token` is
+    /// not the streamed one: a future of a segment streaming another contract or its index),
+    /// open = the day's first price, high/low so far, close = the previous session's close.
     fn stock_packet(
         &self,
         st: &State,
-        seg: Segment,
+        (token, seg): (u32, Segment),
         price: Decimal,
         volume: Option<u64>,
         ts: IstDateTime,
     ) -> QuotePacket {
+        let volume = volume.filter(|_| token == self.day.token(seg));
         let hi = st.high.get(&seg).copied().unwrap_or(price).max(price);
         let lo = st.low.get(&seg).copied().unwrap_or(price).min(price);
         let open = self.day.open.get(&seg).copied().unwrap_or(price);
         let close = self.day.prev_close.get(&seg).copied().unwrap_or(open);
-        let before = st.volume.get(&seg).copied().unwrap_or(0);
+        let before = if token == self.day.token(seg) {
+            st.volume.get(&seg).copied().unwrap_or(0)
+        } else {
+            0
+        };
         equity_packet(
-            self.day.token(seg),
+            token,
             price,
             (open, hi, lo, close),
             before + volume.unwrap_or(0),
@@ -144,8 +152,9 @@ impl Shared {
     }
 
     /// The frames of `g` for every subscribed connection: per segment of the group, the
-    /// packets of its subscribed options, then its index packet, or its stock packet
-    /// (segment order). Connections with nothing to receive are skipped.
+    /// packets of its subscribed options and futures (token order), then its index packet
+    /// (none when it streams its future), or its stock packet (segment order). Connections
+    /// with nothing to receive are skipped.
     pub fn build_frames(
         &self,
         st: &mut State,
@@ -165,7 +174,13 @@ impl Shared {
             for (seg, price, volume) in &g.ticks {
                 if seg.symbol().is_some() {
                     if let Some(mode) = subs.get(&self.day.token(*seg)) {
-                        let pk = self.stock_packet(st, *seg, *price, *volume, g.ts);
+                        let pk = self.stock_packet(
+                            st,
+                            (self.day.token(*seg), *seg),
+                            *price,
+                            *volume,
+                            g.ts,
+                        );
                         packets.push(pk.encode(*mode));
                     }
                     continue;
@@ -177,6 +192,11 @@ impl Shared {
                     if inst.contract.segment != *seg || inst.is_stock() {
                         continue;
                     }
+                    if inst.is_future() {
+                        let pk = self.stock_packet(st, (*tok, *seg), *price, *volume, g.ts);
+                        packets.push(pk.encode(*mode));
+                        continue;
+                    }
                     let pk = match cache.get(tok) {
                         Some(p) => *p,
                         None => {
@@ -186,6 +206,9 @@ impl Shared {
                         }
                     };
                     packets.push(pk.encode(*mode));
+                }
+                if self.day.streams_future(*seg) {
+                    continue;
                 }
                 if let Some(mode) = subs.get(&crate::market::index_token(*seg)) {
                     let hi = st.high.get(seg).copied().unwrap_or(*price).max(*price);
