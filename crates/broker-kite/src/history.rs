@@ -89,7 +89,8 @@ pub fn chunks(
 #[derive(Debug, Clone)]
 pub struct KiteHistory {
     client: KiteClient,
-    /// Stock segments' `instrument_token`s (their NSE `EQ` rows); indices use their own.
+    /// Watched `instrument_token`s of segments that trade what they watch: a stock's NSE
+    /// `EQ` row, an index's near-month future; other indices use their own token.
     stocks: BTreeMap<Segment, u32>,
 }
 
@@ -103,15 +104,23 @@ impl KiteHistory {
         }
     }
 
-    /// Serve stock segments too: each one's NSE `EQ` `instrument_token` (from the day's
-    /// instruments dump, [`crate::InstrumentsMaster::watch_token`]).
+    /// Serve these segments from these tokens: a stock's NSE `EQ` `instrument_token` (from
+    /// the day's instruments dump, [`crate::InstrumentsMaster::watch_token`]), an index
+    /// agent's near-month future ([`crate::InstrumentsMaster::future_contract`]; the index's
+    /// own token is then not read). A future's candles are its own contract's: Kite serves no
+    /// continuous intraday series, so in the days after a roll the warm-up reads the new
+    /// month's thinner candles.
     pub fn with_stock_tokens(mut self, tokens: impl IntoIterator<Item = (Segment, u32)>) -> Self {
         self.stocks.extend(tokens);
         self
     }
 
-    /// The token whose candles are `segment`'s: an index's own, a stock's `EQ` token.
+    /// The token whose candles are `segment`'s: the one set for it
+    /// ([`KiteHistory::with_stock_tokens`]), else an index's own.
     fn token(&self, segment: Segment) -> Result<u32, HistoryError> {
+        if let Some(t) = self.stocks.get(&segment) {
+            return Ok(*t);
+        }
         if let Some(t) = segment.index_token() {
             return Ok(t);
         }

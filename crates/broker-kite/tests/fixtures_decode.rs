@@ -439,7 +439,7 @@ fn nse_equity_rows_give_a_stocks_share() {
     assert_eq!(m.contract_by_token(3_861_249).unwrap(), c);
     assert_eq!(m.by_tradingsymbol("ADANIPORTS"), Some(c));
     m.check_config(adani, d, false, None).unwrap();
-    // Not listed: refused with the symbol named; an index's future is not read yet.
+    // Not listed: refused with the symbol named; the NSE dump lists no index future.
     let missing: Segment = "NOSUCHCO".parse().unwrap();
     assert_eq!(m.watch_token(missing), None);
     let e = m.check_config(missing, d, false, None).unwrap_err();
@@ -453,4 +453,84 @@ fn nse_equity_rows_give_a_stocks_share() {
     );
     // The NSE dump's index rows are not shares.
     assert!(m.by_token(256_265).is_none_or(|r| !r.is_nse_equity()));
+}
+
+/// Issue 15 (index futures in paper/live): an index agent with `instrument = "underlying"`
+/// trades the near-month future of the NFO/BFO dump (rows in Kite's columns,
+/// kite-connect.md §3.7: `instrument_type` FUT, segment `NFO-FUT`); its lot is checked against
+/// the configured one, the token finds it again, and an expired month is never picked.
+#[test]
+fn nfo_future_rows_give_an_indexs_near_month_future() {
+    let csv = "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange\n\
+        13238786,51714,NIFTY24AUGFUT,NIFTY,0.0,2024-08-29,0.0,0.05,25,FUT,NFO-FUT,NFO\n\
+        13368322,52220,NIFTY24SEPFUT,NIFTY,0.0,2024-09-26,0.0,0.05,25,FUT,NFO-FUT,NFO\n\
+        13237250,51708,BANKNIFTY24AUGFUT,BANKNIFTY,0.0,2024-08-28,0.0,0.05,15,FUT,NFO-FUT,NFO\n\
+        12335618,48186,NIFTY2481424500CE,NIFTY,0.0,2024-08-14,24500.0,0.05,25,CE,NFO-OPT,NFO\n";
+    let on = |y, mo, day| chrono::NaiveDate::from_ymd_opt(y, mo, day).unwrap();
+    let mut m = InstrumentsMaster::new();
+    m.add_csv("api:NFO", csv.as_bytes()).unwrap();
+    let c = m
+        .underlying_contract(Segment::Nifty, on(2024, 8, 12), dec!(24350))
+        .unwrap();
+    assert_eq!(
+        (
+            c.tradingsymbol.as_str(),
+            c.exchange,
+            c.option_type,
+            c.lot_size,
+            c.tick_size,
+            c.expiry,
+            c.strike,
+            c.instrument_token
+        ),
+        (
+            "NIFTY24AUGFUT",
+            domain::Exchange::NFO,
+            OptionType::FUT,
+            25,
+            dec!(0.05),
+            on(2024, 8, 29),
+            dec!(0),
+            Some(13_238_786)
+        )
+    );
+    assert_eq!(m.contract_by_token(13_238_786).unwrap(), c);
+    // On its expiry day the month's future is still the near month; the day after, the next.
+    assert_eq!(
+        m.future_row(Segment::Nifty, on(2024, 8, 29), 0)
+            .unwrap()
+            .tradingsymbol,
+        "NIFTY24AUGFUT"
+    );
+    assert_eq!(
+        m.future_contract(Segment::Nifty, on(2024, 8, 30))
+            .unwrap()
+            .tradingsymbol,
+        "NIFTY24SEPFUT"
+    );
+    assert_eq!(
+        m.future_row(Segment::Nifty, on(2024, 8, 12), 1)
+            .unwrap()
+            .tradingsymbol,
+        "NIFTY24SEPFUT"
+    );
+    // Futures are not options: the option expiries and strikes are unchanged.
+    assert_eq!(m.expiries(Segment::Nifty), vec![on(2024, 8, 14)]);
+    // A configured lot other than the dump's refuses the future.
+    m.expect_lot_size(Segment::BankNifty, 30);
+    let e = m
+        .future_contract(Segment::BankNifty, on(2024, 8, 12))
+        .unwrap_err();
+    assert!(
+        matches!(&e, ContractError::Mismatch(s) if s.contains("BANKNIFTY24AUGFUT")),
+        "{e:?}"
+    );
+    // None listed after the last expiry: NotFound naming the segment.
+    let e = m
+        .future_contract(Segment::Nifty, on(2024, 10, 1))
+        .unwrap_err();
+    assert!(
+        matches!(&e, ContractError::NotFound(s) if s.contains("NIFTY: no future")),
+        "{e:?}"
+    );
 }

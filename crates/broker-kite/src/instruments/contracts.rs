@@ -86,9 +86,15 @@ impl InstrumentsMaster {
                 ContractError::NotFound(format!("{} has no expiry", row.tradingsymbol))
             })?,
             strike: row.strike,
-            option_type: row.option_type().ok_or_else(|| {
-                ContractError::NotFound(format!("{} is not an option", row.tradingsymbol))
-            })?,
+            option_type: match row.instrument_type.as_str() {
+                "FUT" => OptionType::FUT,
+                _ => row.option_type().ok_or_else(|| {
+                    ContractError::NotFound(format!(
+                        "{} is not an option or a future",
+                        row.tradingsymbol
+                    ))
+                })?,
+            },
             lot_size: row.lot_size,
             tick_size: row.tick_size,
             tradingsymbol: row.tradingsymbol.clone(),
@@ -133,6 +139,31 @@ impl InstrumentsMaster {
         })
     }
 
+    /// The near-month future of index `segment` traded on `date`
+    /// ([`InstrumentsMaster::future_row`]) as a contract: `option_type` FUT, strike 0, expiry,
+    /// lot and tick from the dump, lot checked against the configured one. An index agent with
+    /// `instrument = "underlying"` watches and trades it (issue 15). Intraday positions are
+    /// squared off before the future expires at 15:30 on its expiry day, so no roll is needed:
+    /// the next session's dump no longer lists the expired contract and the next month's is
+    /// picked.
+    ///
+    /// # Errors
+    /// [`ContractError::NotFound`] when the loaded dumps list no future of `segment` expiring
+    /// on or after `date`; [`ContractError::Mismatch`] for a lot size other than configured.
+    pub fn future_contract(
+        &self,
+        segment: Segment,
+        date: NaiveDate,
+    ) -> Result<OptionContract, ContractError> {
+        let row = self.future_row(segment, date, 0).ok_or_else(|| {
+            ContractError::NotFound(format!(
+                "{segment}: no future expiring on or after {date} in the instruments dump (is the {} dump loaded?)",
+                segment.exchange()
+            ))
+        })?;
+        self.contract_from_row(segment, row)
+    }
+
     /// The contract of a token (e.g. reconciling a position), checked like any other: an
     /// option of a traded index, or an NSE share (its `expiry` the dump's trading date,
     /// [`InstrumentsMaster::trading_date`]).
@@ -167,8 +198,8 @@ impl InstrumentsMaster {
 }
 
 impl ContractSource for InstrumentsMaster {
-    /// A stock's NSE share ([`InstrumentsMaster::equity_contract`]); index futures are not
-    /// loaded from the dumps yet, so an index gets [`ContractError::NotFound`].
+    /// A stock's NSE share ([`InstrumentsMaster::equity_contract`]); an index's near-month
+    /// future ([`InstrumentsMaster::future_contract`]).
     fn underlying_contract(
         &self,
         segment: Segment,
@@ -177,9 +208,7 @@ impl ContractSource for InstrumentsMaster {
     ) -> Result<OptionContract, ContractError> {
         match segment.symbol() {
             Some(sym) => self.equity_contract(segment, sym.as_str(), trade_date),
-            None => Err(ContractError::NotFound(format!(
-                "{segment}: index futures are not read from the instruments dump yet (paper/live trade the underlying of stocks only)"
-            ))),
+            None => self.future_contract(segment, trade_date),
         }
     }
 

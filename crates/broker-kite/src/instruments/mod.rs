@@ -65,6 +65,9 @@ pub struct InstrumentsMaster {
     /// NSE cash-market shares (`exchange` NSE, `segment` NSE, `instrument_type` EQ) by
     /// tradingsymbol.
     equities: HashMap<String, u32>,
+    /// Index futures (`instrument_type` FUT of NIFTY/BANKNIFTY/SENSEX on NFO/BFO) by
+    /// (underlying, expiry).
+    futures: BTreeMap<(Segment, NaiveDate), u32>,
     /// The trading date the dumps are of (set by `load`).
     date: Option<NaiveDate>,
     expected_lots: BTreeMap<Segment, u32>,
@@ -132,6 +135,11 @@ impl InstrumentsMaster {
         {
             self.options
                 .insert((seg, exp, row.strike, ot_code(ot)), row.instrument_token);
+        }
+        if row.instrument_type == "FUT"
+            && let (Some(seg), Some(exp)) = (row.underlying(), row.expiry)
+        {
+            self.futures.insert((seg, exp), row.instrument_token);
         }
         if row.is_nse_equity() {
             self.equities
@@ -210,6 +218,22 @@ impl InstrumentsMaster {
     /// does, kite-connect.md §3.7).
     pub fn equity_row(&self, symbol: &str) -> Option<&InstrumentRow> {
         self.equities.get(symbol).and_then(|t| self.rows.get(t))
+    }
+
+    /// The near-month future of index `segment` traded on `date` (kite-connect.md §8.4): the
+    /// `FUT` row with the nearest expiry on or after `date`; `nth` = 1 for the next month's,
+    /// 2 for the one after. `None` when the loaded dumps list no such future (a stock, or the
+    /// NFO/BFO dump not loaded).
+    pub fn future_row(
+        &self,
+        segment: Segment,
+        date: NaiveDate,
+        nth: usize,
+    ) -> Option<&InstrumentRow> {
+        self.futures
+            .range((segment, date)..=(segment, NaiveDate::MAX))
+            .nth(nth)
+            .and_then(|(_, t)| self.rows.get(t))
     }
 
     /// The `instrument_token` an agent of `segment` watches: an index's own token (the
