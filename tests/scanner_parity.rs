@@ -11,6 +11,12 @@
 //!   test) and on its book: one entry and one exit per trade, each tag once, shorts opened
 //!   with a SELL;
 //! - paper's recording of the day holds each stock's shipped 1-minute bars, volume included.
+//!
+//! Index futures the same way (`config/futures.toml`, `instrument = "underlying"` on NIFTY and
+//! BANKNIFTY): `kite-sim` streams the shipped near-month futures' 5-minute bars (real volume)
+//! under the futures' own tokens, and paper and live trade `NIFTY24AUGFUT` /
+//! `BANKNIFTY24AUGFUT` on 2024-08-05 (both short) as replay does: paper to the paisa, live
+//! on the decisions, its book on NFO with each short opened by a SELL.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -176,4 +182,112 @@ fn the_shipped_dry_run_config_is_the_scanner_in_paper() {
     base.engine.mode = c.engine.mode;
     assert_eq!(c.engine.segments, base.engine.segments);
     assert_eq!(c.strategy, base.strategy);
+}
+
+/// The futures day: both agents go short (`BUY_PE` signals sell the future).
+fn futures_day() -> NaiveDate {
+    kestrel_support::date(2024, 8, 5)
+}
+
+fn futures() -> config::Config {
+    config("config/futures.toml")
+}
+
+async fn start_futures_sim() -> Simulator {
+    let mut c = kite_sim_cli::sim_config(futures_day(), &futures(), data_dir());
+    c.speed = Speed::Max;
+    Simulator::start(c).await.expect("simulator starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_and_live_trade_the_index_futures_like_replay() {
+    let replay = tokio::task::spawn_blocking(|| kestrel_support::replay(futures(), futures_day()))
+        .await
+        .unwrap();
+    assert_eq!(replay.trades.len(), 2, "{:?}", replay.trades);
+    assert!(
+        replay
+            .trades
+            .iter()
+            .all(|t| t.signal_type.direction() == Some(domain::Direction::Short)),
+        "2024-08-05 is the day both futures are sold"
+    );
+    let (paper_sim, live_sim) = (start_futures_sim().await, start_futures_sim().await);
+    let (pdir, ldir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (paper, live) = tokio::join!(
+        run(session_options(
+            SessionKind::Paper,
+            &paper_sim,
+            pdir.path(),
+            "",
+            futures(),
+            "config/futures.toml",
+            futures_day()
+        )),
+        run(session_options(
+            SessionKind::Live,
+            &live_sim,
+            ldir.path(),
+            "",
+            futures(),
+            "config/futures.toml",
+            futures_day()
+        )),
+    );
+    assert!(!paper.interrupted && !live.interrupted);
+    let want: Vec<String> = replay.trades.iter().map(money_key).collect();
+    let got: Vec<String> = paper.report.trades.iter().map(money_key).collect();
+    assert_eq!(got, want, "paper vs replay, to the paisa");
+    let want: Vec<String> = replay.trades.iter().map(key).collect();
+    let got: Vec<String> = live.report.trades.iter().map(key).collect();
+    assert_eq!(got, want, "live vs replay");
+    assert!(
+        paper_sim.orders().is_empty(),
+        "paper placed orders at the broker"
+    );
+
+    // Live's book: one SELL to open and one BUY to close each future, on NFO, MIS, filled.
+    let book = live_sim.orders();
+    let journaled: BTreeSet<String> = journal_orders(&live.journal_dir)
+        .into_iter()
+        .map(|(tag, _)| tag)
+        .collect();
+    let tags: BTreeSet<String> = book
+        .iter()
+        .map(|o| o.tag.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        tags.len(),
+        book.len(),
+        "an order was placed twice: {book:?}"
+    );
+    assert_eq!(tags, journaled, "simulator book vs live journal");
+    for t in &live.report.trades {
+        let legs: Vec<_> = book
+            .iter()
+            .filter(|o| o.tradingsymbol == t.option_symbol)
+            .collect();
+        let sides: Vec<Side> = legs.iter().map(|o| o.side).collect();
+        assert_eq!(sides, vec![Side::Sell, Side::Buy], "{}: {legs:?}", key(t));
+        assert!(
+            legs.iter()
+                .all(|o| o.exchange == "NFO" && o.product == "MIS" && o.status == "COMPLETE"),
+            "{legs:?}"
+        );
+        assert!(t.option_symbol.ends_with("24AUGFUT"), "{}", t.option_symbol);
+    }
+    // The recording holds each future's day as 1-minute bars under `NAME-FUT` (the minutes
+    // the streamed 5-minute bars' ticks fell in), with the shipped day's volume, all of it.
+    let shipped = catalog::Catalog::open(data_dir()).unwrap();
+    let recorded = catalog::Catalog::open(recorded_catalog(pdir.path())).unwrap();
+    for name in ["NIFTY-FUT", "BANKNIFTY-FUT"] {
+        let bars = recorded.bars(name, futures_day()).unwrap();
+        let volume = |b: &[domain::Bar]| b.iter().filter_map(|b| b.volume).sum::<u64>();
+        let want = shipped.bars(&format!("{name}_5m"), futures_day()).unwrap();
+        assert!(bars.len() > want.len(), "{name}: {} bars", bars.len());
+        assert_eq!(volume(&bars), volume(&want), "{name}");
+        assert!(volume(&want) > 0, "{name}");
+    }
+    paper_sim.shutdown().await;
+    live_sim.shutdown().await;
 }

@@ -38,6 +38,7 @@ use broker_paper::pricer::{ModelParams, NoMarketPremiums, Pricer};
 use broker_paper::{PaperBroker, PaperSettings};
 use chrono::NaiveDate;
 use config::Config;
+use config::HistorySource;
 use domain::calendar::MarketCalendar;
 use domain::charges::ChargesSchedule;
 use domain::ports::{Broker, Clock, MarketData};
@@ -146,10 +147,11 @@ pub enum SessionError {
 }
 
 /// Spec §10.6: live trading needs `mode = "live"` in the configuration **and** the explicit
-/// confirmation flag. Paper and live both refuse `instrument = "underlying"` on an index (its
-/// futures are not read from the instruments dump yet, issue 15); a `[universe]` of stocks
-/// trades their NSE shares in either; `instrument = "hedged_short"` (seed 003's credit
-/// spreads) runs in both.
+/// confirmation flag. Paper and live both trade an index's near-month future (`instrument =
+/// "underlying"`), a `[universe]` of stocks' NSE shares and seed 003's credit spreads
+/// (`instrument = "hedged_short"`), besides options. An index future warms up from Kite's or
+/// the catalog's candles of the future, never Breeze's (its historical charts are read for the
+/// index cash series here), so `[data] history = "breeze"` with it is refused.
 ///
 /// # Errors
 /// [`SessionError::Refused`] saying what is missing or unsupported and how to fix it.
@@ -159,18 +161,13 @@ pub fn check_guardrails(
     config_path: &Path,
     confirm_live: bool,
 ) -> Result<(), SessionError> {
-    for seg in config
-        .engine
-        .segments
-        .iter()
-        .filter(|s| s.index().is_some())
+    if config.data.history == HistorySource::Breeze
+        && let Some(seg) = futures_segments(config).first()
     {
-        if config.segment(*seg).instrument == engine::settings::Instrument::Underlying {
-            return Err(SessionError::Refused(format!(
-                "{}: {seg} has instrument = \"underlying\" (its future), which replay supports but paper and live do not yet; use instrument = \"option\" for a Kite session",
-                config_path.display()
-            )));
-        }
+        return Err(SessionError::Refused(format!(
+            "{}: {seg} trades its future (instrument = \"underlying\"), whose warm-up needs the future's own candles with volume; [data] history = \"breeze\" serves the index, so use history = \"kite\" or \"catalog\"",
+            config_path.display()
+        )));
     }
     if kind != SessionKind::Live {
         return Ok(());
@@ -391,29 +388,28 @@ async fn session_body(
             .check_config(*seg, date, config.options.skip_expiry_day, None)
             .map_err(|e| SessionError::Refused(format!("instruments: {e}")))?;
     }
+    // The index tokens the agents watch (an index trading its future watches the future's).
+    let on_futures = futures_segments(&config);
     let indices: Vec<Segment> = segments
         .iter()
         .copied()
-        .filter(|s| s.index().is_some())
+        .filter(|s| s.index().is_some() && !on_futures.contains(s))
         .collect();
     if !indices.is_empty() {
         verify_index_tokens(&client, &indices)
             .await
             .map_err(|e| SessionError::Refused(format!("index tokens: {e}")))?;
     }
-    // A stock's agent watches its NSE share: the token is the dump's (`check_config` above
-    // refused a share the dump does not list).
-    let stock_tokens: Vec<(Segment, u32)> = segments
-        .iter()
-        .filter(|s| s.symbol().is_some())
-        .filter_map(|s| master.watch_token(*s).map(|t| (*s, t)))
-        .collect();
+    // An agent watches what it trades when it trades the underlying: a stock its NSE share
+    // (`check_config` above refused a share the dump does not list), an index with
+    // `instrument = "underlying"` its near-month future (issue 15). Both tokens are the dump's.
+    let watch_tokens = underlying_watch_tokens(&config, &master, &segments, date)?;
     // What the session receives is recorded for a later replay (issue 14, `[data] record`).
     let cache_dir = broker_kite::session::expand_home(&settings.instruments_cache_dir);
     let recorder = crate::record::thread::start(
         &config,
         &master,
-        &stock_tokens,
+        &watch_tokens,
         cache_dir,
         &exchanges,
         date,
@@ -440,7 +436,7 @@ async fn session_body(
                     },
                     Box::new(pricer()),
                 )
-                .watching(stock_tokens.iter().copied()),
+                .watching(watch_tokens.iter().copied()),
             ),
             None,
         ),
@@ -485,7 +481,7 @@ async fn session_body(
     let journal_dir = journal.dir().to_path_buf();
     let mut engine_settings = config.engine_settings();
     for s in &mut engine_settings.segments {
-        if let Some((_, t)) = stock_tokens.iter().find(|(seg, _)| *seg == s.segment) {
+        if let Some((_, t)) = watch_tokens.iter().find(|(seg, _)| *seg == s.segment) {
             s.watch_token = Some(*t);
         }
     }
@@ -520,7 +516,7 @@ async fn session_body(
         engine.set_margins(Arc::new(broker_kite::KiteMargins::new(client.clone())));
     }
     // `[data] history`: Kite (default), Breeze or the catalog (issue 15, crate::warmup).
-    let history = crate::warmup::session_history(&config, &client, &stock_tokens)
+    let history = crate::warmup::session_history(&config, &client, &watch_tokens)
         .map_err(SessionError::Refused)?;
     engine.warm_up(history.as_ref()).await?;
     let inflight_path = InflightTick::path(&journal_root, mode.dir());
@@ -737,4 +733,49 @@ async fn session_body(
         interrupted,
         latency,
     })
+}
+
+/// The index segments of `config` that trade their future (`instrument = "underlying"`).
+fn futures_segments(config: &Config) -> Vec<Segment> {
+    config
+        .engine
+        .segments
+        .iter()
+        .copied()
+        .filter(|s| {
+            s.index().is_some()
+                && config.segment(*s).instrument == engine::settings::Instrument::Underlying
+        })
+        .collect()
+}
+
+/// `(segment, instrument_token)` of every agent that watches what it trades: a stock's NSE
+/// `EQ` token, and for an index with `instrument = "underlying"` its near-month future's
+/// ([`InstrumentsMaster::future_contract`]: the `FUT` row expiring first on or after `date`).
+/// Index agents trading options watch the index token and are not listed.
+///
+/// # Errors
+/// [`SessionError::Refused`] when the dump lists no such future (or its lot differs from
+/// the configured one): the agent would have nothing to watch or trade.
+fn underlying_watch_tokens(
+    config: &Config,
+    master: &InstrumentsMaster,
+    segments: &[Segment],
+    date: NaiveDate,
+) -> Result<Vec<(Segment, u32)>, SessionError> {
+    let mut out: Vec<(Segment, u32)> = segments
+        .iter()
+        .filter(|s| s.symbol().is_some())
+        .filter_map(|s| master.watch_token(*s).map(|t| (*s, t)))
+        .collect();
+    for seg in futures_segments(config) {
+        let c = master
+            .future_contract(seg, date)
+            .map_err(|e| SessionError::Refused(format!("instruments: {e}")))?;
+        tracing::info!(target: "live", segment = %seg, future = %c.tradingsymbol, expiry = %c.expiry, lot = c.lot_size, "index agent watches and trades its near-month future");
+        if let Some(t) = c.instrument_token {
+            out.push((seg, t));
+        }
+    }
+    Ok(out)
 }

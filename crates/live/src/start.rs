@@ -368,16 +368,26 @@ mod tests {
     }
 
     #[test]
-    fn paper_and_live_refuse_trading_the_underlying() {
-        let c = shipped("futures");
+    fn paper_and_live_trade_index_futures_warmed_from_the_futures_own_candles() {
+        let mut c = shipped("futures");
+        assert!(
+            crate::session::check_guardrails(
+                SessionKind::Paper,
+                &c,
+                Path::new("config/futures.toml"),
+                false
+            )
+            .is_ok()
+        );
+        c.data.history = config::HistorySource::Breeze;
         for kind in [SessionKind::Paper, SessionKind::Live] {
             let e =
                 crate::session::check_guardrails(kind, &c, Path::new("config/futures.toml"), true)
                     .unwrap_err()
                     .to_string();
             assert!(
-                e.contains("config/futures.toml: NIFTY has instrument = \"underlying\"")
-                    && e.contains("paper and live do not yet"),
+                e.contains("config/futures.toml: NIFTY trades its future")
+                    && e.contains("history = \"breeze\" serves the index"),
                 "{e}"
             );
         }

@@ -44,8 +44,8 @@ impl<W: HistoricalData, T: HistoricalData> HistoricalData for Split<W, T> {
 }
 
 /// The session's history per `config.data.history` (module table); `kite` is the session's
-/// Kite client, `stock_tokens` each stock segment's NSE `EQ` token (Kite history is read by
-/// token).
+/// Kite client, `stock_tokens` the token each agent that trades what it watches reads: a
+/// stock's NSE `EQ` token, an index's near-month future (Kite history is read by token).
 ///
 /// # Errors
 /// A message for the session's refusal: Breeze credentials missing or unreadable, a bad

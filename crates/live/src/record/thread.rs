@@ -123,9 +123,24 @@ pub fn instruments_dump(cache_dir: &Path, exchanges: &[Exchange], date: NaiveDat
     out
 }
 
+/// The series a watched instrument's 1-minute bars are recorded under: the configured one
+/// without a timeframe suffix (`NIFTY-FUT_5m` → `NIFTY-FUT`, catalog naming: 1-minute bars
+/// carry none), so a replay reads them as the minutes they are.
+fn minute_series(series: &str) -> String {
+    match series.rsplit_once('_') {
+        Some((base, _))
+            if catalog::naming::series_timeframe(series).is_ok_and(|tf| tf.minutes() != 1) =>
+        {
+            base.to_string()
+        }
+        _ => series.to_string(),
+    }
+}
+
 /// Start recording the session of `date` when `[data] record` is on: `master` names the
-/// instruments, `stock_tokens` are the scanned stocks' shares (the session's, recorded as
-/// bars of the series replay reads), the dump is read from `cache_dir`. `None` when recording is off or its thread
+/// instruments, `stock_tokens` are the instruments agents watch and trade (scanned stocks'
+/// shares, index futures: recorded as 1-minute bars of the series replay reads, without a
+/// timeframe suffix), the dump is read from `cache_dir`. `None` when recording is off or its thread
 /// could not start (a warning: trading goes on).
 pub fn start(
     config: &config::Config,
@@ -141,7 +156,9 @@ pub fn start(
     }
     let m = master.clone();
     let symbols: Symbols = Box::new(move |t| m.by_token(t).map(|r| r.tradingsymbol.clone()));
-    let stock_bars = stock_tokens.iter().map(|(s, t)| (*t, config.series(*s)));
+    let stock_bars = stock_tokens
+        .iter()
+        .map(|(s, t)| (*t, minute_series(&config.series(*s))));
     let rec = Recorder::new(date, symbols, sinks(config, date, store)).with_bar_series(stock_bars);
     match RecorderThread::spawn(rec) {
         Ok(r) => {
@@ -156,5 +173,18 @@ pub fn start(
             tracing::warn!(target: "live", error = %e, "recording not started (trading goes on)");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::minute_series;
+
+    #[test]
+    fn minute_bars_are_recorded_under_the_series_without_its_timeframe() {
+        assert_eq!(minute_series("NIFTY-FUT_5m"), "NIFTY-FUT");
+        assert_eq!(minute_series("RELIANCE"), "RELIANCE");
+        assert_eq!(minute_series("BAJAJ-AUTO"), "BAJAJ-AUTO");
+        assert_eq!(minute_series("SENSEX_3m"), "SENSEX");
     }
 }
