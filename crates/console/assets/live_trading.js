@@ -155,7 +155,11 @@
     d.append(h);
     const dl = el("dl");
     const row = (k, v, cls) => { dl.append(el("dt", k), el("dd", v, cls)); };
-    row(SEGMENTS.includes(seg) ? "Index LTP" : "Share LTP", c ? points(c.index_ltp) : "—");
+    // What the agent watches: its index, its near-month future (instrument = "underlying"),
+    // or a scanned stock's share.
+    const watches = (c && c.watches) || (SEGMENTS.includes(seg) ? "INDEX" : "SHARE");
+    const ltpLabel = { INDEX: "Index LTP", FUTURE: "Future LTP", SHARE: "Share LTP" }[watches] || "LTP";
+    row(ltpLabel, c ? points(c.index_ltp) : "—");
     const p = c && c.position;
     const option = p && (p.option_type === "CE" || p.option_type === "PE");
     if (option && p.hedge) {

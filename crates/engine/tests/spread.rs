@@ -977,3 +977,21 @@ proptest::proptest! {
         }
     }
 }
+
+/// The status card says what its LTP is the price of: the index for options and spreads, the
+/// near-month future for an index agent trading its underlying (it watches the future).
+#[test]
+fn the_card_names_what_the_agent_watches() {
+    let watches = |instrument| {
+        let mut s = settings(&[]);
+        s.segments[0].instrument = instrument;
+        let desk = Arc::new(Mutex::new(Desk::default()));
+        engine(s, &desk, &SharedJournal::default())
+            .snapshot()
+            .segments[0]
+            .watches
+    };
+    assert_eq!(watches(Instrument::HedgedShort), "INDEX");
+    assert_eq!(watches(Instrument::Option), "INDEX");
+    assert_eq!(watches(Instrument::Underlying), "FUTURE");
+}

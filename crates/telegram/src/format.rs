@@ -301,11 +301,11 @@ pub fn status(s: &Snapshot) -> String {
     let mut text = format!("{} {} · {now} IST · {entries}", s.mode, s.date);
     for c in &s.segments {
         let ltp = c.index_ltp.map_or_else(|| "-".into(), |v| v.to_string());
-        // An index's level, or a scanned stock's share price.
-        let what = if c.segment.index().is_some() {
-            "index"
-        } else {
-            "LTP"
+        // An index's level, or the watched future's or share's price.
+        let what = match c.watches {
+            "INDEX" => "index",
+            "FUTURE" => "future",
+            _ => "LTP",
         };
         text.push_str(&format!("\n{} {} · {what} {ltp}", c.segment, c.state));
     }

@@ -231,6 +231,7 @@ pub fn sample_snapshot() -> Snapshot {
                 segment: Segment::Nifty,
                 state: "IN_POSITION".into(),
                 index_ltp: Some(dec!(23190.1)),
+                watches: "INDEX",
                 position: Some(PositionView {
                     segment: Segment::Nifty,
                     option_symbol: "NIFTY2460623200PE".into(),
@@ -261,6 +262,7 @@ pub fn sample_snapshot() -> Snapshot {
                 segment: Segment::BankNifty,
                 state: "WAITING_FOR_SIGNAL".into(),
                 index_ltp: Some(dec!(49800)),
+                watches: "INDEX",
                 position: None,
                 trades: 0,
                 win_rate_pct: dec!(0),

@@ -171,8 +171,13 @@ pub struct SegmentCard {
     pub segment: Segment,
     /// `IDLE`, `WAITING_FOR_SIGNAL` or `IN_POSITION`.
     pub state: String,
-    /// Index LTP, points.
+    /// LTP of the watched instrument (see `watches`): index points, or ₹ for a future or
+    /// a share.
     pub index_ltp: Option<Decimal>,
+    /// What `index_ltp` is the price of: `INDEX` (an agent on its index, trading options),
+    /// `FUTURE` (an index agent trading its near-month future, `instrument = "underlying"`:
+    /// it watches the future) or `SHARE` (a scanned stock, seed 001).
+    pub watches: &'static str,
     /// The open position, if any.
     pub position: Option<PositionView>,
     /// Today's completed trades of the segment.

@@ -81,6 +81,11 @@ impl Engine {
             }
             .to_string(),
             index_ltp: a.last_tick.map(|t| t.price),
+            watches: match (a.segment.symbol(), a.params.instrument) {
+                (Some(_), _) => "SHARE",
+                (None, crate::settings::Instrument::Underlying) => "FUTURE",
+                (None, _) => "INDEX",
+            },
             position: a
                 .position
                 .as_ref()
