@@ -117,6 +117,42 @@ pub fn cash_flow(orders: &[OrderRec]) -> Decimal {
         .sum()
 }
 
+/// Net quantity (buys − sells, units) and cash (sells − buys, ₹) of the fills of `orders`,
+/// grouped by `key`, with each group's segment.
+fn net_by<'a, K: Ord>(
+    orders: impl Iterator<Item = &'a OrderRec>,
+    key: impl Fn(&OrderRec) -> K,
+) -> BTreeMap<K, (Segment, i64, Decimal)> {
+    let mut by: BTreeMap<K, (Segment, i64, Decimal)> = BTreeMap::new();
+    for r in orders {
+        for f in &r.o.fills {
+            let e = by.entry(key(r)).or_insert((r.segment, 0, Decimal::ZERO));
+            let (q, v) = (i64::from(f.quantity), Decimal::from(f.quantity) * f.price);
+            match r.o.side {
+                Side::Buy => (e.1 += q, e.2 -= v),
+                Side::Sell => (e.1 -= q, e.2 += v),
+            };
+        }
+    }
+    by
+}
+
+/// `(m2m, blocked)` of net positions, ₹: `m2m` = cash + net quantity × `ltp(segment)`,
+/// `blocked` = `pct` % × |net quantity| × that price.
+fn usage(
+    nets: impl Iterator<Item = (Decimal, (Segment, i64, Decimal))>,
+    ltp: &mut dyn FnMut(Segment) -> Decimal,
+) -> (Decimal, Decimal) {
+    let mut m2m = Decimal::ZERO;
+    let mut blocked = Decimal::ZERO;
+    for (pct, (seg, q, cash)) in nets {
+        let last = ltp(seg);
+        m2m += cash + Decimal::from(q) * last;
+        blocked += pct / Decimal::ONE_HUNDRED * Decimal::from(q.abs()) * last;
+    }
+    (m2m, blocked)
+}
+
 /// The stock shares' (NSE MIS) day, summed over the stocks, ₹: `(m2m, blocked)` with
 /// `m2m` = sells − buys + net quantity × `ltp(stock)` (the day's P&L at the price now) and
 /// `blocked` = `margin_pct` % × |net quantity| × `ltp(stock)` (the MIS margin of the open
@@ -126,31 +162,11 @@ pub fn equity_usage(
     ltp: &mut dyn FnMut(Segment) -> Decimal,
     margin_pct: Decimal,
 ) -> (Decimal, Decimal) {
-    let mut by: BTreeMap<Segment, (i64, Decimal)> = BTreeMap::new();
-    for r in orders.iter().filter(|r| r.segment.symbol().is_some()) {
-        for f in &r.o.fills {
-            let e = by.entry(r.segment).or_default();
-            let v = Decimal::from(f.quantity) * f.price;
-            match r.o.side {
-                Side::Buy => {
-                    e.0 += i64::from(f.quantity);
-                    e.1 -= v;
-                }
-                Side::Sell => {
-                    e.0 -= i64::from(f.quantity);
-                    e.1 += v;
-                }
-            }
-        }
-    }
-    let mut m2m = Decimal::ZERO;
-    let mut blocked = Decimal::ZERO;
-    for (seg, (q, cash)) in by {
-        let last = ltp(seg);
-        m2m += cash + Decimal::from(q) * last;
-        blocked += margin_pct / Decimal::ONE_HUNDRED * Decimal::from(q.abs()) * last;
-    }
-    (m2m, blocked)
+    let nets = net_by(
+        orders.iter().filter(|r| r.segment.symbol().is_some()),
+        |r| r.segment,
+    );
+    usage(nets.into_values().map(|n| (margin_pct, n)), ltp)
 }
 
 /// The index futures' day, summed over the contracts and products, ₹: `(m2m, blocked)` with
@@ -162,33 +178,15 @@ pub fn futures_usage(
     ltp: &mut dyn FnMut(Segment) -> Decimal,
     margin_pct: &dyn Fn(&str) -> Decimal,
 ) -> (Decimal, Decimal) {
-    let mut by: BTreeMap<(String, String), (Segment, i64, Decimal)> = BTreeMap::new();
-    for r in orders
-        .iter()
-        .filter(|r| r.underlying && r.segment.symbol().is_none())
-    {
-        for f in &r.o.fills {
-            let k = (r.o.tradingsymbol.clone(), r.o.product.clone());
-            let e = by.entry(k).or_insert((r.segment, 0, Decimal::ZERO));
-            let v = Decimal::from(f.quantity) * f.price;
-            match r.o.side {
-                Side::Buy => {
-                    e.1 += i64::from(f.quantity);
-                    e.2 -= v;
-                }
-                Side::Sell => {
-                    e.1 -= i64::from(f.quantity);
-                    e.2 += v;
-                }
-            }
-        }
-    }
-    let mut m2m = Decimal::ZERO;
-    let mut blocked = Decimal::ZERO;
-    for ((_, product), (seg, q, cash)) in by {
-        let last = ltp(seg);
-        m2m += cash + Decimal::from(q) * last;
-        blocked += margin_pct(&product) / Decimal::ONE_HUNDRED * Decimal::from(q.abs()) * last;
-    }
-    (m2m, blocked)
+    let nets = net_by(
+        orders
+            .iter()
+            .filter(|r| r.underlying && r.segment.symbol().is_none()),
+        |r| (r.o.tradingsymbol.clone(), r.o.product.clone()),
+    );
+    usage(
+        nets.into_iter()
+            .map(|((_, product), n)| (margin_pct(&product), n)),
+        ltp,
+    )
 }

@@ -131,12 +131,13 @@ impl Shared {
         volume: Option<u64>,
         ts: IstDateTime,
     ) -> QuotePacket {
-        let volume = volume.filter(|_| token == self.day.token(seg));
+        let streamed = token == self.day.token(seg);
+        let volume = volume.filter(|_| streamed);
         let hi = st.high.get(&seg).copied().unwrap_or(price).max(price);
         let lo = st.low.get(&seg).copied().unwrap_or(price).min(price);
         let open = self.day.open.get(&seg).copied().unwrap_or(price);
         let close = self.day.prev_close.get(&seg).copied().unwrap_or(open);
-        let before = if token == self.day.token(seg) {
+        let before = if streamed {
             st.volume.get(&seg).copied().unwrap_or(0)
         } else {
             0
