@@ -26,7 +26,7 @@ use chrono::NaiveDate;
 use domain::{Side, Trade};
 use kestrel_support::{config, data_dir};
 use kite_sim::{Simulator, Speed};
-use live::SessionKind;
+use live::{SessionKind, SessionOutcome};
 use sim_support::{journal_orders, key, recorded_catalog, run, session_options};
 use std::collections::BTreeSet;
 
@@ -37,12 +37,6 @@ fn day() -> NaiveDate {
 /// `config/scanner.toml` as loaded (each consumer expands its `[universe]`: the five stocks).
 fn scanner() -> config::Config {
     config("config/scanner.toml")
-}
-
-async fn start_sim() -> Simulator {
-    let mut c = kite_sim_cli::sim_config(day(), &scanner(), data_dir());
-    c.speed = Speed::Max;
-    Simulator::start(c).await.expect("simulator starts")
 }
 
 /// What paper must equal to the paisa: the decision key plus side, quantity, prices and money.
@@ -59,6 +53,57 @@ fn money_key(t: &Trade) -> String {
     )
 }
 
+/// The paper and live sessions of one day, each against its own simulator streaming it as
+/// fast as possible, and their folders (journal, recording).
+struct Sessions {
+    paper_sim: Simulator,
+    live_sim: Simulator,
+    pdir: tempfile::TempDir,
+    live: SessionOutcome,
+    /// Live's folder: kept while its journal is read.
+    _ldir: tempfile::TempDir,
+}
+
+/// Run paper and live on `cfg` (read from `path`) for `date` and check them against replay's
+/// `trades`: paper to the paisa, live on the decisions; paper placed nothing at the broker.
+async fn paper_and_live_like_replay(
+    cfg: fn() -> config::Config,
+    path: &str,
+    date: NaiveDate,
+    trades: &[Trade],
+) -> Sessions {
+    let start = || async move {
+        let mut c = kite_sim_cli::sim_config(date, &cfg(), data_dir());
+        c.speed = Speed::Max;
+        Simulator::start(c).await.expect("simulator starts")
+    };
+    let (paper_sim, live_sim) = (start().await, start().await);
+    let (pdir, ldir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let opts = |kind, sim, dir| session_options(kind, sim, dir, "", cfg(), path, date);
+    let (paper, live) = tokio::join!(
+        run(opts(SessionKind::Paper, &paper_sim, pdir.path())),
+        run(opts(SessionKind::Live, &live_sim, ldir.path())),
+    );
+    assert!(!paper.interrupted && !live.interrupted);
+    let want: Vec<String> = trades.iter().map(money_key).collect();
+    let got: Vec<String> = paper.report.trades.iter().map(money_key).collect();
+    assert_eq!(got, want, "paper vs replay, to the paisa");
+    let want: Vec<String> = trades.iter().map(key).collect();
+    let got: Vec<String> = live.report.trades.iter().map(key).collect();
+    assert_eq!(got, want, "live vs replay");
+    assert!(
+        paper_sim.orders().is_empty(),
+        "paper placed orders at the broker"
+    );
+    Sessions {
+        paper_sim,
+        live_sim,
+        pdir,
+        live,
+        _ldir: ldir,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paper_and_live_scan_the_streamed_stocks_like_replay() {
     let replay = tokio::task::spawn_blocking(|| kestrel_support::replay(scanner(), day()))
@@ -69,40 +114,13 @@ async fn paper_and_live_scan_the_streamed_stocks_like_replay() {
         5,
         "2025-01-13 is the day max_trades_global binds"
     );
-    let (paper_sim, live_sim) = (start_sim().await, start_sim().await);
-    let (pdir, ldir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (paper, live) = tokio::join!(
-        run(session_options(
-            SessionKind::Paper,
-            &paper_sim,
-            pdir.path(),
-            "",
-            scanner(),
-            "config/scanner.toml",
-            day()
-        )),
-        run(session_options(
-            SessionKind::Live,
-            &live_sim,
-            ldir.path(),
-            "",
-            scanner(),
-            "config/scanner.toml",
-            day()
-        )),
-    );
-    assert!(!paper.interrupted && !live.interrupted);
-
-    let want: Vec<String> = replay.trades.iter().map(money_key).collect();
-    let got: Vec<String> = paper.report.trades.iter().map(money_key).collect();
-    assert_eq!(got, want, "paper vs replay, to the paisa");
-    let want: Vec<String> = replay.trades.iter().map(key).collect();
-    let got: Vec<String> = live.report.trades.iter().map(key).collect();
-    assert_eq!(got, want, "live vs replay");
-    assert!(
-        paper_sim.orders().is_empty(),
-        "paper placed orders at the broker"
-    );
+    let Sessions {
+        paper_sim,
+        live_sim,
+        pdir,
+        live,
+        _ldir,
+    } = paper_and_live_like_replay(scanner, "config/scanner.toml", day(), &replay.trades).await;
 
     // Live's book: exactly the journaled orders, each tag once, one entry and one exit per
     // trade, every one a filled NSE share; a short is opened by a SELL.
@@ -193,12 +211,6 @@ fn futures() -> config::Config {
     config("config/futures.toml")
 }
 
-async fn start_futures_sim() -> Simulator {
-    let mut c = kite_sim_cli::sim_config(futures_day(), &futures(), data_dir());
-    c.speed = Speed::Max;
-    Simulator::start(c).await.expect("simulator starts")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paper_and_live_trade_the_index_futures_like_replay() {
     let replay = tokio::task::spawn_blocking(|| kestrel_support::replay(futures(), futures_day()))
@@ -212,39 +224,19 @@ async fn paper_and_live_trade_the_index_futures_like_replay() {
             .all(|t| t.signal_type.direction() == Some(domain::Direction::Short)),
         "2024-08-05 is the day both futures are sold"
     );
-    let (paper_sim, live_sim) = (start_futures_sim().await, start_futures_sim().await);
-    let (pdir, ldir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (paper, live) = tokio::join!(
-        run(session_options(
-            SessionKind::Paper,
-            &paper_sim,
-            pdir.path(),
-            "",
-            futures(),
-            "config/futures.toml",
-            futures_day()
-        )),
-        run(session_options(
-            SessionKind::Live,
-            &live_sim,
-            ldir.path(),
-            "",
-            futures(),
-            "config/futures.toml",
-            futures_day()
-        )),
-    );
-    assert!(!paper.interrupted && !live.interrupted);
-    let want: Vec<String> = replay.trades.iter().map(money_key).collect();
-    let got: Vec<String> = paper.report.trades.iter().map(money_key).collect();
-    assert_eq!(got, want, "paper vs replay, to the paisa");
-    let want: Vec<String> = replay.trades.iter().map(key).collect();
-    let got: Vec<String> = live.report.trades.iter().map(key).collect();
-    assert_eq!(got, want, "live vs replay");
-    assert!(
-        paper_sim.orders().is_empty(),
-        "paper placed orders at the broker"
-    );
+    let Sessions {
+        paper_sim,
+        live_sim,
+        pdir,
+        live,
+        _ldir,
+    } = paper_and_live_like_replay(
+        futures,
+        "config/futures.toml",
+        futures_day(),
+        &replay.trades,
+    )
+    .await;
 
     // Live's book: one SELL to open and one BUY to close each future, on NFO, MIS, filled.
     let book = live_sim.orders();
